@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what the tests, the lab and the benchmarks need on Debian 12 (root):
+# the real BGP peers we interoperate with, Open vSwitch, iproute2, then npm ci.
+# Idempotent: packages already present are skipped quickly by apt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then echo "install-deps: run as root (apt-get)" >&2; exit 1; fi
+packages=(iproute2 iputils-ping ethtool socat procps psmisc openvswitch-switch gobgpd frr bird2 exabgp tshark)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Services must not start on install (the tests run their own daemons in namespaces).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "install-deps: Node.js >= 20 is required (Debian 12's nodejs is 18: use NodeSource or the upstream tarball)" >&2
+  exit 1
+fi
+npm ci --no-audit --no-fund --loglevel=error
