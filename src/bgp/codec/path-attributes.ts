@@ -1,0 +1,284 @@
+// The path attribute section of an UPDATE (RFC 4271 §4.3): a sequence of
+//
+//   +-----------------+-----------------+----------------------------+--------+
+//   | Attr. Flags (1) | Attr. Type (1)  | Length (1, or 2 if E bit)  | Value  |
+//   +-----------------+-----------------+----------------------------+--------+
+//
+// The walk applies RFC 7606: it keeps going after a malformed attribute and
+// records every error with its action; the caller acts on the strongest.
+
+import { AttributeFault } from './attribute-fault.js';
+import { emptyAttributes, type PathAttributes, type UnknownAttribute } from './attribute-types.js';
+import { type AttributeDescriptor, attributeDescriptors, encodeOrder } from './attributes.js';
+import type { CodecContext } from './context.js';
+import { type BgpError, bgpError, type ErrorAction } from './errors.js';
+import { AttributeFlag, AttributeType, attributeTypeName, ErrorCode, UpdateSubcode } from './iana.js';
+import type { BufferWriter } from './writer.js';
+
+export interface AttributeSection {
+  readonly attributes: PathAttributes;
+  /** Everything wrong with the section, in wire order; may include a 'session-reset'. */
+  readonly errors: readonly BgpError[];
+  /** 1 at each type code that appeared, well-formed or not (RFC 7606 §3.d "present"). */
+  readonly present: Uint8Array;
+}
+
+const OPTIONAL_AND_TRANSITIVE = AttributeFlag.optional | AttributeFlag.transitive;
+
+function updateError(subcode: number, action: ErrorAction, reason: string, data?: Uint8Array): BgpError {
+  return bgpError(ErrorCode.updateMessage, subcode, reason, data, action);
+}
+
+/** Decodes the attributes in `bytes[start, end)`. Never throws, never reads past `end`. */
+export function decodePathAttributes(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  context: CodecContext,
+): AttributeSection {
+  const attributes = emptyAttributes();
+  const errors: BgpError[] = [];
+  const seen = new Uint8Array(256);
+  const layout: number[] = [];
+  let unknown: UnknownAttribute[] | undefined;
+  let at = start;
+  while (at < end) {
+    const flags = bytes[at] as number;
+    const extended = (flags & AttributeFlag.extendedLength) !== 0;
+    const headerLength = extended ? 4 : 3;
+    if (end - at < headerLength) {
+      // RFC 7606 §4, second case: data left, but too little for an attribute header.
+      errors.push(
+        updateError(
+          UpdateSubcode.malformedAttributeList,
+          'treat-as-withdraw',
+          `${end - at} octet(s) left in the path attributes, too few for an attribute header`,
+        ),
+      );
+      break;
+    }
+    const code = bytes[at + 1] as number;
+    const length = extended
+      ? ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)
+      : (bytes[at + 2] as number);
+    const valueAt = at + headerLength;
+    const valueEnd = valueAt + length;
+    const name = attributeTypeName(code);
+    if (valueEnd > end) {
+      // RFC 7606 §4, first case: the attribute overruns Total Path Attribute Length.
+      errors.push(
+        updateError(
+          UpdateSubcode.attributeLengthError,
+          'treat-as-withdraw',
+          `${name} length ${length} overruns the path attributes by ${valueEnd - end} octet(s)`,
+          bytes.slice(at, end),
+        ),
+      );
+      break;
+    }
+    if (seen[code] === 1) {
+      // RFC 7606 §3.g: a repeated MP_REACH/MP_UNREACH resets the session; any
+      // other repeated attribute is dropped and the first occurrence kept.
+      if (code === AttributeType.mpReachNlri || code === AttributeType.mpUnreachNlri) {
+        errors.push(
+          updateError(UpdateSubcode.malformedAttributeList, 'session-reset', `${name} appears twice`),
+        );
+        return { attributes, errors, present: seen };
+      }
+      errors.push(
+        updateError(
+          UpdateSubcode.malformedAttributeList,
+          'attribute-discard',
+          `${name} appears more than once: later occurrences discarded`,
+        ),
+      );
+      at = valueEnd;
+      continue;
+    }
+    seen[code] = 1;
+    const descriptor = attributeDescriptors[code];
+    if (descriptor === undefined) {
+      if ((flags & AttributeFlag.optional) === 0) {
+        // RFC 4271 §6.3: an unrecognized well-known attribute.
+        errors.push(
+          updateError(
+            UpdateSubcode.unrecognizedWellKnownAttribute,
+            'session-reset',
+            `unrecognized well-known attribute ${code}`,
+            bytes.slice(at, valueEnd),
+          ),
+        );
+        return { attributes, errors, present: seen };
+      }
+      // RFC 4271 §5: unrecognized optional attributes are kept (and passed on
+      // only if transitive, with Partial set: see forPropagation()).
+      unknown ??= [];
+      unknown.push({ code, flags, data: bytes.slice(valueAt, valueEnd) });
+      layout.push(code, flags);
+      at = valueEnd;
+      continue;
+    }
+    if ((flags & OPTIONAL_AND_TRANSITIVE) !== descriptor.flags) {
+      // RFC 7606 §3.c: only the Optional and Transitive bits are checked; the
+      // attribute is malformed and gets that attribute's own action.
+      const action = descriptor.malformedAction(context);
+      errors.push(
+        updateError(
+          UpdateSubcode.attributeFlagsError,
+          action,
+          `${name} flags 0x${flags.toString(16).padStart(2, '0')} conflict with its type (expected optional=${(descriptor.flags & AttributeFlag.optional) !== 0}, transitive=${(descriptor.flags & AttributeFlag.transitive) !== 0})`,
+          bytes.slice(at, valueEnd),
+        ),
+      );
+      if (action === 'session-reset') return { attributes, errors, present: seen };
+      at = valueEnd;
+      continue;
+    }
+    const value = descriptor.decode(bytes, valueAt, valueEnd, context);
+    if (value instanceof AttributeFault) {
+      const action = value.action ?? descriptor.malformedAction(context);
+      errors.push(updateError(value.subcode, action, value.reason, bytes.slice(at, valueEnd)));
+      if (action === 'session-reset') return { attributes, errors, present: seen };
+      at = valueEnd;
+      continue;
+    }
+    if (context.peerType === 'ebgp' && isInternalOnly(code)) {
+      // RFC 7606 §7.5, §7.9, §7.10: LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST
+      // from an external neighbor are discarded.
+      errors.push(updateError(0, 'attribute-discard', `${name} from an external neighbor is discarded`));
+      at = valueEnd;
+      continue;
+    }
+    (attributes as Record<string, unknown>)[descriptor.key] = value;
+    layout.push(code, flags);
+    at = valueEnd;
+  }
+  attributes.unknown = unknown;
+  attributes.layout = layout.length > 0 ? Uint8Array.from(layout) : undefined;
+  return { attributes, errors, present: seen };
+}
+
+function isInternalOnly(code: number): boolean {
+  return (
+    code === AttributeType.localPref ||
+    code === AttributeType.originatorId ||
+    code === AttributeType.clusterList
+  );
+}
+
+/**
+ * Starts an attribute: flags with the E bit, type, a 2-octet length to patch.
+ * Returns where its value starts, for endAttribute().
+ */
+function beginAttribute(writer: BufferWriter, flags: number, code: number): number {
+  writer
+    .u8(flags | AttributeFlag.extendedLength)
+    .u8(code)
+    .u16(0);
+  return writer.length;
+}
+
+/**
+ * Ends an attribute: patches its length. The length field stays two octets
+ * when the value exceeds 255 octets or `extended` asks for it; otherwise the
+ * E bit is cleared and the value moves one octet back.
+ */
+function endAttribute(writer: BufferWriter, valueAt: number, extended: boolean): void {
+  const length = writer.length - valueAt;
+  if (extended || length > 255) {
+    writer.patchU16(valueAt - 2, length);
+    return;
+  }
+  const flagsAt = valueAt - 4;
+  writer.patchU8(flagsAt, (writer.peek()[flagsAt] as number) & ~AttributeFlag.extendedLength);
+  writer.patchU8(valueAt - 2, length);
+  writer.shiftLeft(valueAt, 1);
+}
+
+function writeKnown(
+  writer: BufferWriter,
+  descriptor: AttributeDescriptor,
+  value: unknown,
+  flags: number,
+  context: CodecContext,
+): void {
+  const valueAt = beginAttribute(writer, flags, descriptor.code);
+  descriptor.encode(writer, value as never, context);
+  endAttribute(writer, valueAt, (flags & AttributeFlag.extendedLength) !== 0);
+}
+
+function writeUnknown(writer: BufferWriter, attribute: UnknownAttribute): void {
+  const valueAt = beginAttribute(writer, attribute.flags, attribute.code);
+  writer.bytes(attribute.data);
+  endAttribute(writer, valueAt, (attribute.flags & AttributeFlag.extendedLength) !== 0);
+}
+
+export interface EncodeAttributesOptions {
+  /** Leave MP_REACH_NLRI out (the packer writes its own with a slice of the prefixes). */
+  readonly skipMpReach?: boolean;
+}
+
+/**
+ * Writes the attributes: in their received layout when they have one (so
+ * decoded messages re-encode byte for byte), otherwise MP_* first (RFC 7606
+ * §5.1) and then by type code, unknown attributes last.
+ */
+export function encodePathAttributes(
+  writer: BufferWriter,
+  attributes: PathAttributes,
+  context: CodecContext,
+  options: EncodeAttributesOptions = {},
+): void {
+  const record = attributes as Readonly<Record<string, unknown>>;
+  const written = new Uint8Array(256);
+  const layout = attributes.layout;
+  if (layout !== undefined) {
+    for (let i = 0; i + 1 < layout.length; i += 2) {
+      const code = layout[i] as number;
+      const flags = layout[i + 1] as number;
+      if (written[code] === 1) continue;
+      if (options.skipMpReach === true && code === AttributeType.mpReachNlri) continue;
+      const descriptor = attributeDescriptors[code];
+      if (descriptor !== undefined) {
+        const value = record[descriptor.key];
+        if (value === undefined || value === false) continue;
+        writeKnown(writer, descriptor, value, flags, context);
+        written[code] = 1;
+        continue;
+      }
+      const attribute = attributes.unknown?.find((candidate) => candidate.code === code);
+      if (attribute !== undefined) {
+        writeUnknown(writer, attribute);
+        written[code] = 1;
+      }
+    }
+  }
+  for (const descriptor of encodeOrder) {
+    if (written[descriptor.code] === 1) continue;
+    if (options.skipMpReach === true && descriptor.code === AttributeType.mpReachNlri) continue;
+    const value = record[descriptor.key];
+    if (value === undefined || value === false) continue;
+    writeKnown(writer, descriptor, value, descriptor.flags, context);
+  }
+  for (const attribute of attributes.unknown ?? []) {
+    if (written[attribute.code] === 1) continue;
+    writeUnknown(writer, attribute);
+  }
+}
+
+/**
+ * RFC 4271 §5 / §9.1.4: the attributes as they are passed on to another
+ * peer: unrecognized optional non-transitive attributes are dropped,
+ * unrecognized optional transitive ones keep going with the Partial bit set,
+ * and the received wire layout is forgotten (the message is a new one).
+ */
+export function forPropagation(attributes: PathAttributes): PathAttributes {
+  const unknown = attributes.unknown
+    ?.filter((attribute) => (attribute.flags & AttributeFlag.transitive) !== 0)
+    .map((attribute) => ({ ...attribute, flags: attribute.flags | AttributeFlag.partial }));
+  return {
+    ...attributes,
+    unknown: unknown !== undefined && unknown.length > 0 ? unknown : undefined,
+    layout: undefined,
+  };
+}

@@ -1,0 +1,99 @@
+// agentctl: the operator's client (gobgp-style noun-verb commands).
+// Commands that read state talk to the daemon over its control socket;
+// `decode` works offline.
+
+import { Command, CommanderError, Option } from 'commander';
+import { decodeHex } from './decode.js';
+import { type CliIo, CommandFailure, processIo, UsageError } from './io.js';
+
+export const DEFAULT_SOCKET = '/run/agent/agent.sock';
+
+export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): Command {
+  const program = new Command('agentctl')
+    .description('control and inspect the BGP route agent')
+    .option('--socket <path>', 'the daemon control socket', DEFAULT_SOCKET)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    .exitOverride();
+
+  program
+    .command('decode')
+    .description('decode BGP messages given as hex (argument or standard input), e.g. from tcpdump -x')
+    .argument('[hex...]', 'the message(s) in hex; "-" or nothing reads standard input')
+    .option('--asn2', 'decode as a 2-octet-AS session (default: 4-octet, RFC 6793)', false)
+    .addOption(
+      new Option(
+        '--add-path <families>',
+        'NLRI carry ADD-PATH path identifiers (RFC 7911): ipv4, ipv6 or ipv4,ipv6',
+      ).default(''),
+    )
+    .option('--extended-message', 'allow messages up to 65535 octets (RFC 8654)', false)
+    .addOption(
+      new Option('--peer-type <type>', 'apply the iBGP/eBGP rules of RFC 7606')
+        .choices(['ibgp', 'ebgp', 'unknown'])
+        .default('unknown'),
+    )
+    .option('--json', 'print JSON', false)
+    .action(
+      async (
+        hexArgs: string[],
+        options: {
+          asn2: boolean;
+          addPath: string;
+          extendedMessage: boolean;
+          peerType: 'ibgp' | 'ebgp' | 'unknown';
+          json: boolean;
+        },
+      ) => {
+        const families = options.addPath === '' ? [] : options.addPath.split(',').map((f) => f.trim());
+        for (const family of families) {
+          if (family !== 'ipv4' && family !== 'ipv6') {
+            throw new UsageError(
+              `decode: --add-path '${family}' is not a family: use ipv4, ipv6 or ipv4,ipv6`,
+            );
+          }
+        }
+        const text =
+          hexArgs.length === 0 || (hexArgs.length === 1 && hexArgs[0] === '-')
+            ? await io.readStdin()
+            : hexArgs.join(' ');
+        const outcome = decodeHex(text, {
+          asn2: options.asn2,
+          addPath: families as ('ipv4' | 'ipv6')[],
+          extendedMessage: options.extendedMessage,
+          peerType: options.peerType,
+          json: options.json,
+        });
+        io.stdout(outcome.output);
+        setExitCode(outcome.exitCode);
+      },
+    );
+
+  return program;
+}
+
+/** Runs agentctl with `argv` (without node and script); resolves to the exit status. */
+export async function runAgentctl(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildAgentctl(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message; --help and --version exit 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`agentctl: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof CommandFailure) {
+      io.stderr(`agentctl: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
