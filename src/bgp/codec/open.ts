@@ -96,7 +96,7 @@ export function decodeOpen(bytes: Uint8Array): DecodeResult<OpenMessage> {
   let optionalLength = bytes[body + 9] as number;
   let at = body + OPEN_FIXED_LENGTH;
   let extendedParameters = false;
-  if (optionalLength === 255 && bytes[at] === OptionalParameterType.extendedLength) {
+  if (optionalLength === 255 && at < bytes.length && bytes[at] === OptionalParameterType.extendedLength) {
     // RFC 9072 §2: Non-Ext OP Type 255, then Extended Opt. Parm. Length (2 octets).
     if (bytes.length < at + 3) return fail(openError(0, 'extended optional parameters length is truncated'));
     optionalLength = ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
