@@ -22,13 +22,22 @@ if (inCi && !isRoot) {
   process.exit(1);
 }
 const projectArgs = isRoot ? [] : ['--project', 'unit'];
-if (!isRoot) console.error('run-tests: not root: running the unit project only (integration tests need root)');
+if (!isRoot)
+  console.error('run-tests: not root: running the unit project only (integration tests need root)');
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-tests-'));
 const resultsFile = join(dir, 'results.json');
 const run = spawnSync(
   'npx',
-  ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...projectArgs, ...extraArgs],
+  [
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${resultsFile}`,
+    ...projectArgs,
+    ...extraArgs,
+  ],
   { stdio: 'inherit' },
 );
 
@@ -42,7 +51,8 @@ try {
       else if (test.status === 'failed') failed += 1;
     }
     // A file that failed to load (syntax error, failing hook) has no assertions.
-    if (file.status === 'failed' && (file.assertionResults ?? []).every((t) => t.status !== 'failed')) failed += 1;
+    if (file.status === 'failed' && (file.assertionResults ?? []).every((t) => t.status !== 'failed'))
+      failed += 1;
   }
 } catch (error) {
   console.error(`run-tests: no vitest results (${error instanceof Error ? error.message : String(error)})`);
