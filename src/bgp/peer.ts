@@ -1,0 +1,406 @@
+// One configured neighbor: its session (and, during a connection collision,
+// a second one), collision resolution (RFC 4271 §6.8, RFC 6286 §2.3), the
+// counters `neighbor show` prints, and the events the RIB consumes.
+
+import type net from 'node:net';
+import { parseIpv4 } from '../net/ip.js';
+import type { AddPathMode } from './codec/capabilities.js';
+import type { BgpError } from './codec/errors.js';
+import { CeaseSubcode, ErrorCode } from './codec/iana.js';
+import type { BgpMessageType } from './codec/message.js';
+import type { OpenMessage } from './codec/open.js';
+import type { RouteRefreshMessage } from './codec/route-refresh.js';
+import type { UpdateMessage } from './codec/update.js';
+import type { AddressFamily } from './family.js';
+import {
+  type DownReason,
+  defaultFsmConfig,
+  type FsmConfig,
+  type FsmStateName,
+  type NotificationSpec,
+} from './fsm.js';
+import {
+  buildOpen,
+  type GracefulRestartConfig,
+  isNotification,
+  type LocalOpenConfig,
+  type NegotiatedSession,
+  negotiate,
+} from './negotiation.js';
+import { Session, type SessionHooks, type TransportConfig } from './session.js';
+
+export interface NeighborConfig {
+  readonly address: string;
+  readonly port: number;
+  readonly asn: number;
+  readonly localAddress: string | null;
+  readonly families: readonly AddressFamily[];
+  readonly holdTimeSeconds: number;
+  readonly connectRetrySeconds: number;
+  readonly passive: boolean;
+  readonly delayOpenSeconds: number;
+  readonly password: string | null;
+  readonly ttlSecurity: boolean;
+  readonly addPath: AddPathMode | null;
+  readonly routeReflectorClient: boolean;
+  readonly description: string | null;
+  /** Administratively down: configured but not started. */
+  readonly shutdown: boolean;
+}
+
+export interface LocalSpeakerConfig {
+  readonly asn: number;
+  readonly routerId: string;
+  readonly hostname: string | null;
+  readonly gracefulRestart: GracefulRestartConfig | null;
+  readonly extendedMessage: boolean;
+}
+
+/** What a peer reports to the rest of the agent (the RIB, metrics, logs). */
+export interface PeerEvents {
+  established(peer: Peer, negotiated: NegotiatedSession): void;
+  down(peer: Peer, reason: DownReason): void;
+  update(peer: Peer, update: UpdateMessage, errors: readonly BgpError[]): void;
+  routeRefresh(peer: Peer, message: RouteRefreshMessage): void;
+  writable(peer: Peer): void;
+  stateChanged(peer: Peer, from: FsmStateName, to: FsmStateName, reason: DownReason | undefined): void;
+  notification(
+    peer: Peer,
+    direction: 'sent' | 'received',
+    code: number,
+    subcode: number,
+    detail: string,
+  ): void;
+  message(peer: Peer, direction: 'in' | 'out', type: BgpMessageType): void;
+}
+
+export interface PeerStatus {
+  readonly address: string;
+  readonly asn: number;
+  readonly state: FsmStateName;
+  /** Since when the session has been Established, or down (ms since the epoch). */
+  readonly stateSince: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly updatesIn: number;
+  readonly updatesOut: number;
+  readonly flaps: number;
+  readonly lastError: string | null;
+  readonly negotiated: NegotiatedSession | null;
+  readonly localAddress: string | null;
+}
+
+export class Peer {
+  private session: Session | null = null;
+  /** The second connection of a collision, until one of the two wins. */
+  private contender: Session | null = null;
+  private stateSince = Date.now();
+  private lastError: string | null = null;
+  private flaps = 0;
+  /** Counters of sessions that ended, so totals survive reconnects. */
+  private readonly past = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0 };
+
+  constructor(
+    readonly config: NeighborConfig,
+    private readonly local: LocalSpeakerConfig,
+    private readonly events: PeerEvents,
+  ) {}
+
+  get address(): string {
+    return this.config.address;
+  }
+
+  get isInternal(): boolean {
+    return this.config.asn === this.local.asn;
+  }
+
+  get state(): FsmStateName {
+    return this.session?.state ?? 'idle';
+  }
+
+  /** The Established session, if any. */
+  get established(): Session | null {
+    return this.session !== null && this.session.state === 'established' ? this.session : null;
+  }
+
+  private fsmConfig(): FsmConfig {
+    return {
+      ...defaultFsmConfig,
+      passive: this.config.passive,
+      delayOpenSeconds: this.config.delayOpenSeconds,
+      connectRetrySeconds: this.config.connectRetrySeconds,
+      holdTimeSeconds: this.config.holdTimeSeconds,
+    };
+  }
+
+  private transport(): TransportConfig {
+    return {
+      peerAddress: this.config.address,
+      peerPort: this.config.port,
+      localAddress: this.config.localAddress,
+      password: this.config.password,
+      ttlSecurity: this.config.ttlSecurity,
+    };
+  }
+
+  localOpenConfig(): LocalOpenConfig {
+    return {
+      asn: this.local.asn,
+      routerId: this.local.routerId,
+      holdTimeSeconds: this.config.holdTimeSeconds,
+      families: this.config.families,
+      addPath: this.config.addPath,
+      gracefulRestart: this.local.gracefulRestart,
+      extendedMessage: this.local.extendedMessage,
+      hostname: this.local.hostname,
+      peerAsn: this.config.asn,
+    };
+  }
+
+  private newSession(direction: 'outbound' | 'inbound'): Session {
+    return new Session(direction, this.transport(), this.fsmConfig(), this.hooks());
+  }
+
+  /** ManualStart (RFC 4271 §8.1.2 event 1, or 4 when passive). */
+  start(): void {
+    if (this.config.shutdown) return;
+    if (this.session === null || this.session.isDestroyed) this.session = this.newSession('outbound');
+    this.session.handle({ type: this.config.passive ? 'ManualStartPassive' : 'ManualStart' });
+  }
+
+  /** ManualStop with a Cease subcode and an RFC 9003 message. */
+  stop(subcode: number = CeaseSubcode.administrativeShutdown, message?: string): void {
+    const event =
+      message === undefined
+        ? { type: 'ManualStop' as const, subcode }
+        : { type: 'ManualStop' as const, subcode, message };
+    this.contender?.handle(event);
+    this.contender?.destroy();
+    this.contender = null;
+    this.session?.handle(event);
+  }
+
+  /** Stops and forgets everything (the neighbor was removed or replaced). */
+  dispose(subcode: number = CeaseSubcode.peerDeconfigured, message?: string): void {
+    this.stop(subcode, message);
+    this.session?.destroy();
+    this.session = null;
+  }
+
+  /**
+   * An incoming connection from this neighbor. Idle (even while holding off
+   * after a failure), Connect and Active take it as their connection; in
+   * OpenSent/OpenConfirm it becomes the contender of a collision; an
+   * Established session refuses it with Cease/Connection Rejected, unless the
+   * peer does Graceful Restart, whose new connection replaces the old session
+   * (RFC 4724 §4.2).
+   */
+  accept(socket: net.Socket): void {
+    if (this.config.shutdown) {
+      rejectSocket(socket, CeaseSubcode.administrativeShutdown);
+      return;
+    }
+    try {
+      Session.prepareAccepted(socket, this.transport());
+    } catch (error) {
+      this.lastError = `GTSM on accepted socket: ${(error as Error).message}`;
+      socket.destroy();
+      return;
+    }
+    const current = this.session;
+    if (current === null || current.isDestroyed) {
+      this.session = this.newSession('inbound');
+      this.session.handle({ type: 'ManualStartPassive' });
+      this.session.attach(socket);
+      return;
+    }
+    switch (current.state) {
+      case 'idle':
+        if (!current.fsmState.enabled) {
+          rejectSocket(socket, CeaseSubcode.administrativeShutdown);
+          return;
+        }
+        current.handle({ type: 'AutomaticStartPassive' });
+        current.attach(socket);
+        return;
+      case 'connect':
+      case 'active':
+        current.attach(socket);
+        return;
+      case 'openSent':
+      case 'openConfirm': {
+        this.contender?.destroy();
+        const contender = this.newSession('inbound');
+        this.contender = contender;
+        contender.handle({ type: 'ManualStartPassive' });
+        contender.attach(socket);
+        return;
+      }
+      case 'established':
+        if (
+          current.negotiated?.gracefulRestart !== null &&
+          current.negotiated?.gracefulRestart !== undefined
+        ) {
+          // RFC 4724 §4.2: the peer restarted; the old session is gone.
+          current.handle({ type: 'TcpConnectionFails' });
+          current.destroy();
+          this.session = this.newSession('inbound');
+          this.session.handle({ type: 'ManualStartPassive' });
+          this.session.attach(socket);
+          return;
+        }
+        rejectSocket(socket, CeaseSubcode.connectionRejected);
+        return;
+      default: {
+        const unreachable: never = current.state;
+        throw new Error(`unknown state ${String(unreachable)}`);
+      }
+    }
+  }
+
+  status(): PeerStatus {
+    const session = this.session;
+    const counters = session?.counters;
+    return {
+      address: this.config.address,
+      asn: this.config.asn,
+      state: this.state,
+      stateSince: this.stateSince,
+      messagesIn: this.past.messagesIn + (counters?.messagesIn ?? 0),
+      messagesOut: this.past.messagesOut + (counters?.messagesOut ?? 0),
+      updatesIn: this.past.updatesIn + (counters?.updatesIn ?? 0),
+      updatesOut: this.past.updatesOut + (counters?.updatesOut ?? 0),
+      flaps: this.flaps,
+      lastError: this.lastError,
+      negotiated: this.established?.negotiated ?? null,
+      localAddress: this.established?.localAddress ?? null,
+    };
+  }
+
+  /** RFC 4271 §6.8 and RFC 6286 §2.3: which of two connections survives. */
+  private collisionLoser(a: Session, b: Session, remoteId: string, remoteAsn: number): Session {
+    const localId = parseIpv4(this.local.routerId) ?? 0;
+    const peerId = parseIpv4(remoteId) ?? 0;
+    // The connection initiated by the speaker with the higher identifier
+    // (or, identifiers equal, the higher AS) survives.
+    const keepOurs = localId !== peerId ? localId > peerId : this.local.asn > remoteAsn;
+    const ours = a.direction === 'outbound' ? a : b;
+    const theirs = ours === a ? b : a;
+    return keepOurs ? theirs : ours;
+  }
+
+  private retire(session: Session): void {
+    this.past.messagesIn += session.counters.messagesIn;
+    this.past.messagesOut += session.counters.messagesOut;
+    this.past.updatesIn += session.counters.updatesIn;
+    this.past.updatesOut += session.counters.updatesOut;
+    session.destroy();
+  }
+
+  private hooks(): SessionHooks {
+    return {
+      localOpen: (): OpenMessage => buildOpen(this.localOpenConfig()),
+      receivedOpen: (session, open) => {
+        const outcome = negotiate(this.localOpenConfig(), open);
+        if (isNotification(outcome)) {
+          this.lastError = outcome.reason;
+          return outcome;
+        }
+        const other = session === this.session ? this.contender : this.session;
+        if (
+          other !== null &&
+          !other.isDestroyed &&
+          (other.state === 'openSent' || other.state === 'openConfirm')
+        ) {
+          const loser = this.collisionLoser(session, other, outcome.peerRouterId, outcome.peerAsn);
+          if (loser === session) return 'collision-dump';
+          // The winner becomes the peer's session before the loser is told,
+          // so the loser's last transitions are not reported as the peer's.
+          this.session = session;
+          this.contender = null;
+          other.handle({ type: 'OpenCollisionDump' });
+          this.retire(other);
+        } else if (other !== null && other.state === 'established') {
+          // The established session stays (CollisionDetectEstablishedState is false).
+          return 'collision-dump';
+        }
+        return outcome;
+      },
+      stateChanged: (session, from, to, reason) => {
+        if (session === this.contender) {
+          if (to === 'idle') {
+            this.retire(session);
+            this.contender = null;
+          }
+          return;
+        }
+        if (session !== this.session) return;
+        if (to === 'established' || from === 'established') this.stateSince = Date.now();
+        if (reason !== undefined && from !== 'idle') this.lastError = describeReason(reason);
+        this.events.stateChanged(this, from, to, reason);
+      },
+      established: (session) => {
+        const negotiated = session.negotiated;
+        if (negotiated !== null) this.events.established(this, negotiated);
+      },
+      down: (session, reason) => {
+        if (session !== this.session) return;
+        this.flaps++;
+        this.events.down(this, reason);
+      },
+      update: (session, update, errors) => {
+        if (session === this.session) this.events.update(this, update, errors);
+      },
+      routeRefresh: (session, message) => {
+        if (session === this.session) this.events.routeRefresh(this, message);
+      },
+      notification: (_session, direction, code, subcode, detail) => {
+        this.events.notification(this, direction, code, subcode, detail);
+      },
+      writable: (session) => {
+        if (session === this.session) this.events.writable(this);
+      },
+      messageCounted: (_session, direction, type) => this.events.message(this, direction, type),
+    };
+  }
+}
+
+/** Refuses a connection with a Cease NOTIFICATION (RFC 4486), without an OPEN. */
+export function rejectSocket(socket: net.Socket, subcode: number): void {
+  const notification = new Uint8Array(21);
+  notification.fill(0xff, 0, 16);
+  notification[17] = 21;
+  notification[18] = 3;
+  notification[19] = ErrorCode.cease;
+  notification[20] = subcode;
+  socket.on('error', () => {});
+  socket.end(notification);
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+export function describeReason(reason: DownReason): string {
+  switch (reason.kind) {
+    case 'admin-stop':
+      return `administrative stop (Cease/${reason.subcode})`;
+    case 'automatic-stop':
+      return `automatic stop (Cease/${reason.subcode})`;
+    case 'hold-timer-expired':
+      return 'hold timer expired';
+    case 'connection-failed':
+      return 'TCP connection failed or closed';
+    case 'notification-received':
+      return `NOTIFICATION received ${reason.code}/${reason.subcode}`;
+    case 'notification-sent':
+      return `NOTIFICATION sent ${reason.code}/${reason.subcode}: ${reason.reason}`;
+    case 'collision':
+      return 'connection collision resolution';
+    case 'fsm-error':
+      return `FSM error on ${reason.event}`;
+    default: {
+      const unreachable: never = reason;
+      return String(unreachable);
+    }
+  }
+}
+
+export type { NotificationSpec };

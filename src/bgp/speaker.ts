@@ -1,0 +1,226 @@
+// The set of peers and the listening sockets: accepts connections and hands
+// each to its neighbor, keeps TCP MD5 keys on the listeners, and applies a
+// new configuration as a difference (new peers start, removed ones get
+// Cease/Peer De-configured, changed ones restart, the rest stay up).
+
+import net from 'node:net';
+import { canonicalIp, ipFamilyOf } from '../net/ip.js';
+import { CeaseSubcode } from './codec/iana.js';
+import { type LocalSpeakerConfig, type NeighborConfig, Peer, type PeerEvents } from './peer.js';
+import { descriptorOf, setMd5Key } from './socket-options.js';
+
+export interface ListenConfig {
+  readonly address: string;
+  /** 0: do not listen (every session is then active). */
+  readonly port: number;
+}
+
+export interface SpeakerConfig {
+  readonly local: LocalSpeakerConfig;
+  readonly listen: ListenConfig;
+  readonly neighbors: readonly NeighborConfig[];
+}
+
+export interface SpeakerLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
+interface Listener {
+  readonly family: 4 | 6;
+  readonly server: net.Server;
+  /** Neighbor addresses whose MD5 key is on this listener, with the key. */
+  readonly keys: Map<string, string>;
+}
+
+/** The address a connection came from, as configured (IPv4-mapped IPv6 unwrapped). */
+function remoteOf(socket: net.Socket): string | null {
+  const address = socket.remoteAddress;
+  if (address === undefined) return null;
+  const unmapped = address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+  return canonicalIp(unmapped);
+}
+
+function sameNeighbor(a: NeighborConfig, b: NeighborConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function sameLocal(a: LocalSpeakerConfig, b: LocalSpeakerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class Speaker {
+  private readonly peers = new Map<string, Peer>();
+  private listeners: Listener[] = [];
+  private config: SpeakerConfig;
+
+  constructor(
+    config: SpeakerConfig,
+    private readonly events: PeerEvents,
+    private readonly log: SpeakerLog,
+  ) {
+    this.config = config;
+  }
+
+  get local(): LocalSpeakerConfig {
+    return this.config.local;
+  }
+
+  allPeers(): Peer[] {
+    return [...this.peers.values()];
+  }
+
+  peer(address: string): Peer | undefined {
+    const canonical = canonicalIp(address);
+    return canonical === null ? undefined : this.peers.get(canonical);
+  }
+
+  /** Listens (throws on EADDRINUSE and the like, before any session starts) and starts every peer. */
+  async start(): Promise<void> {
+    await this.listen(this.config.listen, this.config.neighbors);
+    for (const neighbor of this.config.neighbors) this.addPeer(neighbor);
+  }
+
+  private addPeer(neighbor: NeighborConfig): void {
+    const key = canonicalIp(neighbor.address) ?? neighbor.address;
+    const peer = new Peer(neighbor, this.config.local, this.events);
+    this.peers.set(key, peer);
+    peer.start();
+  }
+
+  private async listen(listen: ListenConfig, neighbors: readonly NeighborConfig[]): Promise<void> {
+    if (listen.port === 0) return;
+    const any = listen.address === '0.0.0.0' || listen.address === '::';
+    const families: (4 | 6)[] = any
+      ? [
+          4,
+          ...(neighbors.some((n) => ipFamilyOf(n.address) === 6) || listen.address === '::'
+            ? [6 as const]
+            : []),
+        ]
+      : [ipFamilyOf(listen.address) ?? 4];
+    for (const family of families) {
+      const host = any ? (family === 4 ? '0.0.0.0' : '::') : listen.address;
+      const server = net.createServer({ pauseOnConnect: false }, (socket) => this.onConnection(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port: listen.port, ipv6Only: family === 6 }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (error) => this.log.warn({ err: error.message, host }, 'listener error'));
+      this.listeners.push({ family, server, keys: new Map() });
+      this.log.info({ address: host, port: listen.port }, 'listening for BGP connections');
+    }
+    this.syncMd5Keys(neighbors);
+  }
+
+  /** Puts each neighbor's TCP MD5 key on the listener of its family and removes stale ones. */
+  private syncMd5Keys(neighbors: readonly NeighborConfig[]): void {
+    for (const listener of this.listeners) {
+      const wanted = new Map<string, string>();
+      for (const neighbor of neighbors) {
+        if (neighbor.password !== null && ipFamilyOf(neighbor.address) === listener.family) {
+          wanted.set(neighbor.address, neighbor.password);
+        }
+      }
+      const fd = descriptorOf(listener.server);
+      for (const [address, key] of listener.keys) {
+        if (wanted.get(address) !== key) {
+          setMd5Key(fd, address, ''); // an empty key deletes it
+          listener.keys.delete(address);
+        }
+      }
+      for (const [address, key] of wanted) {
+        if (listener.keys.get(address) !== key) {
+          setMd5Key(fd, address, key);
+          listener.keys.set(address, key);
+        }
+      }
+    }
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const remote = remoteOf(socket);
+    const peer = remote === null ? undefined : this.peers.get(remote);
+    if (peer === undefined) {
+      this.log.debug({ remote: socket.remoteAddress }, 'connection from an unconfigured address refused');
+      socket.destroy();
+      return;
+    }
+    peer.accept(socket);
+  }
+
+  /**
+   * Applies a new configuration. Returns what changed. A change of the local
+   * AS, router ID or listener restarts everything; otherwise only neighbors
+   * whose configuration changed restart.
+   */
+  async reconfigure(
+    next: SpeakerConfig,
+  ): Promise<{ added: string[]; removed: string[]; restarted: string[] }> {
+    const previous = this.config;
+    const result = { added: [] as string[], removed: [] as string[], restarted: [] as string[] };
+    const globalChange =
+      !sameLocal(previous.local, next.local) ||
+      previous.listen.address !== next.listen.address ||
+      previous.listen.port !== next.listen.port;
+    this.config = next;
+    const nextByAddress = new Map(next.neighbors.map((n) => [canonicalIp(n.address) ?? n.address, n]));
+    for (const [address, peer] of this.peers) {
+      const wanted = nextByAddress.get(address);
+      if (wanted === undefined) {
+        peer.dispose(CeaseSubcode.peerDeconfigured, 'neighbor removed from configuration');
+        this.peers.delete(address);
+        result.removed.push(address);
+      } else if (globalChange || !sameNeighbor(peer.config, wanted)) {
+        peer.dispose(CeaseSubcode.otherConfigurationChange, 'configuration changed');
+        this.peers.delete(address);
+        result.restarted.push(address);
+      }
+    }
+    if (globalChange) {
+      await this.closeListeners();
+      await this.listen(next.listen, next.neighbors);
+    } else {
+      this.syncMd5Keys(next.neighbors);
+      // A first IPv6 neighbor needs the IPv6 listener.
+      const needsV6 = next.neighbors.some((n) => ipFamilyOf(n.address) === 6);
+      const any = next.listen.address === '0.0.0.0' || next.listen.address === '::';
+      if (any && needsV6 && next.listen.port !== 0 && !this.listeners.some((l) => l.family === 6)) {
+        await this.closeListeners();
+        await this.listen(next.listen, next.neighbors);
+      }
+    }
+    for (const [address, neighbor] of nextByAddress) {
+      if (!this.peers.has(address)) {
+        if (!result.restarted.includes(address)) result.added.push(address);
+        this.addPeer(neighbor);
+      }
+    }
+    return result;
+  }
+
+  private async closeListeners(): Promise<void> {
+    const closing = this.listeners.map(
+      (listener) => new Promise<void>((resolve) => listener.server.close(() => resolve())),
+    );
+    this.listeners = [];
+    await Promise.all(closing);
+  }
+
+  /**
+   * Cease/Administrative Shutdown (RFC 8203/9003 message) to every peer, then
+   * closes the listeners. Resolves once the NOTIFICATIONs had a moment to leave.
+   */
+  async stop(message = 'agent shutting down'): Promise<void> {
+    for (const peer of this.peers.values()) peer.stop(CeaseSubcode.administrativeShutdown, message);
+    await this.closeListeners();
+    // Give the kernel the queued NOTIFICATIONs before the process exits.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const peer of this.peers.values()) peer.dispose();
+    this.peers.clear();
+  }
+}

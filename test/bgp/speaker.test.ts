@@ -1,0 +1,178 @@
+// Two speakers on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports):
+// sessions, collision resolution, NOTIFICATIONs, reconfiguration.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DownReason, FsmStateName } from '../../src/bgp/fsm.js';
+import type { NegotiatedSession } from '../../src/bgp/negotiation.js';
+import type { NeighborConfig, Peer, PeerEvents } from '../../src/bgp/peer.js';
+import { Speaker, type SpeakerConfig } from '../../src/bgp/speaker.js';
+
+const silent = { info: () => {}, warn: () => {}, debug: () => {} };
+
+interface Recorder extends PeerEvents {
+  readonly log: string[];
+  readonly negotiated: NegotiatedSession[];
+}
+
+function recorder(): Recorder {
+  const log: string[] = [];
+  const negotiated: NegotiatedSession[] = [];
+  return {
+    log,
+    negotiated,
+    established: (_peer: Peer, session: NegotiatedSession) => {
+      negotiated.push(session);
+      log.push('established');
+    },
+    down: (_peer: Peer, reason: DownReason) => log.push(`down:${reason.kind}`),
+    update: () => log.push('update'),
+    routeRefresh: () => log.push('route-refresh'),
+    writable: () => {},
+    stateChanged: (_peer: Peer, from: FsmStateName, to: FsmStateName) => log.push(`${from}->${to}`),
+    notification: (_peer: Peer, direction, code, subcode, detail) =>
+      log.push(`notification-${direction}:${code}/${subcode}${detail ? ` ${detail}` : ''}`),
+    message: () => {},
+  };
+}
+
+let nextPort = 21790 + Math.floor(Math.random() * 1000) * 2;
+const speakers: Speaker[] = [];
+
+afterEach(async () => {
+  await Promise.all(speakers.splice(0).map((s) => s.stop()));
+});
+
+function neighbor(
+  address: string,
+  port: number,
+  asn: number,
+  localAddress: string,
+  extra: Partial<NeighborConfig> = {},
+): NeighborConfig {
+  return {
+    address,
+    port,
+    asn,
+    localAddress,
+    families: ['ipv4-unicast', 'ipv6-unicast'],
+    holdTimeSeconds: 9,
+    connectRetrySeconds: 1,
+    passive: false,
+    delayOpenSeconds: 0,
+    password: null,
+    ttlSecurity: false,
+    addPath: null,
+    routeReflectorClient: false,
+    description: null,
+    shutdown: false,
+    ...extra,
+  };
+}
+
+function config(
+  address: string,
+  port: number,
+  asn: number,
+  routerId: string,
+  neighbors: NeighborConfig[],
+): SpeakerConfig {
+  return {
+    local: { asn, routerId, hostname: `h-${routerId}`, gracefulRestart: null, extendedMessage: true },
+    listen: { address, port },
+    neighbors,
+  };
+}
+
+async function until(condition: () => boolean, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function pair(options: { aPassive?: boolean; bAsn?: number; bConfiguredAsnForA?: number } = {}) {
+  const portA = nextPort++;
+  const portB = nextPort++;
+  const eventsA = recorder();
+  const eventsB = recorder();
+  const a = new Speaker(
+    config('127.0.0.1', portA, 64512, '10.0.0.1', [
+      neighbor('127.0.0.2', portB, options.bConfiguredAsnForA ?? options.bAsn ?? 64512, '127.0.0.1', {
+        passive: options.aPassive ?? false,
+      }),
+    ]),
+    eventsA,
+    silent,
+  );
+  const b = new Speaker(
+    config('127.0.0.2', portB, options.bAsn ?? 64512, '10.0.0.2', [
+      neighbor('127.0.0.1', portA, 64512, '127.0.0.2'),
+    ]),
+    eventsB,
+    silent,
+  );
+  speakers.push(a, b);
+  await a.start();
+  await b.start();
+  return { a, b, eventsA, eventsB, portA, portB };
+}
+
+describe('Speaker on loopback', () => {
+  it('both sides active at once: exactly one session survives, Established on both', async () => {
+    const { a, b, eventsA, eventsB } = await pair();
+    await until(() => a.allPeers()[0]?.state === 'established' && b.allPeers()[0]?.state === 'established');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(a.allPeers()[0]?.state).toBe('established');
+    expect(eventsA.log.filter((e) => e === 'established')).toHaveLength(1);
+    expect(eventsB.log.filter((e) => e === 'established')).toHaveLength(1);
+    const negotiated = eventsA.negotiated[0];
+    expect(negotiated).toMatchObject({
+      peerAsn: 64512,
+      peerRouterId: '10.0.0.2',
+      holdTimeSeconds: 9,
+      keepaliveSeconds: 3,
+      asn4: true,
+      extendedMessage: true,
+      routeRefresh: true,
+      enhancedRouteRefresh: true,
+      peerHostname: 'h-10.0.0.2',
+    });
+    expect(negotiated?.families).toEqual(['ipv4-unicast', 'ipv6-unicast']);
+  });
+
+  it('passive side waits; the active side connects', async () => {
+    const { a, b } = await pair({ aPassive: true });
+    await until(() => a.allPeers()[0]?.state === 'established' && b.allPeers()[0]?.state === 'established');
+  });
+
+  it('a wrong peer AS is refused with OPEN Message Error / Bad Peer AS (2/2), logged on both sides', async () => {
+    const { eventsA, eventsB } = await pair({ bAsn: 64513, bConfiguredAsnForA: 64514 });
+    await until(
+      () =>
+        eventsA.log.some((e) => e.startsWith('notification-sent:2/2')) &&
+        eventsB.log.some((e) => e.startsWith('notification-received:2/2')),
+    );
+  });
+
+  it('stop sends Cease/Administrative Shutdown with the RFC 9003 message', async () => {
+    const { a, b, eventsB } = await pair();
+    await until(() => b.allPeers()[0]?.state === 'established');
+    await a.stop('maintenance window');
+    await until(() => eventsB.log.some((e) => e === 'notification-received:6/2 "maintenance window"'));
+    expect(eventsB.log).toContain('down:notification-received');
+  });
+
+  it('reconfigure: removing a neighbor sends Cease/Peer De-configured; an unchanged one stays up', async () => {
+    const { a, b, eventsB, portA, portB } = await pair();
+    await until(() => b.allPeers()[0]?.state === 'established');
+    const sameConfig = config('127.0.0.1', portA, 64512, '10.0.0.1', [
+      neighbor('127.0.0.2', portB, 64512, '127.0.0.1'),
+    ]);
+    const unchanged = await a.reconfigure(sameConfig);
+    expect(unchanged).toEqual({ added: [], removed: [], restarted: [] });
+    expect(a.allPeers()[0]?.state).toBe('established');
+    const removed = await a.reconfigure(config('127.0.0.1', portA, 64512, '10.0.0.1', []));
+    expect(removed.removed).toEqual(['127.0.0.2']);
+    await until(() => eventsB.log.some((e) => e.startsWith('notification-received:6/3')));
+  });
+});
