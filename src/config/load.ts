@@ -1,0 +1,295 @@
+// YAML file -> validated AgentConfig, or one line naming the field and the fix.
+
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { AddressFamily } from '../bgp/family.js';
+import type { NeighborConfig } from '../bgp/peer.js';
+import { canonicalIp } from '../net/ip.js';
+import { configSchema, type RawConfig, type RawPolicy } from './schema.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/agent/agent.yaml';
+
+export interface MaxPrefixConfig {
+  readonly limit: number;
+  readonly warningOnly: boolean;
+  readonly warningThresholdPercent: number;
+  readonly restartSeconds: number;
+}
+
+export interface NeighborSettings extends NeighborConfig {
+  /** Undefined: the default (iBGP accept-all, eBGP reject-all per RFC 8212). */
+  readonly import: RawPolicy | undefined;
+  readonly export: RawPolicy | undefined;
+  readonly nextHopSelf: boolean;
+  readonly enforceFirstAs: boolean;
+  readonly maxPrefix: MaxPrefixConfig | null;
+}
+
+export interface OriginateConfig {
+  readonly prefix: string;
+  readonly nextHop: string | null;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly med: number | null;
+  readonly localPref: number | null;
+}
+
+export interface KernelFibConfig {
+  readonly enabled: boolean;
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+}
+
+export interface OvsFibConfig {
+  readonly enabled: boolean;
+  readonly bridge: string;
+  readonly table: number;
+  readonly mode: 'routed' | 'tunnel';
+  /** unix:PATH or tcp:HOST:PORT; null: the bridge's management socket next to ovsdb's. */
+  readonly openflow: string | null;
+  readonly ovsdb: string;
+  readonly uplinkPort: string | null;
+  readonly tunnelPort: string | null;
+  readonly cookie: bigint;
+}
+
+export interface AgentConfig {
+  readonly asn: number;
+  readonly routerId: string;
+  readonly hostname: string;
+  readonly listen: { readonly address: string; readonly port: number };
+  readonly maxPaths: number;
+  readonly clusterId: string;
+  readonly alwaysCompareMed: boolean;
+  readonly preferOldestEbgpPath: boolean;
+  readonly advertisementIntervalMs: number;
+  readonly gracefulRestart: {
+    readonly enabled: boolean;
+    readonly restartTimeSeconds: number;
+    readonly staleRoutesTimeSeconds: number;
+  };
+  readonly neighbors: readonly NeighborSettings[];
+  readonly originate: readonly OriginateConfig[];
+  readonly fib: { readonly kernel: KernelFibConfig; readonly ovs: OvsFibConfig };
+  readonly api: { readonly socket: string };
+  /** null: metrics disabled. */
+  readonly metrics: { readonly listen: string | null };
+}
+
+/** A configuration mistake, said in one line. */
+export class ConfigError extends Error {}
+
+/** ['neighbors', 0, 'asn'] -> "neighbors[0].asn". */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const part of path) {
+    if (typeof part === 'number') text += `[${part}]`;
+    else text += text === '' ? String(part) : `.${String(part)}`;
+  }
+  return text === '' ? '(top level)' : text;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        previous + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1),
+      );
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** The keys a zod object schema at `path` accepts (walking arrays, optionals and unions). */
+function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
+  let candidates: unknown[] = [schema];
+  const unwrap = (s: unknown): unknown[] => {
+    const def = (
+      s as {
+        def?: { type?: string; innerType?: unknown; options?: unknown[]; in?: unknown; schema?: unknown };
+      }
+    ).def;
+    if (def === undefined) return [s];
+    if (def.type === 'optional' || def.type === 'nullable' || def.type === 'default')
+      return unwrap(def.innerType);
+    if (def.type === 'union') return (def.options ?? []).flatMap(unwrap);
+    if (def.type === 'pipe') return unwrap(def.in);
+    return [s];
+  };
+  for (const part of path) {
+    const next: unknown[] = [];
+    for (const candidate of candidates.flatMap(unwrap)) {
+      const c = candidate as { shape?: Record<string, unknown>; element?: unknown; def?: { type?: string } };
+      if (typeof part === 'number' && c.element !== undefined) next.push(c.element);
+      else if (typeof part === 'string' && c.shape?.[part] !== undefined) next.push(c.shape[part]);
+    }
+    candidates = next;
+  }
+  return candidates
+    .flatMap(unwrap)
+    .flatMap((c) => Object.keys((c as { shape?: Record<string, unknown> }).shape ?? {}));
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return '';
+  const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
+  return text !== undefined && text.length <= 40 ? ` ${text}` : '';
+}
+
+/** The first schema issue as one line: where, what was there, what to write. */
+export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const path = issue.path;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const known = knownKeysAt(configSchema, path);
+    const closest = known
+      .map((candidate) => ({ candidate, distance: editDistance(key, candidate) }))
+      .sort((x, y) => x.distance - y.distance)[0];
+    const hint =
+      closest !== undefined && closest.distance <= Math.max(2, Math.floor(key.length / 3))
+        ? `did you mean ${closest.candidate}?`
+        : `known keys: ${known.join(', ')}`;
+    return `${formatPath([...path, key])}: unknown key; ${hint}`;
+  }
+  const value = valueAt(raw, path);
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return `${formatPath(path)}: missing; it ${issue.message}`;
+  }
+  return `${formatPath(path)}:${describeValue(value)} is not valid: ${issue.message}`;
+}
+
+/** Parses and validates YAML text; throws ConfigError with one line. */
+export function parseConfig(text: string, source = 'config'): AgentConfig {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const yamlError = document.errors[0];
+  if (yamlError !== undefined) {
+    const line = yamlError.linePos?.[0];
+    const where = line !== undefined ? ` line ${line.line} column ${line.col}` : '';
+    throw new ConfigError(
+      `${source}${where}: not valid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
+    );
+  }
+  const raw: unknown = document.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${source}: must be a YAML mapping with at least asn and routerId`);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${source}: ${issue === undefined ? 'invalid' : describeIssue(issue, raw)}`);
+  }
+  return resolve(parsed.data);
+}
+
+export function loadConfigFile(path: string): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT')
+      throw new ConfigError(`${path}: no such file; create it (see README) or pass --config PATH`);
+    throw new ConfigError(`${path}: cannot read it (${code ?? (error as Error).message})`);
+  }
+  return parseConfig(text, path);
+}
+
+function resolve(raw: RawConfig): AgentConfig {
+  const asn = raw.asn;
+  const neighbors: NeighborSettings[] = (raw.neighbors ?? []).map((n) => ({
+    address: canonicalIp(n.address) ?? n.address,
+    port: n.port ?? 179,
+    asn: n.asn,
+    localAddress: n.localAddress === undefined ? null : (canonicalIp(n.localAddress) ?? n.localAddress),
+    families: (n.families ?? ['ipv4-unicast']) as AddressFamily[],
+    holdTimeSeconds: n.holdTimeSeconds ?? 90,
+    connectRetrySeconds: n.connectRetrySeconds ?? 30,
+    passive: n.passive ?? false,
+    delayOpenSeconds: n.delayOpenSeconds ?? 0,
+    password: n.password ?? null,
+    ttlSecurity: n.ttlSecurity ?? false,
+    addPath: n.addPath ?? null,
+    routeReflectorClient: n.routeReflectorClient ?? false,
+    description: n.description ?? null,
+    shutdown: n.shutdown ?? false,
+    import: n.import,
+    export: n.export,
+    nextHopSelf: n.nextHopSelf ?? false,
+    enforceFirstAs: n.enforceFirstAs ?? true,
+    maxPrefix:
+      n.maxPrefix === undefined
+        ? null
+        : {
+            limit: n.maxPrefix.limit,
+            warningOnly: n.maxPrefix.warningOnly ?? false,
+            warningThresholdPercent: n.maxPrefix.warningThresholdPercent ?? 75,
+            restartSeconds: n.maxPrefix.restartSeconds ?? 0,
+          },
+  }));
+  const ovs = raw.fib?.ovs;
+  return {
+    asn,
+    routerId: raw.routerId,
+    hostname: raw.hostname ?? hostname(),
+    listen: { address: raw.listen?.address ?? '0.0.0.0', port: raw.listen?.port ?? 179 },
+    maxPaths: raw.maxPaths ?? 1,
+    clusterId: raw.clusterId ?? raw.routerId,
+    alwaysCompareMed: raw.alwaysCompareMed ?? false,
+    preferOldestEbgpPath: raw.preferOldestEbgpPath ?? false,
+    advertisementIntervalMs: raw.advertisementIntervalMs ?? 50,
+    gracefulRestart: {
+      enabled: raw.gracefulRestart?.enabled ?? true,
+      restartTimeSeconds: raw.gracefulRestart?.restartTimeSeconds ?? 120,
+      staleRoutesTimeSeconds: raw.gracefulRestart?.staleRoutesTimeSeconds ?? 360,
+    },
+    neighbors,
+    originate: (raw.originate ?? []).map((o) => ({
+      prefix: o.prefix,
+      nextHop: o.nextHop ?? null,
+      communities: o.communities ?? [],
+      largeCommunities: o.largeCommunities ?? [],
+      med: o.med ?? null,
+      localPref: o.localPref ?? null,
+    })),
+    fib: {
+      kernel: {
+        enabled: raw.fib?.kernel?.enabled ?? true,
+        table: raw.fib?.kernel?.table ?? 254,
+        protocol: raw.fib?.kernel?.protocol ?? 186,
+        metric: raw.fib?.kernel?.metric ?? 20,
+      },
+      ovs: {
+        enabled: ovs?.enabled ?? false,
+        bridge: ovs?.bridge ?? 'br-int',
+        table: ovs?.table ?? 0,
+        mode: ovs?.mode ?? 'routed',
+        openflow: ovs?.openflow ?? null,
+        ovsdb: ovs?.ovsdb ?? 'unix:/var/run/openvswitch/db.sock',
+        uplinkPort: ovs?.uplinkPort ?? null,
+        tunnelPort: ovs?.tunnelPort ?? null,
+        cookie: BigInt(ovs?.cookie ?? '0xb6b0000000000000'),
+      },
+    },
+    api: { socket: raw.api?.socket ?? '/run/agent/agent.sock' },
+    metrics: { listen: raw.metrics?.listen === '' ? null : (raw.metrics?.listen ?? '127.0.0.1:9179') },
+  };
+}

@@ -1,0 +1,330 @@
+// The configuration file's schema (/etc/agent/agent.yaml). Every message is
+// phrased as the fix ("must be ..."), so an error names the field and what to
+// write there. Keys are the public interface (../shared/DESIGN.md): keep them.
+
+import { z } from 'zod';
+import { parsePrefix } from '../bgp/codec/nlri.js';
+import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
+import { ipFamilyOf, parseIpv4 } from '../net/ip.js';
+import { parsePrefixMatch } from '../rib/prefix-match.js';
+
+const asn = z
+  .number({ error: 'must be an AS number from 1 to 4294967295' })
+  .int({ error: 'must be an AS number from 1 to 4294967295' })
+  .min(1, { error: 'must be an AS number from 1 to 4294967295' })
+  .max(4294967295, { error: 'must be an AS number from 1 to 4294967295' });
+
+const ipv4 = z
+  .string({ error: 'must be a dotted-quad IPv4 address, e.g. 172.18.8.101' })
+  .refine((value) => parseIpv4(value) !== null, {
+    error: 'must be a dotted-quad IPv4 address, e.g. 172.18.8.101',
+  });
+
+const ipAddress = z
+  .string({ error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2' })
+  .refine((value) => ipFamilyOf(value) !== null, {
+    error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2',
+  });
+
+const prefix = z
+  .string({ error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64' })
+  .refine((value) => parsePrefix(value) !== null, {
+    error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
+  });
+
+const prefixMatch = z
+  .string({ error: 'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32"' })
+  .refine((value) => typeof parsePrefixMatch(value) !== 'string', {
+    error:
+      'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32" (ge/le between the length and 32, or 128)',
+  });
+
+const community = z
+  .string({
+    error:
+      'must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed',
+  })
+  .refine((value) => parseCommunity(value) !== null, {
+    error:
+      'must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed',
+  });
+
+const largeCommunity = z
+  .string({ error: 'must be a large community GLOBAL:DATA1:DATA2, e.g. 64512:1:2' })
+  .refine((value) => parseLargeCommunity(value) !== null, {
+    error: 'must be a large community GLOBAL:DATA1:DATA2, e.g. 64512:1:2',
+  });
+
+const seconds = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `must be ${what} in seconds, ${min} to ${max}` })
+    .int({ error: `must be ${what} in seconds, ${min} to ${max}` })
+    .min(min, { error: `must be ${what} in seconds, ${min} to ${max}` })
+    .max(max, { error: `must be ${what} in seconds, ${min} to ${max}` });
+
+const uint32 = (what: string) =>
+  z
+    .number({ error: `must be ${what}, an integer from 0 to 4294967295` })
+    .int({ error: `must be ${what}, an integer from 0 to 4294967295` })
+    .min(0, { error: `must be ${what}, an integer from 0 to 4294967295` })
+    .max(4294967295, { error: `must be ${what}, an integer from 0 to 4294967295` });
+
+const holdTime = z
+  .number({ error: 'must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)' })
+  .int({ error: 'must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)' })
+  .refine((value) => value === 0 || (value >= 3 && value <= 65535), {
+    error: 'must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)',
+  });
+
+const family = z.enum(['ipv4-unicast', 'ipv6-unicast'], { error: 'must be ipv4-unicast or ipv6-unicast' });
+
+const policySet = z
+  .object({
+    localPref: uint32('a LOCAL_PREF').optional(),
+    med: uint32('a MED').optional(),
+    addCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
+    removeCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
+    addLargeCommunities: z.array(largeCommunity, { error: 'must be a list of large communities' }).optional(),
+    prependAs: z
+      .number({ error: 'must be how many times to prepend our AS, 1 to 10' })
+      .int({ error: 'must be how many times to prepend our AS, 1 to 10' })
+      .min(1, { error: 'must be how many times to prepend our AS, 1 to 10' })
+      .max(10, { error: 'must be how many times to prepend our AS, 1 to 10' })
+      .optional(),
+  })
+  .strict();
+
+const policyTerm = z
+  .object({
+    /** Route must match one of these (a prefix list); absent: any prefix. */
+    prefixes: z.array(prefixMatch, { error: 'must be a list like ["10.233.0.0/16 le 32"]' }).optional(),
+    /** Route must carry one of these communities; absent: any. */
+    communities: z.array(community, { error: 'must be a list of communities' }).optional(),
+    action: z.enum(['accept', 'reject'], { error: 'must be accept or reject' }).optional(),
+    set: policySet.optional(),
+  })
+  .strict();
+
+/** accept-all | reject-all | one term | a list of terms (first match wins; no match rejects). */
+export const policySchema = z.union(
+  [
+    z.enum(['accept-all', 'reject-all']),
+    policyTerm,
+    z.array(policyTerm, { error: 'must be accept-all, reject-all, a term, or a list of terms' }),
+  ],
+  {
+    error:
+      'must be accept-all, reject-all, or { prefixes: ["10.233.0.0/16 le 32"] } (terms: prefixes, communities, action, set)',
+  },
+);
+
+const maxPrefix = z
+  .object({
+    limit: z
+      .number({ error: 'must be the most prefixes to accept, a positive integer' })
+      .int({ error: 'must be the most prefixes to accept, a positive integer' })
+      .min(1, { error: 'must be the most prefixes to accept, a positive integer' }),
+    warningOnly: z.boolean({ error: 'must be true (only log) or false (Cease 6/1)' }).optional(),
+    warningThresholdPercent: z
+      .number({ error: 'must be a percentage of limit, 1 to 100' })
+      .min(1, { error: 'must be a percentage of limit, 1 to 100' })
+      .max(100, { error: 'must be a percentage of limit, 1 to 100' })
+      .optional(),
+    restartSeconds: seconds(
+      'how long to wait before reconnecting after the limit was hit',
+      0,
+      86400,
+    ).optional(),
+  })
+  .strict();
+
+const neighbor = z
+  .object({
+    address: ipAddress,
+    asn,
+    port: z
+      .number({ error: 'must be a TCP port, 1 to 65535' })
+      .int({ error: 'must be a TCP port, 1 to 65535' })
+      .min(1, { error: 'must be a TCP port, 1 to 65535' })
+      .max(65535, { error: 'must be a TCP port, 1 to 65535' })
+      .optional(),
+    localAddress: ipAddress.optional(),
+    description: z.string({ error: 'must be text' }).optional(),
+    families: z
+      .array(family, { error: 'must be a list: [ipv4-unicast] and/or [ipv6-unicast]' })
+      .min(1, { error: 'must list at least one family: ipv4-unicast and/or ipv6-unicast' })
+      .optional(),
+    holdTimeSeconds: holdTime.optional(),
+    connectRetrySeconds: seconds('the connect retry interval', 1, 65535).optional(),
+    delayOpenSeconds: seconds('the DelayOpen time (0 = off)', 0, 240).optional(),
+    passive: z.boolean({ error: 'must be true or false' }).optional(),
+    password: z
+      .string({ error: 'must be the TCP MD5 password (text, at most 80 octets)' })
+      .min(1, { error: 'must not be empty (omit it for no TCP MD5)' })
+      .refine((value) => Buffer.byteLength(value) <= 80, {
+        error: 'must be at most 80 octets (the kernel TCP_MD5SIG limit)',
+      })
+      .optional(),
+    ttlSecurity: z.boolean({ error: 'must be true (GTSM, RFC 5082) or false' }).optional(),
+    routeReflectorClient: z.boolean({ error: 'must be true or false' }).optional(),
+    addPath: z
+      .enum(['receive', 'send', 'both'], { error: 'must be receive, send or both (RFC 7911)' })
+      .optional(),
+    nextHopSelf: z.boolean({ error: 'must be true or false' }).optional(),
+    enforceFirstAs: z.boolean({ error: 'must be true or false' }).optional(),
+    shutdown: z.boolean({ error: 'must be true (configured but down) or false' }).optional(),
+    import: policySchema.optional(),
+    export: policySchema.optional(),
+    maxPrefix: maxPrefix.optional(),
+  })
+  .strict();
+
+const originate = z
+  .object({
+    prefix,
+    nextHop: ipAddress.optional(),
+    communities: z
+      .array(community, { error: 'must be a list of communities, e.g. [64512:100, blackhole]' })
+      .optional(),
+    largeCommunities: z.array(largeCommunity, { error: 'must be a list of large communities' }).optional(),
+    med: uint32('a MED').optional(),
+    localPref: uint32('a LOCAL_PREF').optional(),
+  })
+  .strict();
+
+const kernel = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    table: z
+      .number({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+      .int({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+      .min(1, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+      .max(4294967295, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+      .optional(),
+    protocol: z
+      .number({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+      .int({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+      .min(5, { error: 'must be a route protocol id, 5 to 255 (0-4 belong to the kernel; 186 is bgp)' })
+      .max(255, { error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+      .optional(),
+    metric: uint32('a route metric').optional(),
+  })
+  .strict();
+
+const ovs = z
+  .object({
+    enabled: z.boolean({ error: 'must be true or false' }).optional(),
+    bridge: z
+      .string({ error: 'must be a bridge name, e.g. br-int' })
+      .min(1, { error: 'must be a bridge name, e.g. br-int' })
+      .optional(),
+    table: z
+      .number({ error: 'must be an OpenFlow table, 0 to 254' })
+      .int({ error: 'must be an OpenFlow table, 0 to 254' })
+      .min(0, { error: 'must be an OpenFlow table, 0 to 254' })
+      .max(254, { error: 'must be an OpenFlow table, 0 to 254' })
+      .optional(),
+    mode: z.enum(['routed', 'tunnel'], { error: 'must be routed or tunnel' }).optional(),
+    openflow: z
+      .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
+      .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
+      .nullable()
+      .optional(),
+    ovsdb: z
+      .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
+      .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
+      .optional(),
+    uplinkPort: z.string({ error: 'must be an OVS port name' }).nullable().optional(),
+    tunnelPort: z
+      .string({ error: 'must be the name of a flow-based VXLAN or Geneve port' })
+      .nullable()
+      .optional(),
+    cookie: z
+      .string({ error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
+      .regex(/^0x[0-9a-fA-F]{1,16}$/, { error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
+      .optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    asn,
+    routerId: ipv4,
+    hostname: z.string({ error: 'must be text' }).optional(),
+    listen: z
+      .object({
+        address: ipAddress.optional(),
+        port: z
+          .number({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
+          .int({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
+          .min(0, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
+          .max(65535, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    maxPaths: z
+      .number({ error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
+      .int({ error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
+      .min(1, { error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
+      .max(64, { error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
+      .optional(),
+    clusterId: ipv4.optional(),
+    alwaysCompareMed: z.boolean({ error: 'must be true or false' }).optional(),
+    preferOldestEbgpPath: z.boolean({ error: 'must be true or false' }).optional(),
+    advertisementIntervalMs: z
+      .number({ error: 'must be milliseconds, 0 to 60000' })
+      .int({ error: 'must be milliseconds, 0 to 60000' })
+      .min(0, { error: 'must be milliseconds, 0 to 60000' })
+      .max(60000, { error: 'must be milliseconds, 0 to 60000' })
+      .optional(),
+    gracefulRestart: z
+      .object({
+        enabled: z.boolean({ error: 'must be true or false' }).optional(),
+        restartTimeSeconds: seconds('the advertised restart time', 1, 4095).optional(),
+        staleRoutesTimeSeconds: seconds('how long to keep a restarting peer routes', 1, 3600).optional(),
+      })
+      .strict()
+      .optional(),
+    neighbors: z.array(neighbor, { error: 'must be a list of neighbors' }).optional(),
+    originate: z.array(originate, { error: 'must be a list of { prefix: ... }' }).optional(),
+    fib: z.object({ kernel: kernel.optional(), ovs: ovs.optional() }).strict().optional(),
+    api: z
+      .object({
+        socket: z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }).optional(),
+      })
+      .strict()
+      .optional(),
+    metrics: z
+      .object({
+        listen: z
+          .string({ error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable' })
+          .regex(/^$|^(\[[0-9a-fA-F:.]+\]|[^:]+):\d{1,5}$/, {
+            error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable',
+          })
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const seen = new Map<string, number>();
+    (config.neighbors ?? []).forEach((n, index) => {
+      const key = n.address.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['neighbors', index, 'address'],
+          message: `duplicates neighbors[${first}]: each neighbor address may appear once`,
+        });
+      } else {
+        seen.set(key, index);
+      }
+    });
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawPolicy = z.infer<typeof policySchema>;
+export type RawNeighbor = z.infer<typeof neighbor>;

@@ -1,0 +1,132 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+
+const minimal = `
+asn: 64512
+routerId: 172.18.8.101
+neighbors:
+  - address: 172.18.8.102
+    asn: 64512
+`;
+
+function errorOf(text: string): string {
+  try {
+    parseConfig(text, 'agent.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error('no error');
+}
+
+describe('config', () => {
+  it('fills the documented defaults', () => {
+    const config = parseConfig(minimal);
+    expect(config).toMatchObject({
+      asn: 64512,
+      routerId: '172.18.8.101',
+      listen: { address: '0.0.0.0', port: 179 },
+      maxPaths: 1,
+      fib: {
+        kernel: { enabled: true, table: 254, protocol: 186, metric: 20 },
+        ovs: { enabled: false, bridge: 'br-int', mode: 'routed' },
+      },
+      api: { socket: '/run/agent/agent.sock' },
+      metrics: { listen: '127.0.0.1:9179' },
+    });
+    expect(config.neighbors[0]).toMatchObject({
+      address: '172.18.8.102',
+      port: 179,
+      families: ['ipv4-unicast'],
+      holdTimeSeconds: 90,
+      passive: false,
+      password: null,
+      ttlSecurity: false,
+    });
+  });
+
+  it('accepts the full example of DESIGN.md', () => {
+    const config = parseConfig(`
+asn: 64512
+routerId: 172.18.8.101
+listen: { address: "0.0.0.0", port: 179 }
+maxPaths: 1
+neighbors:
+  - address: 172.18.8.102
+    asn: 64512
+    families: [ipv4-unicast]
+    holdTimeSeconds: 90
+    passive: false
+    password: "secret"
+    ttlSecurity: false
+    routeReflectorClient: false
+    import: { prefixes: ["10.233.0.0/16 le 32"] }
+    export: accept-all
+originate:
+  - prefix: 10.233.1.0/24
+    communities: []
+fib:
+  kernel: { enabled: true, table: 254, protocol: 186, metric: 20 }
+  ovs:
+    enabled: false
+    bridge: br-int
+    table: 0
+    mode: routed
+    openflow: "unix:/var/run/openvswitch/br-int.mgmt"
+    ovsdb: "unix:/var/run/openvswitch/db.sock"
+    tunnelPort: null
+api: { socket: /run/agent/agent.sock }
+metrics: { listen: "127.0.0.1:9179" }
+`);
+    expect(config.neighbors[0]?.password).toBe('secret');
+    expect(config.originate[0]?.prefix).toBe('10.233.1.0/24');
+  });
+
+  it.each([
+    [
+      `${minimal}    hodlTimeSeconds: 9\n`,
+      'agent.yaml: neighbors[0].hodlTimeSeconds: unknown key; did you mean holdTimeSeconds?',
+    ],
+    [
+      `${minimal}    holdTimeSeconds: "9"\n`,
+      'agent.yaml: neighbors[0].holdTimeSeconds: "9" is not valid: must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)',
+    ],
+    [
+      `${minimal}    holdTimeSeconds: 2\n`,
+      'agent.yaml: neighbors[0].holdTimeSeconds: 2 is not valid: must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)',
+    ],
+    [
+      minimal.replace('asn: 64512\nrouterId', 'asn: 4294967296\nrouterId'),
+      'agent.yaml: asn: 4294967296 is not valid: must be an AS number from 1 to 4294967295',
+    ],
+    [
+      minimal.replace('172.18.8.102', '172.18.8.302'),
+      'agent.yaml: neighbors[0].address: "172.18.8.302" is not valid: must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2',
+    ],
+    [
+      minimal.replace('routerId: 172.18.8.101', 'routerId: fd00::1'),
+      'agent.yaml: routerId: "fd00::1" is not valid: must be a dotted-quad IPv4 address, e.g. 172.18.8.101',
+    ],
+    [
+      `${minimal}  - address: 172.18.8.102\n    asn: 64513\n`,
+      'agent.yaml: neighbors[1].address: "172.18.8.102" is not valid: duplicates neighbors[0]: each neighbor address may appear once',
+    ],
+    ['routerId: 1.2.3.4\n', 'agent.yaml: asn: missing; it must be an AS number from 1 to 4294967295'],
+    [`${minimal}    import: { prefixes: ["10.233.0.0/16 le 8"] }\n`, 'agent.yaml: neighbors[0].import'],
+    [
+      `${minimal}    families: [ipv4-multicast]\n`,
+      'agent.yaml: neighbors[0].families[0]: "ipv4-multicast" is not valid: must be ipv4-unicast or ipv6-unicast',
+    ],
+    ['asn: [1\n', 'agent.yaml line 2 column 1: not valid YAML'],
+    ['- 1\n', 'agent.yaml: must be a YAML mapping'],
+    [`${minimal}bogus: 1\n`, 'agent.yaml: bogus: unknown key; known keys:'],
+    [
+      `${minimal}metrics: { listen: "localhost" }\n`,
+      'agent.yaml: metrics.listen: "localhost" is not valid: must be HOST:PORT',
+    ],
+  ])('one line naming the field and the fix: %#', (text, expected) => {
+    const message = errorOf(text);
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message.startsWith(expected)).toBe(true);
+  });
+});
