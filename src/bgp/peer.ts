@@ -71,7 +71,14 @@ export interface PeerEvents {
     subcode: number,
     detail: string,
   ): void;
-  message(peer: Peer, direction: 'in' | 'out', type: BgpMessageType): void;
+}
+
+/** Messages counted by direction and type since the peer was configured. */
+export type MessageCounts = Record<'in' | 'out', Record<BgpMessageType, number>>;
+
+function zeroCounts(): MessageCounts {
+  const zero = (): Record<BgpMessageType, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
+  return { in: zero(), out: zero() };
 }
 
 export interface PeerStatus {
@@ -86,6 +93,7 @@ export interface PeerStatus {
   readonly updatesOut: number;
   readonly flaps: number;
   readonly lastError: string | null;
+  readonly messageCounts: MessageCounts;
   readonly negotiated: NegotiatedSession | null;
   readonly localAddress: string | null;
 }
@@ -99,6 +107,7 @@ export class Peer {
   private flaps = 0;
   /** Counters of sessions that ended, so totals survive reconnects. */
   private readonly past = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0 };
+  readonly messageCounts: MessageCounts = zeroCounts();
 
   constructor(
     readonly config: NeighborConfig,
@@ -272,6 +281,7 @@ export class Peer {
       updatesOut: this.past.updatesOut + (counters?.updatesOut ?? 0),
       flaps: this.flaps,
       lastError: this.lastError,
+      messageCounts: this.messageCounts,
       negotiated: this.established?.negotiated ?? null,
       localAddress: this.established?.localAddress ?? null,
     };
@@ -360,7 +370,9 @@ export class Peer {
       writable: (session) => {
         if (session === this.session) this.events.writable(this);
       },
-      messageCounted: (_session, direction, type) => this.events.message(this, direction, type),
+      messageCounted: (_session, direction, type, count = 1) => {
+        this.messageCounts[direction][type] += count;
+      },
     };
   }
 }

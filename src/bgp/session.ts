@@ -71,8 +71,8 @@ export interface SessionHooks {
   ): void;
   /** The socket buffer drained: more UPDATEs may be written. */
   writable(session: Session): void;
-  /** A message could not be decoded but was not fatal to the session (RFC 7606). */
-  messageCounted(session: Session, direction: 'in' | 'out', type: BgpMessageType): void;
+  /** Messages of `type` went in or out (`count` of them, 1 unless batched). */
+  messageCounted(session: Session, direction: 'in' | 'out', type: BgpMessageType, count?: number): void;
 }
 
 /** RFC 4271 §10: timers are jittered by a factor in [0.75, 1.0]. */
@@ -407,7 +407,7 @@ export class Session {
     socket.write(bytes);
     this.counters.messagesOut += messageCount;
     this.counters.updatesOut += messageCount;
-    for (let i = 0; i < messageCount; i++) this.hooks.messageCounted(this, 'out', 'update');
+    this.hooks.messageCounted(this, 'out', 'update', messageCount);
     return socket.writableLength < WRITE_HIGH_WATER_MARK;
   }
 

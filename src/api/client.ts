@@ -1,0 +1,61 @@
+// agentctl's side of the control API.
+
+import http from 'node:http';
+
+export interface ApiReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** The daemon is not there (no socket, or nobody listening on it). */
+export class AgentUnreachable extends Error {}
+
+export function callAgent(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<ApiReply> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const request = http.request(
+      {
+        socketPath,
+        method,
+        path,
+        headers:
+          payload === undefined
+            ? {}
+            : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: response.statusCode ?? 0, body: text === '' ? undefined : JSON.parse(text) });
+          } catch {
+            reject(new Error(`the agent answered something that is not JSON: ${text.slice(0, 80)}`));
+          }
+        });
+      },
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+        reject(
+          new AgentUnreachable(`no agent is running on ${socketPath} (start it: systemctl start agent)`),
+        );
+      } else if (error.code === 'EACCES') {
+        reject(new AgentUnreachable(`permission denied on ${socketPath}: run agentctl as root`));
+      } else {
+        reject(error);
+      }
+    });
+    request.setTimeout(30_000, () =>
+      request.destroy(new Error(`the agent did not answer within 30 s on ${socketPath}`)),
+    );
+    if (payload !== undefined) request.write(payload);
+    request.end();
+  });
+}

@@ -1,0 +1,134 @@
+// Prometheus metrics (prom-client). Hot counters (messages) are plain numbers
+// kept by their owners and read at scrape time, so counting a message costs
+// an increment, not a label lookup.
+
+import http from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
+import type { BgpMessageType } from '../bgp/codec/message.js';
+import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
+import type { MessageCounts } from '../bgp/peer.js';
+
+export interface PeerSample {
+  readonly address: string;
+  readonly state: FsmStateName;
+  readonly messageCounts: MessageCounts;
+}
+
+export interface MetricSources {
+  peers(): readonly PeerSample[];
+}
+
+const messageTypes: readonly BgpMessageType[] = [
+  'open',
+  'update',
+  'notification',
+  'keepalive',
+  'routeRefresh',
+];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly notifications: Counter<'neighbor' | 'direction' | 'code' | 'subcode' | 'name'>;
+  private readonly flaps: Counter<'neighbor'>;
+  private sources: MetricSources = { peers: () => [] };
+
+  constructor() {
+    const registry = this.registry;
+    const self = this;
+    new Gauge({
+      name: 'bgp_sessions',
+      help: 'BGP sessions by FSM state',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const counts = new Map<FsmStateName, number>(fsmStateNames.map((state) => [state, 0]));
+        for (const peer of self.sources.peers()) counts.set(peer.state, (counts.get(peer.state) ?? 0) + 1);
+        for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'bgp_session_established',
+      help: '1 when the session with this neighbor is Established',
+      labelNames: ['neighbor'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const peer of self.sources.peers())
+          this.set({ neighbor: peer.address }, peer.state === 'established' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'bgp_messages_total',
+      help: 'BGP messages by neighbor, direction (in/out) and type',
+      labelNames: ['neighbor', 'direction', 'type'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const peer of self.sources.peers()) {
+          for (const direction of ['in', 'out'] as const) {
+            for (const type of messageTypes) {
+              const count = peer.messageCounts[direction][type];
+              if (count > 0) this.inc({ neighbor: peer.address, direction, type }, count);
+            }
+          }
+        }
+      },
+    });
+    this.notifications = new Counter({
+      name: 'bgp_notifications_total',
+      help: 'NOTIFICATION messages by neighbor, direction (sent/received), code and subcode',
+      labelNames: ['neighbor', 'direction', 'code', 'subcode', 'name'],
+      registers: [registry],
+    });
+    this.flaps = new Counter({
+      name: 'bgp_session_flaps_total',
+      help: 'Times an Established session went down',
+      labelNames: ['neighbor'],
+      registers: [registry],
+    });
+  }
+
+  setSources(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  notification(neighbor: string, direction: 'sent' | 'received', code: number, subcode: number): void {
+    this.notifications.inc({
+      neighbor,
+      direction,
+      code: String(code),
+      subcode: String(subcode),
+      name: `${errorCodeName(code)} / ${errorSubcodeName(code, subcode)}`,
+    });
+  }
+
+  flap(neighbor: string): void {
+    this.flaps.inc({ neighbor });
+  }
+}
+
+/** Serves GET /metrics on HOST:PORT. */
+export async function serveMetrics(metrics: Metrics, listen: string): Promise<http.Server> {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
+  const port = Number(listen.slice(colon + 1));
+  const server = http.createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('only /metrics here\n');
+      return;
+    }
+    metrics.registry
+      .metrics()
+      .then((text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text))
+      .catch((error: unknown) => response.writeHead(500).end(String(error)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

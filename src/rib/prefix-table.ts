@@ -1,0 +1,192 @@
+// Prefixes -> dense integer ids, one table per family. A full table is a
+// million prefixes, so keys live in typed arrays (IPv4: one address word and
+// a length; IPv6: four words and a length) behind an open-addressing hash of
+// ids; no object, string or bigint per prefix. Everything else in the RIB is
+// an array indexed by these ids.
+
+import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
+import { formatIpv4, formatIpv6, wordsToIpv6 } from '../net/ip.js';
+
+const EMPTY = -1;
+
+/** Knuth's multiplicative hash step, kept in 32 bits. */
+function mix(hash: number, word: number): number {
+  return Math.imul(hash ^ word, 0x9e3779b1) >>> 0;
+}
+
+export class PrefixTable {
+  readonly afi: PrefixAfi;
+  readonly wordsPerKey: 1 | 4;
+  /** Number of ids handed out (ids are 0..size-1; freed ids are reused). */
+  private size = 0;
+  private live = 0;
+  private slots: Int32Array;
+  private mask: number;
+  private words: Uint32Array;
+  private lengths: Uint8Array;
+  /** 1 when the id is in use. */
+  private used: Uint8Array;
+  private freeIds: number[] = [];
+
+  constructor(afi: PrefixAfi, initialCapacity = 1024) {
+    this.afi = afi;
+    this.wordsPerKey = afi === 1 ? 1 : 4;
+    let slots = 16;
+    while (slots < initialCapacity * 2) slots *= 2;
+    this.slots = new Int32Array(slots).fill(EMPTY);
+    this.mask = slots - 1;
+    this.words = new Uint32Array(initialCapacity * this.wordsPerKey);
+    this.lengths = new Uint8Array(initialCapacity);
+    this.used = new Uint8Array(initialCapacity);
+  }
+
+  /** Ids handed out so far, the bound for arrays indexed by prefix id. */
+  get capacity(): number {
+    return this.size;
+  }
+
+  /** Prefixes currently in the table. */
+  get count(): number {
+    return this.live;
+  }
+
+  isLive(id: number): boolean {
+    return this.used[id] === 1;
+  }
+
+  length(id: number): number {
+    return this.lengths[id] as number;
+  }
+
+  word(id: number, index = 0): number {
+    return this.words[id * this.wordsPerKey + index] as number;
+  }
+
+  private hashOf(words: Uint32Array, at: number, length: number): number {
+    let hash = mix(0x811c9dc5, length);
+    for (let w = 0; w < this.wordsPerKey; w++) hash = mix(hash, words[at + w] as number);
+    return hash;
+  }
+
+  private matches(id: number, words: Uint32Array, at: number, length: number): boolean {
+    if (this.lengths[id] !== length) return false;
+    const base = id * this.wordsPerKey;
+    for (let w = 0; w < this.wordsPerKey; w++) if (this.words[base + w] !== words[at + w]) return false;
+    return true;
+  }
+
+  /** The id of prefix `index` of a decoded list, or -1. */
+  find(prefixes: Prefixes, index: number): number {
+    return this.findKey(prefixes.words, index * this.wordsPerKey, prefixes.lengths[index] as number);
+  }
+
+  findKey(words: Uint32Array, at: number, length: number): number {
+    let slot = this.hashOf(words, at, length) & this.mask;
+    for (;;) {
+      const id = this.slots[slot] as number;
+      if (id === EMPTY) return -1;
+      if (this.matches(id, words, at, length)) return id;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** The id of prefix `index` of a decoded list, added if new. */
+  intern(prefixes: Prefixes, index: number): number {
+    return this.internKey(prefixes.words, index * this.wordsPerKey, prefixes.lengths[index] as number);
+  }
+
+  internKey(words: Uint32Array, at: number, length: number): number {
+    let slot = this.hashOf(words, at, length) & this.mask;
+    for (;;) {
+      const id = this.slots[slot] as number;
+      if (id === EMPTY) break;
+      if (this.matches(id, words, at, length)) return id;
+      slot = (slot + 1) & this.mask;
+    }
+    const id = this.allocate();
+    const base = id * this.wordsPerKey;
+    for (let w = 0; w < this.wordsPerKey; w++) this.words[base + w] = words[at + w] as number;
+    this.lengths[id] = length;
+    this.used[id] = 1;
+    this.slots[slot] = id;
+    this.live++;
+    if (this.live * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    return id;
+  }
+
+  private allocate(): number {
+    const reused = this.freeIds.pop();
+    if (reused !== undefined) return reused;
+    const id = this.size++;
+    if (id >= this.lengths.length) {
+      const capacity = this.lengths.length * 2;
+      const words = new Uint32Array(capacity * this.wordsPerKey);
+      words.set(this.words);
+      this.words = words;
+      const lengths = new Uint8Array(capacity);
+      lengths.set(this.lengths);
+      this.lengths = lengths;
+      const used = new Uint8Array(capacity);
+      used.set(this.used);
+      this.used = used;
+    }
+    return id;
+  }
+
+  private rehash(slotCount: number): void {
+    this.slots = new Int32Array(slotCount).fill(EMPTY);
+    this.mask = slotCount - 1;
+    for (let id = 0; id < this.size; id++) {
+      if (this.used[id] !== 1) continue;
+      let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
+      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+      this.slots[slot] = id;
+    }
+  }
+
+  /** Forgets a prefix; its id may be handed out again. */
+  remove(id: number): void {
+    if (this.used[id] !== 1) return;
+    this.used[id] = 0;
+    this.live--;
+    this.freeIds.push(id);
+    // Rebuild the probe chains without the id (backward-shift deletion).
+    let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
+    while (this.slots[slot] !== id) slot = (slot + 1) & this.mask;
+    let hole = slot;
+    let probe = (hole + 1) & this.mask;
+    for (;;) {
+      const other = this.slots[probe] as number;
+      if (other === EMPTY) break;
+      const home =
+        this.hashOf(this.words, other * this.wordsPerKey, this.lengths[other] as number) & this.mask;
+      // Move `other` into the hole if its home is not between the hole and the probe (cyclically).
+      const between = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
+      if (!between) {
+        this.slots[hole] = other;
+        hole = probe;
+      }
+      probe = (probe + 1) & this.mask;
+    }
+    this.slots[hole] = EMPTY;
+  }
+
+  toString(id: number): string {
+    const length = this.lengths[id] as number;
+    if (this.wordsPerKey === 1) return `${formatIpv4(this.words[id] as number)}/${length}`;
+    const base = id * 4;
+    const w = this.words;
+    return `${formatIpv6(wordsToIpv6(w[base] as number, w[base + 1] as number, w[base + 2] as number, w[base + 3] as number))}/${length}`;
+  }
+
+  /** Copies the key of `id` into `out` at `at` (for building Prefixes lists). */
+  copyKey(id: number, out: Uint32Array, at: number): void {
+    const base = id * this.wordsPerKey;
+    for (let w = 0; w < this.wordsPerKey; w++) out[at + w] = this.words[base + w] as number;
+  }
+
+  /** Bytes held by the table's arrays (for memory accounting). */
+  get byteSize(): number {
+    return this.slots.byteLength + this.words.byteLength + this.lengths.byteLength + this.used.byteLength;
+  }
+}

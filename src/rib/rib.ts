@@ -1,0 +1,730 @@
+// The RIB: every route from every source (Adj-RIB-In, pre- and post-import
+// policy), the decision per prefix (Loc-RIB: best path and the ECMP set), and
+// the change queues consumers drain. Per prefix the candidate routes form a
+// list kept in preference order, so the best path is the head and the ECMP
+// set is the run of equal routes behind it.
+//
+// Single-threaded and synchronous: callers (the routing adapter) feed it
+// decoded UPDATEs and origination, and schedule the consumers.
+
+import type { PathAttributes } from '../bgp/codec/attribute-types.js';
+import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
+import type { AddressFamily } from '../bgp/family.js';
+import { parseIpv4, parseIpv6 } from '../net/ip.js';
+import { AttributeStore, type AttrSet } from './attribute-store.js';
+import { ChangeQueue } from './change-queue.js';
+import {
+  type BestPathReason,
+  type Candidate,
+  compareCandidates,
+  type DecisionOptions,
+  equalForMultipath,
+} from './decision.js';
+import { ACCEPT_ALL, applySet, evaluatePolicy, type Policy } from './policy.js';
+import { PrefixTable } from './prefix-table.js';
+import { NO_ROUTE, REJECTED, RouteFlag, RouteStore } from './route-store.js';
+
+export const LOCAL_SOURCE = 0;
+
+export interface SourceInfo {
+  readonly address: string;
+  readonly asn: number;
+  /** The peer's BGP identifier (numeric); 0 until the session is up. */
+  routerId: number;
+  readonly external: boolean;
+  readonly routeReflectorClient: boolean;
+  importPolicy: Policy;
+}
+
+export interface Source {
+  readonly id: number;
+  readonly info: SourceInfo;
+  readonly addressKey: string;
+  /** Routes held from this source (Adj-RIB-In), per family index (0 IPv4, 1 IPv6). */
+  readonly received: [number, number];
+  /** Of those, accepted by the import policy and loop checks. */
+  readonly accepted: [number, number];
+}
+
+export interface RibOptions extends DecisionOptions {
+  readonly localAsn: number;
+  readonly routerId: string;
+  readonly clusterId: string;
+  readonly maxPaths: number;
+}
+
+/** How reachable a next hop is: a metric, or null when it is not (the route is then not eligible). */
+export interface NextHopTracker {
+  cost(family: AddressFamily, attr: AttrSet): number | null;
+}
+
+export const everythingReachable: NextHopTracker = { cost: () => 0 };
+
+export type RejectReason =
+  | 'policy'
+  | 'as-path-loop'
+  | 'originator-loop'
+  | 'cluster-loop'
+  | 'next-hop-unreachable';
+
+export interface FamilyRib {
+  readonly family: AddressFamily;
+  readonly afi: PrefixAfi;
+  readonly prefixes: PrefixTable;
+  readonly routes: RouteStore;
+  /** First (best) route of each prefix, or NO_ROUTE. */
+  head: Int32Array;
+  /** How many routes at the head are installed: 0 (none usable), 1 (best), or more (ECMP). */
+  installed: Uint8Array;
+  readonly queues: ChangeQueue[];
+}
+
+/** A route as the API shows it. */
+export interface RouteView {
+  readonly route: number;
+  readonly source: Source;
+  readonly pathId: number;
+  readonly attr: AttrSet;
+  readonly rawAttr: AttrSet;
+  readonly accepted: boolean;
+  readonly eligible: boolean;
+  readonly best: boolean;
+  readonly installed: boolean;
+  readonly stale: boolean;
+  readonly learnedAt: number;
+  /** Why it is not the best path, against the best (undefined for the best). */
+  readonly lostBecause?: BestPathReason | RejectReason;
+}
+
+const familyIndex = (family: AddressFamily): 0 | 1 => (family === 'ipv4-unicast' ? 0 : 1);
+
+function addressKey(address: string): string {
+  const v4 = parseIpv4(address);
+  if (v4 !== null) return `4${v4.toString(16).padStart(8, '0')}`;
+  const v6 = parseIpv6(address);
+  return v6 === null ? address : `6${Buffer.from(v6).toString('hex')}`;
+}
+
+function newFamily(family: AddressFamily): FamilyRib {
+  const afi: PrefixAfi = family === 'ipv4-unicast' ? 1 : 2;
+  return {
+    family,
+    afi,
+    prefixes: new PrefixTable(afi),
+    routes: new RouteStore(),
+    head: new Int32Array(1024).fill(NO_ROUTE),
+    installed: new Uint8Array(1024),
+    queues: [],
+  };
+}
+
+export class Rib {
+  readonly attrs = new AttributeStore();
+  private readonly families: Record<AddressFamily, FamilyRib> = {
+    'ipv4-unicast': newFamily('ipv4-unicast'),
+    'ipv6-unicast': newFamily('ipv6-unicast'),
+  };
+  private readonly sources: (Source | undefined)[] = [];
+  private readonly startedAt = Date.now();
+  private tracker: NextHopTracker = everythingReachable;
+  private readonly localAsn: number;
+  readonly routerId: number;
+  readonly clusterId: number;
+  private options: RibOptions;
+  // Scratch candidates for comparisons: filled from the arrays, never allocated per route.
+  private readonly left: Candidate;
+  private readonly right: Candidate;
+  private readonly snapshot = new Int32Array(128);
+
+  constructor(options: RibOptions) {
+    this.options = options;
+    this.localAsn = options.localAsn;
+    this.routerId = parseIpv4(options.routerId) ?? 0;
+    this.clusterId = parseIpv4(options.clusterId) ?? this.routerId;
+    this.sources[LOCAL_SOURCE] = {
+      id: LOCAL_SOURCE,
+      info: {
+        address: '',
+        asn: options.localAsn,
+        routerId: this.routerId,
+        external: false,
+        routeReflectorClient: false,
+        importPolicy: ACCEPT_ALL,
+      },
+      addressKey: '',
+      received: [0, 0],
+      accepted: [0, 0],
+    };
+    const blank = this.attrs.intern({}, null);
+    const candidate = (): Candidate => ({
+      attr: blank,
+      local: false,
+      external: false,
+      peerRouterId: 0,
+      peerAddressKey: '',
+      igpCost: 0,
+      learnedAt: 0,
+      pathId: 0,
+    });
+    this.left = candidate();
+    this.right = candidate();
+  }
+
+  get decisionOptions(): RibOptions {
+    return this.options;
+  }
+
+  /** Changes maxPaths and the MED/age options; every prefix is decided again. */
+  setOptions(options: RibOptions): void {
+    this.options = options;
+    this.redecideAll();
+  }
+
+  family(family: AddressFamily): FamilyRib {
+    return this.families[family];
+  }
+
+  source(id: number): Source | undefined {
+    return this.sources[id];
+  }
+
+  allSources(): Source[] {
+    return this.sources.filter((s): s is Source => s !== undefined);
+  }
+
+  /** Seconds since the RIB started (the clock routes are stamped with). */
+  now(): number {
+    return Math.floor((Date.now() - this.startedAt) / 1000);
+  }
+
+  learnedAtMs(seconds: number): number {
+    return this.startedAt + seconds * 1000;
+  }
+
+  addSource(info: SourceInfo): Source {
+    let id = 1;
+    while (this.sources[id] !== undefined) id++;
+    if (id > 0xffff) throw new Error('too many route sources');
+    const source: Source = {
+      id,
+      info,
+      addressKey: addressKey(info.address),
+      received: [0, 0],
+      accepted: [0, 0],
+    };
+    this.sources[id] = source;
+    return source;
+  }
+
+  /** Forgets a source, after withdrawing every route it had. */
+  removeSource(id: number): void {
+    if (id === LOCAL_SOURCE) throw new Error('the local source cannot be removed');
+    this.flushSource(id);
+    this.sources[id] = undefined;
+  }
+
+  /** A new consumer of changes for a family (kernel, OVS, a peer's Adj-RIB-Out). */
+  subscribe(family: AddressFamily): ChangeQueue {
+    const queue = new ChangeQueue();
+    this.families[family].queues.push(queue);
+    return queue;
+  }
+
+  unsubscribe(family: AddressFamily, queue: ChangeQueue): void {
+    const queues = this.families[family].queues;
+    const index = queues.indexOf(queue);
+    if (index >= 0) queues.splice(index, 1);
+  }
+
+  /** Marks every prefix with an installed route changed for `queue` (a consumer's initial dump). */
+  markAllInstalled(family: AddressFamily, queue: ChangeQueue): void {
+    const f = this.families[family];
+    for (let p = 0; p < f.prefixes.capacity; p++) if ((f.installed[p] as number) > 0) queue.mark(p);
+  }
+
+  setNextHopTracker(tracker: NextHopTracker): void {
+    this.tracker = tracker;
+    this.redecideAll();
+  }
+
+  // ------------------------------------------------------------------ changes
+
+  /**
+   * Routes from `sourceId` for `prefixes` with these attributes (one UPDATE's
+   * NLRI, or origination). Returns how many prefixes the source now has accepted
+   * in the family (for max-prefix).
+   */
+  announce(
+    sourceId: number,
+    family: AddressFamily,
+    prefixes: Prefixes,
+    attributes: PathAttributes,
+    nextHop: string | null,
+    linkLocalNextHop: string | null = null,
+  ): number {
+    const source = this.sources[sourceId];
+    if (source === undefined) throw new Error(`no route source ${sourceId}`);
+    const f = this.families[family];
+    const raw = this.attrs.intern(attributes, nextHop, linkLocalNextHop);
+    const loop = this.loopCheck(source, raw);
+    const policy = source.info.importPolicy;
+    // Results of the policy's `set` per term, interned once per UPDATE.
+    let modified: Map<number, AttrSet> | null = null;
+    const now = this.now();
+    const fi = familyIndex(family);
+    const wordsPer = f.prefixes.wordsPerKey;
+    for (let i = 0; i < prefixes.count; i++) {
+      const p = f.prefixes.intern(prefixes, i);
+      this.ensurePrefixCapacity(f, p);
+      const pathId = prefixes.pathIds === null ? 0 : (prefixes.pathIds[i] as number);
+      let post: number = REJECTED;
+      if (loop === null) {
+        if (policy.kind === 'accept-all') post = raw.id;
+        else if (policy.kind === 'terms') {
+          const verdict = evaluatePolicy(
+            policy,
+            f.afi,
+            prefixes.words,
+            i * wordsPer,
+            prefixes.lengths[i] as number,
+            raw.attributes.communities,
+          );
+          if (verdict.accept) {
+            if (verdict.set === null) post = raw.id;
+            else {
+              modified ??= new Map();
+              let set = modified.get(verdict.term);
+              if (set === undefined) {
+                set = this.attrs.intern(
+                  applySet(raw.attributes, verdict.set, this.localAsn),
+                  nextHop,
+                  linkLocalNextHop,
+                );
+                modified.set(verdict.term, set);
+              }
+              post = set.id;
+            }
+          }
+        }
+      }
+      this.upsert(f, fi, source, p, pathId, raw.id, post, now);
+    }
+    // The per-UPDATE references taken by intern() above.
+    this.attrs.release(raw.id);
+    if (modified !== null) for (const set of modified.values()) this.attrs.release(set.id);
+    return source.accepted[fi];
+  }
+
+  /** Withdraws `prefixes` from `sourceId`. */
+  withdraw(sourceId: number, family: AddressFamily, prefixes: Prefixes): void {
+    const source = this.sources[sourceId];
+    if (source === undefined) return;
+    const f = this.families[family];
+    const fi = familyIndex(family);
+    for (let i = 0; i < prefixes.count; i++) {
+      const p = f.prefixes.find(prefixes, i);
+      if (p < 0) continue;
+      const pathId = prefixes.pathIds === null ? 0 : (prefixes.pathIds[i] as number);
+      const route = this.findRoute(f, p, sourceId, pathId);
+      if (route !== NO_ROUTE) this.removeRoute(f, fi, p, route);
+    }
+  }
+
+  /** Withdraws every route of a source (session down), or those of one family. */
+  flushSource(sourceId: number, family?: AddressFamily): void {
+    for (const name of family === undefined ? (['ipv4-unicast', 'ipv6-unicast'] as const) : [family]) {
+      const f = this.families[name];
+      const fi = familyIndex(name);
+      const routes = f.routes;
+      for (let r = 0; r < routes.end; r++) {
+        if (routes.isLive(r) && routes.source[r] === sourceId)
+          this.removeRoute(f, fi, routes.prefix[r] as number, r);
+      }
+    }
+  }
+
+  /** Marks a source's routes stale (RFC 4724 §4.2, RFC 7313 §4 BoRR). */
+  markStale(sourceId: number, family: AddressFamily): number {
+    const routes = this.families[family].routes;
+    let count = 0;
+    for (let r = 0; r < routes.end; r++) {
+      if (routes.isLive(r) && routes.source[r] === sourceId) {
+        routes.flags[r] = (routes.flags[r] as number) | RouteFlag.stale;
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Removes a source's routes still stale (End-of-RIB, EoRR, or the restart timer). */
+  sweepStale(sourceId: number, family: AddressFamily): number {
+    const f = this.families[family];
+    const fi = familyIndex(family);
+    const routes = f.routes;
+    let count = 0;
+    for (let r = 0; r < routes.end; r++) {
+      if (
+        routes.isLive(r) &&
+        routes.source[r] === sourceId &&
+        ((routes.flags[r] as number) & RouteFlag.stale) !== 0
+      ) {
+        this.removeRoute(f, fi, routes.prefix[r] as number, r);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Runs a source's import policy again over its Adj-RIB-In (soft reconfiguration inbound). */
+  reapplyImport(sourceId: number): void {
+    const source = this.sources[sourceId];
+    if (source === undefined) return;
+    for (const name of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+      const f = this.families[name];
+      const fi = familyIndex(name);
+      const routes = f.routes;
+      const keyWords = new Uint32Array(f.prefixes.wordsPerKey);
+      for (let r = 0; r < routes.end; r++) {
+        if (!routes.isLive(r) || routes.source[r] !== sourceId) continue;
+        const p = routes.prefix[r] as number;
+        const raw = this.attrs.get(routes.rawAttr[r] as number);
+        f.prefixes.copyKey(p, keyWords, 0);
+        let post: number = REJECTED;
+        let created: AttrSet | null = null;
+        if (this.loopCheck(source, raw) === null) {
+          const verdict = evaluatePolicy(
+            source.info.importPolicy,
+            f.afi,
+            keyWords,
+            0,
+            f.prefixes.length(p),
+            raw.attributes.communities,
+          );
+          if (verdict.accept) {
+            if (verdict.set === null) post = raw.id;
+            else {
+              created = this.attrs.intern(
+                applySet(raw.attributes, verdict.set, this.localAsn),
+                raw.nextHop,
+                raw.linkLocalNextHop,
+              );
+              post = created.id;
+            }
+          }
+        }
+        if (post !== routes.attr[r])
+          this.upsert(f, fi, source, p, routes.pathId[r] as number, raw.id, post, routes.since[r] as number);
+        if (created !== null) this.attrs.release(created.id);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  /** RFC 4271 §9.1.2 loop checks, RFC 4456 §8 originator and cluster checks. */
+  private loopCheck(source: Source, attr: AttrSet): RejectReason | null {
+    if (source.id === LOCAL_SOURCE) return null;
+    if (source.info.external) {
+      for (const segment of attr.attributes.asPath ?? [])
+        if (segment.asns.includes(this.localAsn)) return 'as-path-loop';
+      return null;
+    }
+    if (attr.originatorId !== 0 && attr.originatorId === this.routerId) return 'originator-loop';
+    const clusterList = attr.attributes.clusterList;
+    if (clusterList !== undefined) {
+      for (const id of clusterList) if (parseIpv4(id) === this.clusterId) return 'cluster-loop';
+    }
+    return null;
+  }
+
+  private ensurePrefixCapacity(f: FamilyRib, p: number): void {
+    if (p < f.head.length) return;
+    let capacity = f.head.length * 2;
+    while (capacity <= p) capacity *= 2;
+    const head = new Int32Array(capacity).fill(NO_ROUTE);
+    head.set(f.head);
+    f.head = head;
+    const installed = new Uint8Array(capacity);
+    installed.set(f.installed);
+    f.installed = installed;
+  }
+
+  private findRoute(f: FamilyRib, p: number, sourceId: number, pathId: number): number {
+    const routes = f.routes;
+    for (let r = f.head[p] as number; r !== NO_ROUTE; r = routes.next[r] as number) {
+      if (routes.source[r] === sourceId && routes.pathId[r] === pathId) return r;
+    }
+    return NO_ROUTE;
+  }
+
+  private eligible(f: FamilyRib, route: number): boolean {
+    const attr = f.routes.attr[route] as number;
+    if (attr === REJECTED) return false;
+    if (f.routes.source[route] === LOCAL_SOURCE) return true;
+    return this.tracker.cost(f.family, this.attrs.get(attr)) !== null;
+  }
+
+  private fill(candidate: Candidate, f: FamilyRib, route: number): void {
+    const routes = f.routes;
+    const sourceId = routes.source[route] as number;
+    const source = this.sources[sourceId] as Source;
+    const attr = this.attrs.get(routes.attr[route] as number);
+    candidate.attr = attr;
+    candidate.local = sourceId === LOCAL_SOURCE;
+    candidate.external = source.info.external;
+    candidate.peerRouterId = source.info.routerId;
+    candidate.peerAddressKey = source.addressKey;
+    candidate.igpCost = sourceId === LOCAL_SOURCE ? 0 : (this.tracker.cost(f.family, attr) ?? 0);
+    candidate.learnedAt = routes.since[route] as number;
+    candidate.pathId = routes.pathId[route] as number;
+  }
+
+  /** True when route `a` goes before route `b` in the candidate list. */
+  private before(f: FamilyRib, a: number, b: number): boolean {
+    const aEligible = this.eligible(f, a);
+    const bEligible = this.eligible(f, b);
+    if (aEligible !== bEligible) return aEligible;
+    if (!aEligible) return false;
+    this.fill(this.left, f, a);
+    this.fill(this.right, f, b);
+    return compareCandidates(this.left, this.right, this.options).order < 0;
+  }
+
+  /** Links `route` into the list of `p` at its place (after any equal route already there). */
+  private link(f: FamilyRib, p: number, route: number): void {
+    const routes = f.routes;
+    let previous = NO_ROUTE;
+    let current = f.head[p] as number;
+    while (current !== NO_ROUTE && !this.before(f, route, current)) {
+      previous = current;
+      current = routes.next[current] as number;
+    }
+    routes.next[route] = current;
+    if (previous === NO_ROUTE) f.head[p] = route;
+    else routes.next[previous] = route;
+  }
+
+  private unlink(f: FamilyRib, p: number, route: number): void {
+    const routes = f.routes;
+    let previous = NO_ROUTE;
+    for (let current = f.head[p] as number; current !== NO_ROUTE; current = routes.next[current] as number) {
+      if (current === route) {
+        if (previous === NO_ROUTE) f.head[p] = routes.next[route] as number;
+        else routes.next[previous] = routes.next[route] as number;
+        routes.next[route] = NO_ROUTE;
+        return;
+      }
+      previous = current;
+    }
+  }
+
+  /** Records the installed set of `p` (route and attribute per entry) in the scratch snapshot. */
+  private takeSnapshot(f: FamilyRib, p: number): number {
+    const count = f.installed[p] as number;
+    let route = f.head[p] as number;
+    for (let i = 0; i < count; i++) {
+      this.snapshot[i * 2] = route;
+      this.snapshot[i * 2 + 1] = f.routes.attr[route] as number;
+      route = f.routes.next[route] as number;
+    }
+    return count;
+  }
+
+  private differsFromSnapshot(f: FamilyRib, p: number, count: number): boolean {
+    if ((f.installed[p] as number) !== count) return true;
+    let route = f.head[p] as number;
+    for (let i = 0; i < count; i++) {
+      if (this.snapshot[i * 2] !== route || this.snapshot[i * 2 + 1] !== f.routes.attr[route]) return true;
+      route = f.routes.next[route] as number;
+    }
+    return false;
+  }
+
+  /** How many routes at the head of `p` form the installed set (best + ECMP from distinct sources). */
+  private countInstalled(f: FamilyRib, p: number): number {
+    const routes = f.routes;
+    const best = f.head[p] as number;
+    if (best === NO_ROUTE || !this.eligible(f, best)) return 0;
+    const maxPaths = this.options.maxPaths;
+    if (maxPaths <= 1) return 1;
+    let count = 1;
+    this.fill(this.left, f, best);
+    for (
+      let r = routes.next[best] as number;
+      r !== NO_ROUTE && count < maxPaths;
+      r = routes.next[r] as number
+    ) {
+      if (!this.eligible(f, r)) break;
+      this.fill(this.right, f, r);
+      if (!equalForMultipath(compareCandidates(this.left, this.right, this.options))) break;
+      // One path per source: ECMP is across peers, not across one peer's paths.
+      let duplicate = false;
+      for (let q = best; q !== r; q = routes.next[q] as number)
+        if (routes.source[q] === routes.source[r]) duplicate = true;
+      if (duplicate) continue;
+      count++;
+    }
+    return count;
+  }
+
+  private publish(f: FamilyRib, p: number): void {
+    for (const queue of f.queues) queue.mark(p);
+  }
+
+  private upsert(
+    f: FamilyRib,
+    fi: 0 | 1,
+    source: Source,
+    p: number,
+    pathId: number,
+    rawId: number,
+    postId: number,
+    now: number,
+  ): void {
+    const routes = f.routes;
+    const before = this.takeSnapshot(f, p);
+    let route = this.findRoute(f, p, source.id, pathId);
+    if (route === NO_ROUTE) {
+      route = routes.allocate();
+      routes.prefix[route] = p;
+      routes.source[route] = source.id;
+      routes.pathId[route] = pathId;
+      routes.rawAttr[route] = rawId;
+      routes.attr[route] = postId;
+      routes.flags[route] = 0;
+      routes.since[route] = now;
+      routes.next[route] = NO_ROUTE;
+      this.attrs.retain(rawId);
+      if (postId !== REJECTED) this.attrs.retain(postId);
+      source.received[fi]++;
+      if (postId !== REJECTED) source.accepted[fi]++;
+    } else {
+      // A re-announcement replaces the route (and clears a stale mark).
+      routes.flags[route] = 0;
+      const oldRaw = routes.rawAttr[route] as number;
+      const oldPost = routes.attr[route] as number;
+      if (oldRaw === rawId && oldPost === postId) return;
+      this.unlink(f, p, route);
+      this.attrs.retain(rawId);
+      if (postId !== REJECTED) this.attrs.retain(postId);
+      this.attrs.release(oldRaw);
+      if (oldPost !== REJECTED) this.attrs.release(oldPost);
+      if (oldPost === REJECTED && postId !== REJECTED) source.accepted[fi]++;
+      if (oldPost !== REJECTED && postId === REJECTED) source.accepted[fi]--;
+      routes.rawAttr[route] = rawId;
+      routes.attr[route] = postId;
+      routes.since[route] = now;
+    }
+    this.link(f, p, route);
+    f.installed[p] = this.countInstalled(f, p);
+    if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
+  }
+
+  private removeRoute(f: FamilyRib, fi: 0 | 1, p: number, route: number): void {
+    const routes = f.routes;
+    const before = this.takeSnapshot(f, p);
+    this.unlink(f, p, route);
+    const source = this.sources[routes.source[route] as number];
+    if (source !== undefined) {
+      source.received[fi]--;
+      if (routes.attr[route] !== REJECTED) source.accepted[fi]--;
+    }
+    this.attrs.release(routes.rawAttr[route] as number);
+    if (routes.attr[route] !== REJECTED) this.attrs.release(routes.attr[route] as number);
+    routes.release(route);
+    f.installed[p] = this.countInstalled(f, p);
+    if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
+  }
+
+  /** Orders every candidate list again (next hops or decision options changed). */
+  redecideAll(): void {
+    for (const name of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+      const f = this.families[name];
+      const routes = f.routes;
+      const list: number[] = [];
+      for (let p = 0; p < f.prefixes.capacity; p++) {
+        if (f.head[p] === NO_ROUTE || f.head[p] === undefined) continue;
+        const before = this.takeSnapshot(f, p);
+        list.length = 0;
+        for (let r = f.head[p] as number; r !== NO_ROUTE; r = routes.next[r] as number) list.push(r);
+        f.head[p] = NO_ROUTE;
+        for (const r of list) {
+          routes.next[r] = NO_ROUTE;
+          this.link(f, p, r);
+        }
+        f.installed[p] = this.countInstalled(f, p);
+        if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /** The installed routes of prefix id `p` (best first), as route indexes. */
+  installedRoutes(family: AddressFamily, p: number): number[] {
+    const f = this.families[family];
+    const out: number[] = [];
+    let route = f.head[p] as number;
+    for (let i = 0; i < (f.installed[p] as number); i++) {
+      out.push(route);
+      route = f.routes.next[route] as number;
+    }
+    return out;
+  }
+
+  /** Prefixes with at least one installed route (the Loc-RIB size). */
+  locRibCount(family: AddressFamily): number {
+    const f = this.families[family];
+    let count = 0;
+    for (let p = 0; p < f.prefixes.capacity; p++) if ((f.installed[p] as number) > 0) count++;
+    return count;
+  }
+
+  /** Every route of prefix id `p`, best first, each with why it is where it is. */
+  routesOf(family: AddressFamily, p: number): RouteView[] {
+    const f = this.families[family];
+    const routes = f.routes;
+    const views: RouteView[] = [];
+    const best = f.head[p] as number;
+    const bestEligible = best !== NO_ROUTE && this.eligible(f, best);
+    let index = 0;
+    for (let r = best; r !== NO_ROUTE; r = routes.next[r] as number, index++) {
+      const source = this.sources[routes.source[r] as number] as Source;
+      const accepted = routes.attr[r] !== REJECTED;
+      const eligible = this.eligible(f, r);
+      let lostBecause: BestPathReason | RejectReason | undefined;
+      if (!accepted)
+        lostBecause = this.loopCheck(source, this.attrs.get(routes.rawAttr[r] as number)) ?? 'policy';
+      else if (!eligible) lostBecause = 'next-hop-unreachable';
+      else if (r !== best && bestEligible) {
+        this.fill(this.left, f, best);
+        this.fill(this.right, f, r);
+        lostBecause = compareCandidates(this.left, this.right, this.options).reason;
+      }
+      views.push({
+        route: r,
+        source,
+        pathId: routes.pathId[r] as number,
+        attr: this.attrs.get(accepted ? (routes.attr[r] as number) : (routes.rawAttr[r] as number)),
+        rawAttr: this.attrs.get(routes.rawAttr[r] as number),
+        accepted,
+        eligible,
+        best: r === best && eligible,
+        installed: index < (f.installed[p] as number),
+        stale: ((routes.flags[r] as number) & RouteFlag.stale) !== 0,
+        learnedAt: this.learnedAtMs(routes.since[r] as number),
+        ...(lostBecause !== undefined ? { lostBecause } : {}),
+      });
+    }
+    return views;
+  }
+
+  /** The route's attribute set after import policy. */
+  routeAttr(family: AddressFamily, route: number): AttrSet {
+    return this.attrs.get(this.families[family].routes.attr[route] as number);
+  }
+
+  routeSource(family: AddressFamily, route: number): Source {
+    return this.sources[this.families[family].routes.source[route] as number] as Source;
+  }
+}

@@ -1,0 +1,100 @@
+// Routes as a struct of typed arrays: one slot per (prefix, source, path id).
+// About 30 octets per route and no object, closure or string per route, so
+// a full table from a peer fits in a few tens of megabytes.
+
+export const NO_ROUTE = -1;
+/** Post-policy attribute id of a route the import policy (or a loop check) rejected. */
+export const REJECTED = -1;
+
+export const RouteFlag = {
+  /** Kept through a peer's graceful restart (RFC 4724) or an enhanced refresh (RFC 7313), not yet re-announced. */
+  stale: 1,
+} as const;
+
+export class RouteStore {
+  private capacity: number;
+  private top = 0;
+  private free: number[] = [];
+  private live = 0;
+  prefix: Uint32Array;
+  source: Uint16Array;
+  pathId: Uint32Array;
+  /** Attribute set as received (pre-policy). */
+  rawAttr: Int32Array;
+  /** Attribute set after import policy, or REJECTED. */
+  attr: Int32Array;
+  /** Next route of the same prefix (candidate list, best first). */
+  next: Int32Array;
+  flags: Uint8Array;
+  /** Seconds (since the RIB started) when the route was learned or last changed. */
+  since: Uint32Array;
+
+  constructor(initialCapacity = 1024) {
+    this.capacity = initialCapacity;
+    this.prefix = new Uint32Array(initialCapacity);
+    this.source = new Uint16Array(initialCapacity);
+    this.pathId = new Uint32Array(initialCapacity);
+    this.rawAttr = new Int32Array(initialCapacity);
+    this.attr = new Int32Array(initialCapacity);
+    this.next = new Int32Array(initialCapacity);
+    this.flags = new Uint8Array(initialCapacity);
+    this.since = new Uint32Array(initialCapacity);
+  }
+
+  get count(): number {
+    return this.live;
+  }
+
+  /** One past the highest slot ever used (bound for scans). */
+  get end(): number {
+    return this.top;
+  }
+
+  /** True when slot `route` holds a route (scans skip freed slots). */
+  isLive(route: number): boolean {
+    return this.rawAttr[route] !== NO_ROUTE;
+  }
+
+  allocate(): number {
+    const reused = this.free.pop();
+    const route = reused ?? this.top++;
+    if (route >= this.capacity) this.grow();
+    this.live++;
+    return route;
+  }
+
+  release(route: number): void {
+    this.rawAttr[route] = NO_ROUTE;
+    this.attr[route] = REJECTED;
+    this.next[route] = NO_ROUTE;
+    this.flags[route] = 0;
+    this.free.push(route);
+    this.live--;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const grow32 = <T extends Uint32Array | Int32Array>(old: T, make: (n: number) => T): T => {
+      const next = make(capacity);
+      next.set(old);
+      return next;
+    };
+    this.prefix = grow32(this.prefix, (n) => new Uint32Array(n));
+    this.pathId = grow32(this.pathId, (n) => new Uint32Array(n));
+    this.since = grow32(this.since, (n) => new Uint32Array(n));
+    this.rawAttr = grow32(this.rawAttr, (n) => new Int32Array(n));
+    this.attr = grow32(this.attr, (n) => new Int32Array(n));
+    this.next = grow32(this.next, (n) => new Int32Array(n));
+    const source = new Uint16Array(capacity);
+    source.set(this.source);
+    this.source = source;
+    const flags = new Uint8Array(capacity);
+    flags.set(this.flags);
+    this.flags = flags;
+    this.capacity = capacity;
+  }
+
+  get byteSize(): number {
+    return this.capacity * (4 + 2 + 4 + 4 + 4 + 4 + 1 + 4);
+  }
+}
