@@ -108,7 +108,12 @@ export interface NotificationSpec {
 /** RFC 4271 §8.1.2–§8.1.5 events (numbers in comments). */
 export type FsmEvent =
   | { readonly type: 'ManualStart' } // 1
-  | { readonly type: 'ManualStop'; readonly subcode?: number; readonly message?: string } // 2
+  | {
+      readonly type: 'ManualStop';
+      readonly subcode?: number;
+      readonly message?: string;
+      readonly data?: Uint8Array;
+    } // 2
   | { readonly type: 'AutomaticStart' } // 3
   | { readonly type: 'ManualStartPassive' } // 4
   | { readonly type: 'AutomaticStartPassive' } // 5
@@ -176,14 +181,41 @@ const start = (timer: TimerName, seconds: number): FsmAction => ({ type: 'startT
 const notify = (notification: NotificationSpec): FsmAction => ({ type: 'sendNotification', notification });
 const DROP: FsmAction = { type: 'dropConnection' };
 
-function cease(subcode: number, reason: string, message?: string): NotificationSpec {
-  return message === undefined
-    ? { code: ErrorCode.cease, subcode, reason }
-    : { code: ErrorCode.cease, subcode, reason, shutdownMessage: message };
+function cease(subcode: number, reason: string, message?: string, data?: Uint8Array): NotificationSpec {
+  return {
+    code: ErrorCode.cease,
+    subcode,
+    reason,
+    ...(message !== undefined ? { shutdownMessage: message } : {}),
+    ...(data !== undefined ? { data } : {}),
+  };
 }
 
+function stopReason(subcode: number): string {
+  return subcode === CeaseSubcode.maximumPrefixesReached
+    ? 'maximum number of prefixes reached'
+    : 'administrative stop';
+}
+
+/** RFC 6608 §4: the Data field is the type of the unexpected message, when a message caused it. */
+const messageTypeOf: Partial<Record<FsmEventType, number>> = {
+  BgpOpen: 1,
+  UpdateMsg: 2,
+  UpdateMsgErr: 2,
+  NotifMsg: 3,
+  KeepAliveMsg: 4,
+};
+
 function fsmError(subcode: number, event: FsmEventType): NotificationSpec {
-  return { code: ErrorCode.finiteStateMachine, subcode, reason: `unexpected ${event}` };
+  const type = messageTypeOf[event];
+  return type === undefined
+    ? { code: ErrorCode.finiteStateMachine, subcode, reason: `unexpected ${event}` }
+    : {
+        code: ErrorCode.finiteStateMachine,
+        subcode,
+        reason: `unexpected ${event}`,
+        data: Uint8Array.of(type),
+      };
 }
 
 /** Stops every timer a connection uses. */
@@ -399,7 +431,7 @@ function active(state: FsmState, event: FsmEvent): FsmTransition {
       const subcode = event.subcode ?? CeaseSubcode.administrativeShutdown;
       // A connection waiting out DelayOpen gets a Cease (SendNOTIFICATIONwithoutOPEN).
       const actions = state.delayOpenRunning
-        ? [notify(cease(subcode, 'administrative stop', event.message))]
+        ? [notify(cease(subcode, stopReason(subcode), event.message, event.data))]
         : [];
       return stopToIdle(state, actions, { kind: 'admin-stop', subcode });
     }
@@ -452,7 +484,7 @@ function openSent(state: FsmState, event: FsmEvent): FsmTransition {
       return { state, actions: [] };
     case 'ManualStop': {
       const subcode = event.subcode ?? CeaseSubcode.administrativeShutdown;
-      return stopToIdle(state, [notify(cease(subcode, 'administrative stop', event.message))], {
+      return stopToIdle(state, [notify(cease(subcode, stopReason(subcode), event.message, event.data))], {
         kind: 'admin-stop',
         subcode,
       });
@@ -544,7 +576,7 @@ function openConfirm(state: FsmState, event: FsmEvent): FsmTransition {
       return { state, actions: [] };
     case 'ManualStop': {
       const subcode = event.subcode ?? CeaseSubcode.administrativeShutdown;
-      return stopToIdle(state, [notify(cease(subcode, 'administrative stop', event.message))], {
+      return stopToIdle(state, [notify(cease(subcode, stopReason(subcode), event.message, event.data))], {
         kind: 'admin-stop',
         subcode,
       });
@@ -640,7 +672,7 @@ function established(state: FsmState, event: FsmEvent): FsmTransition {
       };
     case 'ManualStop': {
       const subcode = event.subcode ?? CeaseSubcode.administrativeShutdown;
-      return stopToIdle(state, [notify(cease(subcode, 'administrative stop', event.message))], {
+      return stopToIdle(state, [notify(cease(subcode, stopReason(subcode), event.message, event.data))], {
         kind: 'admin-stop',
         subcode,
       });

@@ -142,12 +142,14 @@ export function negotiate(local: LocalOpenConfig, open: OpenMessage): Negotiated
   const as4 = capabilities.find((c) => c.kind === 'four-octet-as');
   // RFC 6793 §4.1: a NEW speaker's real AS is in the capability.
   const peerAsn = as4 !== undefined ? as4.asn : open.myAsn;
-  if (peerAsn !== local.peerAsn) {
-    return openError(
-      OpenSubcode.badPeerAs,
-      `peer AS ${peerAsn}, configured ${local.peerAsn}`,
-      Uint8Array.of(open.myAsn >> 8, open.myAsn & 0xff),
-    );
+  if (peerAsn !== local.peerAsn || peerAsn === 0) {
+    // RFC 7607 §2: AS 0 is refused too. Data: the AS received, 4 octets when
+    // it came from the capability (as FRR and BIRD send it).
+    const data =
+      as4 !== undefined
+        ? Uint8Array.of(peerAsn >>> 24, (peerAsn >>> 16) & 0xff, (peerAsn >>> 8) & 0xff, peerAsn & 0xff)
+        : Uint8Array.of(open.myAsn >> 8, open.myAsn & 0xff);
+    return openError(OpenSubcode.badPeerAs, `peer AS ${peerAsn}, configured ${local.peerAsn}`, data);
   }
   const internal = peerAsn === local.asn;
   // RFC 6286 §2.2: an internal peer must not have our BGP Identifier.
@@ -186,6 +188,8 @@ export function negotiate(local: LocalOpenConfig, open: OpenMessage): Negotiated
 
   const holdTimeSeconds = Math.min(local.holdTimeSeconds, open.holdTimeSeconds);
   const asn4 = as4 !== undefined;
+  // RFC 8654 §3: we may receive extended messages once we advertised the
+  // capability, and send them only when the peer advertised it too.
   const extendedMessage = local.extendedMessage && capabilities.some((c) => c.kind === 'extended-message');
 
   const addPath = new Map<AddressFamily, AddPathDirections>();
@@ -218,7 +222,8 @@ export function negotiate(local: LocalOpenConfig, open: OpenMessage): Negotiated
   }
   const fqdn = capabilities.find((c) => c.kind === 'fqdn');
   const peerType = internal ? 'ibgp' : 'ebgp';
-  const maxMessageLength = extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
+  const sendLimit = extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
+  const receiveLimit = local.extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH;
   return {
     peerAsn,
     peerRouterId: open.bgpIdentifier,
@@ -237,14 +242,14 @@ export function negotiate(local: LocalOpenConfig, open: OpenMessage): Negotiated
       asn4,
       addPathIpv4: addPath.get('ipv4-unicast')?.receive ?? false,
       addPathIpv6: addPath.get('ipv6-unicast')?.receive ?? false,
-      maxMessageLength,
+      maxMessageLength: receiveLimit,
       peerType,
     }),
     sendContext: codecContext({
       asn4,
       addPathIpv4: addPath.get('ipv4-unicast')?.send ?? false,
       addPathIpv6: addPath.get('ipv6-unicast')?.send ?? false,
-      maxMessageLength,
+      maxMessageLength: sendLimit,
       peerType,
     }),
   };

@@ -77,7 +77,13 @@ export interface PeerEvents {
 export type MessageCounts = Record<'in' | 'out', Record<BgpMessageType, number>>;
 
 function zeroCounts(): MessageCounts {
-  const zero = (): Record<BgpMessageType, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, routeRefresh: 0 });
+  const zero = (): Record<BgpMessageType, number> => ({
+    open: 0,
+    update: 0,
+    notification: 0,
+    keepalive: 0,
+    routeRefresh: 0,
+  });
   return { in: zero(), out: zero() };
 }
 
@@ -177,12 +183,14 @@ export class Peer {
     this.session.handle({ type: this.config.passive ? 'ManualStartPassive' : 'ManualStart' });
   }
 
-  /** ManualStop with a Cease subcode and an RFC 9003 message. */
-  stop(subcode: number = CeaseSubcode.administrativeShutdown, message?: string): void {
-    const event =
-      message === undefined
-        ? { type: 'ManualStop' as const, subcode }
-        : { type: 'ManualStop' as const, subcode, message };
+  /** ManualStop with a Cease subcode, an RFC 9003 message, and NOTIFICATION data (RFC 4486 §4 for 6/1). */
+  stop(subcode: number = CeaseSubcode.administrativeShutdown, message?: string, data?: Uint8Array): void {
+    const event = {
+      type: 'ManualStop' as const,
+      subcode,
+      ...(message !== undefined ? { message } : {}),
+      ...(data !== undefined ? { data } : {}),
+    };
     this.contender?.handle(event);
     this.contender?.destroy();
     this.contender = null;
@@ -199,10 +207,10 @@ export class Peer {
   /**
    * An incoming connection from this neighbor. Idle (even while holding off
    * after a failure), Connect and Active take it as their connection; in
-   * OpenSent/OpenConfirm it becomes the contender of a collision; an
-   * Established session refuses it with Cease/Connection Rejected, unless the
-   * peer does Graceful Restart, whose new connection replaces the old session
-   * (RFC 4724 §4.2).
+   * OpenSent, OpenConfirm and Established it becomes a contender whose OPEN
+   * decides: collision resolution (RFC 4271 §6.8), or, when an Established
+   * Graceful Restart peer's OPEN has the Restart bit, the replacement of the
+   * old session (RFC 4724 §4.2); otherwise Cease/Collision for the newcomer.
    */
   accept(socket: net.Socket): void {
     if (this.config.shutdown) {
@@ -237,7 +245,10 @@ export class Peer {
         current.attach(socket);
         return;
       case 'openSent':
-      case 'openConfirm': {
+      case 'openConfirm':
+      case 'established': {
+        // Tracked until its OPEN says what it is: a collision (RFC 4271 §6.8)
+        // or, against an Established session, the peer's restart (RFC 4724 §4.2).
         this.contender?.destroy();
         const contender = this.newSession('inbound');
         this.contender = contender;
@@ -245,21 +256,6 @@ export class Peer {
         contender.attach(socket);
         return;
       }
-      case 'established':
-        if (
-          current.negotiated?.gracefulRestart !== null &&
-          current.negotiated?.gracefulRestart !== undefined
-        ) {
-          // RFC 4724 §4.2: the peer restarted; the old session is gone.
-          current.handle({ type: 'TcpConnectionFails' });
-          current.destroy();
-          this.session = this.newSession('inbound');
-          this.session.handle({ type: 'ManualStartPassive' });
-          this.session.attach(socket);
-          return;
-        }
-        rejectSocket(socket, CeaseSubcode.connectionRejected);
-        return;
       default: {
         const unreachable: never = current.state;
         throw new Error(`unknown state ${String(unreachable)}`);
@@ -330,8 +326,23 @@ export class Peer {
           this.contender = null;
           other.handle({ type: 'OpenCollisionDump' });
           this.retire(other);
-        } else if (other !== null && other.state === 'established') {
-          // The established session stays (CollisionDetectEstablishedState is false).
+        } else if (other !== null && !other.isDestroyed && other.state === 'established') {
+          const restarted = open.parameters.some(
+            (p) =>
+              p.type === 'capabilities' &&
+              p.capabilities.some((c) => c.kind === 'graceful-restart' && c.restarting),
+          );
+          if (session === this.contender && restarted && other.negotiated?.gracefulRestart != null) {
+            // RFC 4724 §4.2: the peer restarted (R bit) while we still held its
+            // session: the old one ends as if its TCP connection had failed
+            // (its routes become stale), and the new one carries on.
+            other.handle({ type: 'TcpConnectionFails' });
+            this.retire(other);
+            this.session = session;
+            this.contender = null;
+            return outcome;
+          }
+          // Otherwise the Established session stays (CollisionDetectEstablishedState is false).
           return 'collision-dump';
         }
         return outcome;

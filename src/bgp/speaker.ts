@@ -50,6 +50,14 @@ function sameLocal(a: LocalSpeakerConfig, b: LocalSpeakerConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** Told when a peer object is created or dropped (the routing side registers it). */
+export interface PeerLifecycle {
+  added(peer: Peer): void;
+  removed(peer: Peer): void;
+}
+
+const noLifecycle: PeerLifecycle = { added: () => {}, removed: () => {} };
+
 export class Speaker {
   private readonly peers = new Map<string, Peer>();
   private listeners: Listener[] = [];
@@ -59,6 +67,7 @@ export class Speaker {
     config: SpeakerConfig,
     private readonly events: PeerEvents,
     private readonly log: SpeakerLog,
+    private readonly lifecycle: PeerLifecycle = noLifecycle,
   ) {
     this.config = config;
   }
@@ -86,6 +95,7 @@ export class Speaker {
     const key = canonicalIp(neighbor.address) ?? neighbor.address;
     const peer = new Peer(neighbor, this.config.local, this.events);
     this.peers.set(key, peer);
+    this.lifecycle.added(peer);
     peer.start();
   }
 
@@ -174,10 +184,12 @@ export class Speaker {
       if (wanted === undefined) {
         peer.dispose(CeaseSubcode.peerDeconfigured, 'neighbor removed from configuration');
         this.peers.delete(address);
+        this.lifecycle.removed(peer);
         result.removed.push(address);
       } else if (globalChange || !sameNeighbor(peer.config, wanted)) {
         peer.dispose(CeaseSubcode.otherConfigurationChange, 'configuration changed');
         this.peers.delete(address);
+        this.lifecycle.removed(peer);
         result.restarted.push(address);
       }
     }
@@ -220,7 +232,10 @@ export class Speaker {
     await this.closeListeners();
     // Give the kernel the queued NOTIFICATIONs before the process exits.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    for (const peer of this.peers.values()) peer.dispose();
+    for (const peer of this.peers.values()) {
+      peer.dispose();
+      this.lifecycle.removed(peer);
+    }
     this.peers.clear();
   }
 }

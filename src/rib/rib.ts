@@ -660,6 +660,12 @@ export class Rib {
 
   // ------------------------------------------------------------------ queries
 
+  /** The best route of prefix id `p`, or -1 when nothing is installed. */
+  bestRoute(family: AddressFamily, p: number): number {
+    const f = this.families[family];
+    return (f.installed[p] ?? 0) > 0 ? (f.head[p] as number) : NO_ROUTE;
+  }
+
   /** The installed routes of prefix id `p` (best first), as route indexes. */
   installedRoutes(family: AddressFamily, p: number): number[] {
     const f = this.families[family];

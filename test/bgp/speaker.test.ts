@@ -30,7 +30,6 @@ function recorder(): Recorder {
     stateChanged: (_peer: Peer, from: FsmStateName, to: FsmStateName) => log.push(`${from}->${to}`),
     notification: (_peer: Peer, direction, code, subcode, detail) =>
       log.push(`notification-${direction}:${code}/${subcode}${detail ? ` ${detail}` : ''}`),
-    message: () => {},
   };
 }
 

@@ -40,6 +40,8 @@ export function decodeAsPath(
       for (let i = 0; i < count; i++, p += 2)
         asns[i] = ((bytes[p] as number) << 8) | (bytes[p + 1] as number);
     }
+    // RFC 7607 §2: AS 0 makes the path malformed.
+    if (asns.includes(0)) return 'contains AS 0 (RFC 7607)';
     segments.push({ type: type as AsPathSegmentType, asns });
     at = segmentEnd;
   }

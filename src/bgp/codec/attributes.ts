@@ -36,6 +36,12 @@ export interface AttributeDescriptor<K extends AttributeKey = AttributeKey> {
   readonly flags: number;
   /** RFC 7606 §7: what a malformed instance gets. */
   readonly malformedAction: (context: CodecContext) => ErrorAction;
+  /**
+   * RFC 7606 §3.c: a conflict of the Optional/Transitive flags means
+   * treat-as-withdraw unless the attribute's own specification says
+   * otherwise (MP_*: reset, RFC 7606 §5.3; AS4_*: discard, RFC 6793 §6).
+   */
+  readonly flagsErrorAction?: ErrorAction;
   readonly decode: (
     bytes: Uint8Array,
     start: number,
@@ -216,6 +222,9 @@ function decodeAggregator(
   if (length !== asnOctets + 4) return lengthFault(name, length, String(asnOctets + 4));
   const asn =
     asnOctets === 4 ? u32(bytes, start) : ((bytes[start] as number) << 8) | (bytes[start + 1] as number);
+  // RFC 7607 §2: an aggregator AS of 0 is malformed (the attribute is discarded).
+  if (asn === 0)
+    return new AttributeFault(`${name} AS is 0 (RFC 7607)`, UpdateSubcode.optionalAttributeError);
   return { asn, address: formatIpv4(u32(bytes, start + asnOctets)) };
 }
 
@@ -285,6 +294,7 @@ const mpReachNlri: AttributeDescriptor<'mpReach'> = {
   flags: OPTIONAL_NON_TRANSITIVE,
   // RFC 7606 §7.11, §3.h: without the NLRI no withdraw is possible.
   malformedAction: sessionReset,
+  flagsErrorAction: 'session-reset',
   decode: (bytes, start, end, context): MpReachNlri | AttributeFault =>
     decodeMpReach(bytes, start, end, context),
   encode: (writer, value, context) => encodeMpReach(writer, value, context),
@@ -296,6 +306,7 @@ const mpUnreachNlri: AttributeDescriptor<'mpUnreach'> = {
   key: 'mpUnreach',
   flags: OPTIONAL_NON_TRANSITIVE,
   malformedAction: sessionReset, // RFC 7606 §7.12
+  flagsErrorAction: 'session-reset',
   decode: (bytes, start, end, context): MpUnreachNlri | AttributeFault =>
     decodeMpUnreach(bytes, start, end, context),
   encode: (writer, value, context) => encodeMpUnreach(writer, value, context),
@@ -332,19 +343,14 @@ const as4Path: AttributeDescriptor<'as4Path'> = {
   key: 'as4Path',
   flags: OPTIONAL_TRANSITIVE,
   malformedAction: attributeDiscard, // RFC 6793 §6, RFC 7606 §7 (AS4_PATH)
+  flagsErrorAction: 'attribute-discard',
   decode(bytes, start, end) {
     const segments = decodeAsPath(bytes, start, end, 4);
     if (typeof segments === 'string') {
       return new AttributeFault(`AS4_PATH ${segments}`, UpdateSubcode.optionalAttributeError);
     }
-    // RFC 6793 §6: confederation segments in AS4_PATH make it malformed.
-    if (segments.some((segment: AsPathSegment) => segment.type === 3 || segment.type === 4)) {
-      return new AttributeFault(
-        'AS4_PATH carries a confederation segment',
-        UpdateSubcode.optionalAttributeError,
-      );
-    }
-    return segments;
+    // RFC 6793 §6: confederation segments in AS4_PATH are dropped, the rest kept.
+    return segments.filter((segment: AsPathSegment) => segment.type === 1 || segment.type === 2);
   },
   encode(writer, value) {
     encodeAsPath(writer, value, 4);
@@ -357,6 +363,7 @@ const as4Aggregator: AttributeDescriptor<'as4Aggregator'> = {
   key: 'as4Aggregator',
   flags: OPTIONAL_TRANSITIVE,
   malformedAction: attributeDiscard, // RFC 6793 §6
+  flagsErrorAction: 'attribute-discard',
   decode: (bytes, start, end) => decodeAggregator('AS4_AGGREGATOR', bytes, start, end, 4),
   encode(writer, value) {
     writer.u32(value.asn).u32(ipv4Text(value.address));

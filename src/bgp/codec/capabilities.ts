@@ -126,9 +126,8 @@ export function decodeCapability(
       const families: AddPathFamily[] = [];
       for (let at = start; at < end; at += 4) {
         const mode = addPathModes[bytes[at + 3] as number];
-        if (mode === undefined || mode === null) {
-          return `add-path capability Send/Receive value ${bytes[at + 3]}, expected 1, 2 or 3`;
-        }
+        // A Send/Receive value other than 1-3 voids that family only (as FRR does).
+        if (mode === undefined || mode === null) continue;
         families.push({ afi: u16(bytes, at), safi: bytes[at + 2] as number, mode });
       }
       return { kind: 'add-path', families };

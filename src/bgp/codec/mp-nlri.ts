@@ -11,6 +11,8 @@
 //
 // IPv6 next hops are 16 octets, or 32 with a link-local address second
 // (RFC 2545 §3); IPv4 NLRI may have a 16/32-octet IPv6 next hop (RFC 8950).
+// Every malformation resets the session with 3/9 and the attribute as data
+// (RFC 7606 §5.3, §7.11; RFC 4760 §7): without the NLRI nothing can be withdrawn.
 
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../net/ip.js';
 import { AttributeFault } from './attribute-fault.js';
@@ -78,7 +80,7 @@ export function decodeMpReach(
   }
   const prefixes = decodePrefixes(bytes, nlriAt, end, family, addPathFor(family, context));
   if (typeof prefixes === 'string') {
-    return new AttributeFault(`MP_REACH_NLRI: ${prefixes}`, UpdateSubcode.invalidNetworkField);
+    return invalid(`MP_REACH_NLRI: ${prefixes}`);
   }
   return { afi, safi, nextHops, prefixes, opaque: null };
 }
@@ -96,7 +98,7 @@ export function decodeMpUnreach(
   if (family === null) return { afi, safi, prefixes: null, opaque: bytes.slice(start, end) };
   const prefixes = decodePrefixes(bytes, start + 3, end, family, addPathFor(family, context));
   if (typeof prefixes === 'string') {
-    return new AttributeFault(`MP_UNREACH_NLRI: ${prefixes}`, UpdateSubcode.invalidNetworkField);
+    return invalid(`MP_UNREACH_NLRI: ${prefixes}`);
   }
   return { afi, safi, prefixes, opaque: null };
 }

@@ -47,11 +47,16 @@ export function decodeShutdownMessage(data: Uint8Array): string | null {
   }
 }
 
-/** RFC 9003 §2 data field: length octet + UTF-8, cut at a character boundary to fit 255 octets. */
-export function encodeShutdownMessage(message: string): Uint8Array {
+/**
+ * RFC 9003 §2 data field: length octet + UTF-8, cut at a character boundary.
+ * RFC 9003 §3: up to 255 octets only to a peer known to support RFC 9003;
+ * 128 otherwise (the RFC 8203 limit), which is the default here.
+ */
+export function encodeShutdownMessage(message: string, maxOctets = 128): Uint8Array {
   let bytes = utf8.encode(message);
-  if (bytes.length > MAX_SHUTDOWN_MESSAGE_OCTETS) {
-    let cut = MAX_SHUTDOWN_MESSAGE_OCTETS;
+  const limit = Math.min(maxOctets, MAX_SHUTDOWN_MESSAGE_OCTETS);
+  if (bytes.length > limit) {
+    let cut = limit;
     while (cut > 0 && ((bytes[cut] as number) & 0xc0) === 0x80) cut--; // continuation octet
     bytes = bytes.subarray(0, cut);
   }

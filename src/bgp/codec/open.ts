@@ -86,12 +86,21 @@ export function decodeOpen(bytes: Uint8Array): DecodeResult<OpenMessage> {
     0;
   // RFC 4271 §6.2: hold time 1 or 2 is unacceptable (0 means no keepalives).
   if (holdTimeSeconds === 1 || holdTimeSeconds === 2) {
+    // Data: the hold time received (as FRR and BIRD send it).
     return fail(
-      openError(OpenSubcode.unacceptableHoldTime, `hold time ${holdTimeSeconds} s (must be 0 or >= 3)`),
+      openError(
+        OpenSubcode.unacceptableHoldTime,
+        `hold time ${holdTimeSeconds} s (must be 0 or >= 3)`,
+        bytes.slice(body + 3, body + 5),
+      ),
     );
   }
   // RFC 6286 §2.2: the identifier is a non-zero 32-bit value.
-  if (identifier === 0) return fail(openError(OpenSubcode.badBgpIdentifier, 'BGP identifier is 0.0.0.0'));
+  if (identifier === 0) {
+    return fail(
+      openError(OpenSubcode.badBgpIdentifier, 'BGP identifier is 0.0.0.0', bytes.slice(body + 5, body + 9)),
+    );
+  }
 
   let optionalLength = bytes[body + 9] as number;
   let at = body + OPEN_FIXED_LENGTH;

@@ -119,9 +119,10 @@ export function decodePathAttributes(
       continue;
     }
     if ((flags & OPTIONAL_AND_TRANSITIVE) !== descriptor.flags) {
-      // RFC 7606 §3.c: only the Optional and Transitive bits are checked; the
-      // attribute is malformed and gets that attribute's own action.
-      const action = descriptor.malformedAction(context);
+      // RFC 7606 §3.c: only the Optional and Transitive bits are checked (the
+      // Partial bit is ignored); a conflict means treat-as-withdraw unless the
+      // attribute's specification says otherwise.
+      const action = descriptor.flagsErrorAction ?? 'treat-as-withdraw';
       errors.push(
         updateError(
           UpdateSubcode.attributeFlagsError,

@@ -94,14 +94,14 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
   if (announces) {
     // RFC 7606 §3.d: a missing well-known mandatory attribute means
     // treat-as-withdraw. NEXT_HOP is mandatory only with the NLRI field
-    // (RFC 4760 §3); LOCAL_PREF only on internal sessions (RFC 4271 §5.1.5).
+    // (RFC 4760 §3). A missing LOCAL_PREF on an internal session is not an
+    // error here: it is not well-known mandatory (RFC 4271 §5) and the
+    // decision process takes 100 for it, as BIRD does.
     const present = section.present;
     const missing: number[] = [];
     if (present[AttributeType.origin] !== 1) missing.push(AttributeType.origin);
     if (present[AttributeType.asPath] !== 1) missing.push(AttributeType.asPath);
     if (nlri.count > 0 && present[AttributeType.nextHop] !== 1) missing.push(AttributeType.nextHop);
-    if (context.peerType === 'ibgp' && present[AttributeType.localPref] !== 1)
-      missing.push(AttributeType.localPref);
     for (const code of missing) {
       errors.push(
         bgpError(
@@ -113,6 +113,17 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
         ),
       );
     }
+  }
+  if (!announces && errors.some((error) => error.action !== 'attribute-discard')) {
+    // RFC 7606 §5.2: with no reachable NLRI there is nothing to treat as
+    // withdrawn, so an error stronger than attribute-discard resets the session,
+    // reported as the first such error.
+    const first = errors.find((error) => error.action !== 'attribute-discard') as BgpError;
+    return fail({
+      ...first,
+      action: 'session-reset',
+      reason: `${first.reason} (and no NLRI to withdraw: RFC 7606 §5.2)`,
+    });
   }
   return ok({ type: 'update', withdrawn, attributes, nlri }, errors);
 }

@@ -58,7 +58,7 @@ export function prefixesArbitrary(afi: 1 | 2, withPathIds: boolean, maxCount = 4
 const segment = (asnMax: number): fc.Arbitrary<AsPathSegment> =>
   fc.record({
     type: fc.constantFrom(1 as const, 2 as const, 3 as const, 4 as const),
-    asns: fc.array(fc.integer({ min: 0, max: asnMax }), { minLength: 1, maxLength: 12 }),
+    asns: fc.array(fc.integer({ min: 1, max: asnMax }), { minLength: 1, maxLength: 12 }),
   });
 
 export function asPathArbitrary(asn4: boolean): fc.Arbitrary<AsPathSegment[]> {
@@ -138,7 +138,7 @@ export function attributesArbitrary(context: CodecContext): fc.Arbitrary<PathAtt
       med: u32,
       localPref: u32,
       atomicAggregate: fc.constant(true),
-      aggregator: fc.record({ asn: fc.integer({ min: 0, max: asnMax }), address: ipv4Text }),
+      aggregator: fc.record({ asn: fc.integer({ min: 1, max: asnMax }), address: ipv4Text }),
       communities: fc.array(u32, { minLength: 1, maxLength: 20 }),
       originatorId: ipv4Text,
       clusterList: fc.array(ipv4Text, { minLength: 1, maxLength: 5 }),
@@ -151,11 +151,11 @@ export function attributesArbitrary(context: CodecContext): fc.Arbitrary<PathAtt
       as4Path: fc.array(
         fc.record({
           type: fc.constantFrom(1 as const, 2 as const),
-          asns: fc.array(u32, { minLength: 1, maxLength: 8 }),
+          asns: fc.array(fc.integer({ min: 1, max: 0xffffffff }), { minLength: 1, maxLength: 8 }),
         }),
         { maxLength: 3 },
       ),
-      as4Aggregator: fc.record({ asn: u32, address: ipv4Text }),
+      as4Aggregator: fc.record({ asn: fc.integer({ min: 1, max: 0xffffffff }), address: ipv4Text }),
       largeCommunities: fc.array(largeCommunity, { minLength: 1, maxLength: 6 }),
       unknown: fc.uniqueArray(unknownAttribute, { selector: (a) => a.code, minLength: 1, maxLength: 3 }),
     },

@@ -31,8 +31,9 @@ describe('NOTIFICATION (RFC 4271 §4.5) and Shutdown Communication (RFC 8203, RF
     }
   });
 
-  it('cuts an over-long communication to 255 octets at a character boundary', () => {
-    const data = encodeShutdownMessage('é'.repeat(200));
+  it('cuts an over-long communication to 128 octets, or 255 when asked, at a character boundary', () => {
+    expect(encodeShutdownMessage('x'.repeat(300))[0]).toBe(128);
+    const data = encodeShutdownMessage('é'.repeat(200), 255);
     expect(data[0]).toBe(254);
     expect(Buffer.from(data.subarray(1)).toString('utf8')).toBe('é'.repeat(127));
   });

@@ -157,7 +157,9 @@ describe('OPEN (RFC 4271 §4.2) and capabilities', () => {
   });
 
   it('2/6 Unacceptable Hold Time for 1 and 2 seconds; 0 and 3 are fine', () => {
-    expect(decodeError(open({ hold: 1, params: [] }))).toMatchObject({ code: 2, subcode: 6 });
+    const hold = decodeError(open({ hold: 1, params: [] }));
+    expect(hold).toMatchObject({ code: 2, subcode: 6 });
+    expect(hex(hold.data)).toBe('0001');
     expect(decodeError(open({ hold: 2, params: [] }))).toMatchObject({ code: 2, subcode: 6 });
     expect(decodeOk(open({ hold: 0, params: [] })).holdTimeSeconds).toBe(0);
     expect(decodeOk(open({ hold: 3, params: [] })).holdTimeSeconds).toBe(3);
@@ -173,6 +175,13 @@ describe('OPEN (RFC 4271 §4.2) and capabilities', () => {
     expect(hex(error.data)).toBe('0102aabb');
   });
 
+  it('an ADD-PATH family with a Send/Receive value other than 1-3 is ignored, not the OPEN (as FRR)', () => {
+    const decoded = decodeOk(open({ params: capabilities([69, 8, 0, 1, 1, 7, 0, 2, 1, 2]) }));
+    expect(openCapabilities(decoded)).toEqual([
+      { kind: 'add-path', families: [{ afi: 2, safi: 1, mode: 'send' }] },
+    ]);
+  });
+
   it('2/0 for malformed parameters and capabilities', () => {
     expect(decodeError(open({ params: [2, 9, 1, 4] }))).toMatchObject({ code: 2, subcode: 0 });
     expect(decodeError(open({ params: capabilities([1, 3, 0, 1, 0]) }))).toMatchObject({
@@ -180,10 +189,6 @@ describe('OPEN (RFC 4271 §4.2) and capabilities', () => {
       subcode: 0,
     });
     expect(decodeError(open({ params: capabilities([65, 2, 0, 1]) }))).toMatchObject({ code: 2, subcode: 0 });
-    expect(decodeError(open({ params: capabilities([69, 4, 0, 1, 1, 7]) }))).toMatchObject({
-      code: 2,
-      subcode: 0,
-    });
     expect(decodeError(open({ params: capabilities([64, 3, 0, 0, 0]) }))).toMatchObject({
       code: 2,
       subcode: 0,

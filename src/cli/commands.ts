@@ -1,0 +1,357 @@
+// agentctl's daemon-facing commands: neighbor, rib, config (gobgp-style
+// noun-verb; every read command takes --json and then prints the API's JSON).
+
+import type { Command } from 'commander';
+import { AgentUnreachable, callAgent } from '../api/client.js';
+import { parsePrefix } from '../bgp/codec/nlri.js';
+import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
+import type { NeighborJson } from '../daemon/api-routes.js';
+import type { DestinationJson, PathJson } from '../daemon/rib-query.js';
+import { canonicalIp, ipFamilyOf } from '../net/ip.js';
+import { formatDuration, formatState, table } from './format.js';
+import { type CliIo, CommandFailure, UsageError } from './io.js';
+
+async function request(socket: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  try {
+    const reply = await callAgent(socket, method, path, body);
+    if (reply.status >= 400) {
+      const message = (reply.body as { error?: string } | undefined)?.error ?? `HTTP ${reply.status}`;
+      throw new CommandFailure(message);
+    }
+    return reply.body;
+  } catch (error) {
+    if (error instanceof AgentUnreachable) throw new CommandFailure(error.message);
+    throw error;
+  }
+}
+
+function socketOf(command: Command): string {
+  return (command.optsWithGlobals() as { socket: string }).socket;
+}
+
+function neighborTable(neighbors: readonly NeighborJson[]): string {
+  return table(
+    ['Peer', 'AS', 'Up/Down', 'State', 'MsgRcvd', 'MsgSent', 'Received', 'Accepted', 'Advertised'],
+    neighbors.map((n) => [
+      n.address,
+      String(n.asn),
+      formatDuration(n.upDownSeconds),
+      formatState(n.state),
+      String(n.messagesIn),
+      String(n.messagesOut),
+      String(n.prefixes.received),
+      String(n.prefixes.accepted),
+      String(n.prefixes.advertised),
+    ]),
+  );
+}
+
+function neighborDetail(n: NeighborJson): string {
+  const lines = [
+    `BGP neighbor is ${n.address}, remote AS ${n.asn}${n.description !== null ? ` (${n.description})` : ''}`,
+    `  BGP state = ${formatState(n.state)}, ${n.state === 'established' ? 'up' : 'down'} for ${formatDuration(n.upDownSeconds)}`,
+    `  Messages: received ${n.messagesIn} (${n.updatesIn} updates), sent ${n.messagesOut} (${n.updatesOut} updates)`,
+    `  Prefixes: received ${n.prefixes.received}, accepted ${n.prefixes.accepted}, advertised ${n.prefixes.advertised}`,
+    `  Flaps: ${n.flaps}${n.lastError !== null ? `, last: ${n.lastError}` : ''}`,
+  ];
+  const s = n.session;
+  if (s !== null) {
+    lines.push(
+      `  Router ID ${s.peerRouterId}${s.peerHostname !== null ? ` (hostname ${s.peerHostname})` : ''}, local address ${s.localAddress ?? '-'}`,
+      `  Hold time ${s.holdTimeSeconds}s, keepalive ${s.keepaliveSeconds}s`,
+      `  Families: ${s.families.join(', ')}`,
+      `  Capabilities: ${[
+        s.fourOctetAs ? '4-octet-as' : '',
+        s.routeRefresh ? 'route-refresh' : '',
+        s.enhancedRouteRefresh ? 'enhanced-route-refresh' : '',
+        s.extendedMessage ? 'extended-message' : '',
+        s.gracefulRestart ? 'graceful-restart' : '',
+        ...Object.entries(s.addPath)
+          .filter(([, d]) => d.send || d.receive)
+          .map(
+            ([family, d]) =>
+              `add-path ${family} ${d.send && d.receive ? 'both' : d.send ? 'send' : 'receive'}`,
+          ),
+      ]
+        .filter((c) => c !== '')
+        .join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function attrsText(path: PathJson): string {
+  const parts = [`{Origin: ${path.origin === 'igp' ? 'i' : path.origin === 'egp' ? 'e' : '?'}}`];
+  if (path.med !== undefined) parts.push(`{Med: ${path.med}}`);
+  if (path.localPref !== undefined) parts.push(`{LocalPref: ${path.localPref}}`);
+  if (path.communities.length > 0) parts.push(`{Communities: ${path.communities.join(', ')}}`);
+  if (path.largeCommunities.length > 0) parts.push(`{LargeCommunity: ${path.largeCommunities.join(', ')}}`);
+  if (path.extendedCommunities.length > 0) parts.push(`{Extcomms: ${path.extendedCommunities.join(', ')}}`);
+  if (path.originatorId !== undefined) parts.push(`{Originator: ${path.originatorId}}`);
+  if (path.clusterList !== undefined) parts.push(`{ClusterList: [${path.clusterList.join(', ')}]}`);
+  if (path.aggregator !== undefined)
+    parts.push(`{Aggregate: {AS: ${path.aggregator.asn}, Address: ${path.aggregator.address}}}`);
+  if (path.atomicAggregate === true) parts.push('{AtomicAggregate}');
+  return `[${parts.join(' ')}]`;
+}
+
+function marker(path: PathJson): string {
+  const valid = path.accepted && path.eligible ? '*' : ' ';
+  const state = path.best ? '>' : path.installed ? '=' : ' ';
+  return `${valid}${state}${path.stale ? 'S' : ''}`;
+}
+
+function ribTable(destinations: readonly DestinationJson[], explain: boolean): string {
+  const rows: string[][] = [];
+  for (const destination of destinations) {
+    destination.paths.forEach((path, index) => {
+      const row = [
+        marker(path),
+        index === 0 ? destination.prefix : '',
+        path.linkLocalNextHop !== undefined ? `${path.nextHop} (${path.linkLocalNextHop})` : path.nextHop,
+        path.neighbor,
+        path.asPath,
+        formatDuration(path.ageSeconds),
+        attrsText(path),
+      ];
+      if (explain) row.push(path.best ? 'best path' : (path.reason ?? ''));
+      rows.push(row);
+    });
+  }
+  if (rows.length === 0) return 'Network not in table';
+  const header = ['', 'Network', 'Next Hop', 'From', 'AS_PATH', 'Age', 'Attrs'];
+  if (explain) header.push('Why');
+  return table(header, rows);
+}
+
+/** "rib add" arguments after the prefix: gobgp-style keyword/value pairs. */
+export function parseRibAddArguments(prefix: string, words: readonly string[]): Record<string, unknown> {
+  const syntax =
+    'syntax: rib add PREFIX [nexthop ADDRESS] [community AS:VALUE|blackhole|no-export|no-advertise ...] [large-community G:D1:D2 ...] [med N] [local-pref N]';
+  const parsed = parsePrefix(prefix);
+  if (parsed === null)
+    throw new UsageError(`rib add: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); ${syntax}`);
+  const body: Record<string, unknown> = { prefix };
+  const communities: string[] = [];
+  const largeCommunities: string[] = [];
+  const number = (keyword: string, value: string | undefined): number => {
+    if (value === undefined || !/^\d+$/.test(value) || Number(value) > 0xffffffff) {
+      throw new UsageError(
+        `rib add: ${keyword} needs a number from 0 to 4294967295, got "${value ?? ''}"; ${syntax}`,
+      );
+    }
+    return Number(value);
+  };
+  for (let i = 0; i < words.length; i++) {
+    const keyword = words[i] as string;
+    const value = words[i + 1];
+    switch (keyword) {
+      case 'nexthop':
+      case 'next-hop': {
+        const family = value === undefined ? null : ipFamilyOf(value);
+        if (value === undefined || family !== (parsed.afi === 1 ? 4 : 6)) {
+          throw new UsageError(
+            `rib add: nexthop "${value ?? ''}" is not an IPv${parsed.afi === 1 ? 4 : 6} address; ${syntax}`,
+          );
+        }
+        body.nextHop = canonicalIp(value);
+        i++;
+        break;
+      }
+      case 'community':
+      case 'communities': {
+        if (value === undefined) throw new UsageError(`rib add: community needs a value; ${syntax}`);
+        for (const c of value.split(',')) {
+          if (parseCommunity(c) === null)
+            throw new UsageError(`rib add: community "${c}" is not AS:VALUE or a well-known name; ${syntax}`);
+          communities.push(c.toLowerCase());
+        }
+        i++;
+        // gobgp style: "community A B" takes further values until the next keyword.
+        while (
+          i + 1 < words.length &&
+          parseCommunity(words[i + 1] as string) !== null &&
+          !isKeyword(words[i + 1] as string)
+        ) {
+          communities.push((words[++i] as string).toLowerCase());
+        }
+        break;
+      }
+      case 'large-community': {
+        if (value === undefined || parseLargeCommunity(value) === null) {
+          throw new UsageError(
+            `rib add: large-community "${value ?? ''}" is not GLOBAL:DATA1:DATA2; ${syntax}`,
+          );
+        }
+        largeCommunities.push(value);
+        i++;
+        break;
+      }
+      case 'med':
+        body.med = number('med', value);
+        i++;
+        break;
+      case 'local-pref':
+      case 'localpref':
+        body.localPref = number('local-pref', value);
+        i++;
+        break;
+      default:
+        throw new UsageError(`rib add: unknown argument "${keyword}"; ${syntax}`);
+    }
+  }
+  if (communities.length > 0) body.communities = communities;
+  if (largeCommunities.length > 0) body.largeCommunities = largeCommunities;
+  return body;
+}
+
+function isKeyword(word: string): boolean {
+  return [
+    'nexthop',
+    'next-hop',
+    'community',
+    'communities',
+    'large-community',
+    'med',
+    'local-pref',
+    'localpref',
+  ].includes(word);
+}
+
+function familyOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'ipv4' && value !== 'ipv6') throw new UsageError(`--family "${value}" is not ipv4 or ipv6`);
+  return value;
+}
+
+export function addDaemonCommands(program: Command, io: CliIo): void {
+  const neighbor = program.command('neighbor').description('BGP neighbors');
+  neighbor
+    .command('show')
+    .description('neighbors and their sessions (gobgp neighbor)')
+    .argument('[address]', 'one neighbor in detail')
+    .option('--json', 'print JSON', false)
+    .action(async (address: string | undefined, options: { json: boolean }, command: Command) => {
+      const neighbors = (await request(socketOf(command), 'GET', '/v1/neighbors')) as NeighborJson[];
+      if (address !== undefined) {
+        const wanted = canonicalIp(address);
+        if (wanted === null) throw new UsageError(`neighbor show: "${address}" is not an IP address`);
+        const one = neighbors.find((n) => n.address === wanted);
+        if (one === undefined) throw new CommandFailure(`no neighbor ${wanted}`);
+        io.stdout(options.json ? JSON.stringify(one, null, 2) : neighborDetail(one));
+        return;
+      }
+      io.stdout(options.json ? JSON.stringify(neighbors, null, 2) : neighborTable(neighbors));
+    });
+  neighbor
+    .command('refresh')
+    .description('ask a neighbor to send its routes again (outbound ROUTE-REFRESH, RFC 2918)')
+    .argument('<address>', 'the neighbor')
+    .option('--family <family>', 'ipv4 or ipv6')
+    .action(async (address: string, options: { family?: string }, command: Command) => {
+      const family = familyOption(options.family);
+      await request(socketOf(command), 'POST', '/v1/neighbors/refresh', {
+        address,
+        ...(family !== undefined ? { family } : {}),
+      });
+      io.stdout(`route refresh requested from ${address}`);
+    });
+
+  const rib = program.command('rib').description('the routing table');
+  rib
+    .command('show')
+    .description('routes (gobgp global rib); PREFIX exact, or an ADDRESS for the longest match')
+    .argument('[prefix]', 'a prefix or an address')
+    .option('--family <family>', 'ipv4 or ipv6')
+    .option('--neighbor <address>', "one neighbor's routes")
+    .option('--in', 'with --neighbor: what it sent us (Adj-RIB-In, also routes the policy rejected)', false)
+    .option('--out', 'with --neighbor: what we advertise to it (Adj-RIB-Out)', false)
+    .option('--explain', 'say why the best path won and why each other path lost', false)
+    .option('--json', 'print JSON', false)
+    .action(
+      async (
+        prefix: string | undefined,
+        options: {
+          family?: string;
+          neighbor?: string;
+          in: boolean;
+          out: boolean;
+          explain: boolean;
+          json: boolean;
+        },
+        command: Command,
+      ) => {
+        const family = familyOption(options.family);
+        if ((options.in || options.out) && options.neighbor === undefined)
+          throw new UsageError('rib show: --in and --out need --neighbor ADDRESS');
+        if (options.in && options.out) throw new UsageError('rib show: give --in or --out, not both');
+        if (
+          prefix !== undefined &&
+          parsePrefix(prefix.includes('/') ? prefix : `${prefix}/${ipFamilyOf(prefix) === 6 ? 128 : 32}`) ===
+            null
+        ) {
+          throw new UsageError(
+            `rib show: "${prefix}" is not a prefix or an address (e.g. 10.233.1.0/24 or 10.233.1.10)`,
+          );
+        }
+        const query = new URLSearchParams();
+        if (prefix !== undefined) query.set('prefix', prefix);
+        if (family !== undefined) query.set('family', family);
+        if (options.neighbor !== undefined) {
+          query.set('neighbor', options.neighbor);
+          query.set('direction', options.out ? 'out' : 'in');
+        }
+        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as {
+          destinations: DestinationJson[];
+        };
+        io.stdout(
+          options.json
+            ? JSON.stringify(result, null, 2)
+            : ribTable(result.destinations, options.explain || prefix !== undefined),
+        );
+      },
+    );
+  rib
+    .command('add')
+    .description(
+      'originate a route: rib add PREFIX [nexthop X] [community A:B|blackhole|no-export ...] [med N] [local-pref N]',
+    )
+    .argument('<prefix>', 'e.g. 10.233.1.0/24')
+    .argument('[attributes...]', 'nexthop, community, large-community, med, local-pref')
+    .action(async (prefix: string, words: string[], _options: unknown, command: Command) => {
+      const body = parseRibAddArguments(prefix, words);
+      await request(socketOf(command), 'POST', '/v1/rib', body);
+      io.stdout(`added ${prefix}`);
+    });
+  rib
+    .command('del')
+    .description('withdraw a route added with rib add (or from originate:)')
+    .argument('<prefix>', 'e.g. 10.233.1.0/24')
+    .action(async (prefix: string, _options: unknown, command: Command) => {
+      if (parsePrefix(prefix) === null)
+        throw new UsageError(
+          `rib del: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); syntax: rib del PREFIX`,
+        );
+      await request(socketOf(command), 'DELETE', `/v1/rib?prefix=${encodeURIComponent(prefix)}`);
+      io.stdout(`deleted ${prefix}`);
+    });
+
+  const config = program.command('config').description('the configuration file');
+  config
+    .command('reload')
+    .description('re-read the configuration and apply the difference (same as SIGHUP)')
+    .option('--json', 'print JSON', false)
+    .action(async (options: { json: boolean }, command: Command) => {
+      const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as {
+        added: string[];
+        removed: string[];
+        restarted: string[];
+      };
+      if (options.json) io.stdout(JSON.stringify(result, null, 2));
+      else {
+        io.stdout(
+          `configuration reloaded: ${result.added.length} neighbor(s) added, ${result.removed.length} removed, ${result.restarted.length} restarted`,
+        );
+      }
+    });
+}

@@ -1,0 +1,309 @@
+// The daemon: a validated configuration made into running parts (speaker,
+// RIB and routing, control API, metrics), and the reload that applies only
+// the difference. The parts do the work; this file wires them.
+
+import type http from 'node:http';
+import { ControlServer } from '../api/server.js';
+import { describeErrorCode } from '../bgp/codec/errors.js';
+import { CeaseSubcode } from '../bgp/codec/iana.js';
+import type { AddressFamily } from '../bgp/family.js';
+import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
+import { describeReason } from '../bgp/peer.js';
+import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
+import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { Metrics, serveMetrics } from '../metrics/metrics.js';
+import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
+import { Rib } from '../rib/rib.js';
+import { buildApiRoutes } from './api-routes.js';
+import { type PeerPolicies, Routing } from './routing.js';
+
+export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
+  return {
+    address: settings.address,
+    port: settings.port,
+    asn: settings.asn,
+    localAddress: settings.localAddress,
+    families: settings.families,
+    holdTimeSeconds: settings.holdTimeSeconds,
+    connectRetrySeconds: settings.connectRetrySeconds,
+    passive: settings.passive,
+    delayOpenSeconds: settings.delayOpenSeconds,
+    password: settings.password,
+    ttlSecurity: settings.ttlSecurity,
+    addPath: settings.addPath,
+    routeReflectorClient: settings.routeReflectorClient,
+    description: settings.description,
+    shutdown: settings.shutdown,
+  };
+}
+
+export function speakerConfigOf(config: AgentConfig, restarting: boolean): SpeakerConfig {
+  return {
+    local: {
+      asn: config.asn,
+      routerId: config.routerId,
+      hostname: config.hostname,
+      gracefulRestart: config.gracefulRestart.enabled
+        ? {
+            restartTimeSeconds: config.gracefulRestart.restartTimeSeconds,
+            restarting,
+            forwardingPreserved: restarting,
+          }
+        : null,
+      extendedMessage: true,
+    },
+    listen: config.listen,
+    neighbors: config.neighbors.map(neighborConfigOf),
+  };
+}
+
+/** RFC 8212: an eBGP session without a policy neither imports nor exports. */
+function effectivePolicy(settings: NeighborSettings, which: 'import' | 'export', localAsn: number): Policy {
+  const raw = settings[which];
+  if (raw !== undefined) return compilePolicy(raw);
+  return settings.asn === localAsn ? ACCEPT_ALL : REJECT_ALL;
+}
+
+export function policiesOf(config: AgentConfig, settings: NeighborSettings): PeerPolicies {
+  return {
+    importPolicy: effectivePolicy(settings, 'import', config.asn),
+    exportPolicy: effectivePolicy(settings, 'export', config.asn),
+    nextHopSelf: settings.nextHopSelf,
+    enforceFirstAs: settings.enforceFirstAs,
+    maxPrefix: settings.maxPrefix,
+    staleRoutesTimeSeconds: config.gracefulRestart.staleRoutesTimeSeconds,
+  };
+}
+
+export interface AgentOptions {
+  readonly configPath: string;
+  readonly log: Logger;
+  /** The previous run left routes behind that it preserved (Graceful Restart, restarting side). */
+  readonly restarting?: boolean;
+}
+
+export class Agent {
+  config: AgentConfig;
+  readonly metrics = new Metrics();
+  readonly rib: Rib;
+  readonly routing: Routing;
+  readonly speaker: Speaker;
+  private readonly api: ControlServer;
+  private metricsServer: http.Server | null = null;
+  private readonly log: Logger;
+  readonly startedAt = Date.now();
+
+  constructor(
+    config: AgentConfig,
+    private readonly options: AgentOptions,
+  ) {
+    this.config = config;
+    this.log = options.log;
+    this.rib = new Rib({
+      localAsn: config.asn,
+      routerId: config.routerId,
+      clusterId: config.clusterId,
+      maxPaths: config.maxPaths,
+      alwaysCompareMed: config.alwaysCompareMed,
+      preferOldestExternal: config.preferOldestEbgpPath,
+    });
+    this.routing = new Routing(this.rib, this.log, config.advertisementIntervalMs);
+    this.speaker = new Speaker(
+      speakerConfigOf(config, options.restarting ?? false),
+      this.peerEvents(),
+      this.log,
+      {
+        added: (peer) => this.routing.addPeer(peer, policiesOf(this.config, this.settingsOf(peer))),
+        removed: (peer) => this.routing.removePeer(peer),
+      },
+    );
+    this.metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
+    this.api = new ControlServer(config.api.socket, buildApiRoutes(this));
+  }
+
+  private settingsOf(peer: Peer): NeighborSettings {
+    const settings = this.config.neighbors.find((n) => n.address === peer.address);
+    if (settings === undefined) throw new Error(`no configuration for neighbor ${peer.address}`);
+    return settings;
+  }
+
+  private peerEvents(): PeerEvents {
+    return {
+      established: (peer, negotiated) => {
+        this.log.info(
+          {
+            neighbor: peer.address,
+            asn: negotiated.peerAsn,
+            routerId: negotiated.peerRouterId,
+            holdTimeSeconds: negotiated.holdTimeSeconds,
+            families: negotiated.families,
+            gracefulRestart: negotiated.gracefulRestart !== null,
+          },
+          'session established',
+        );
+        this.routing.established(peer, negotiated);
+      },
+      down: (peer, reason) => {
+        this.metrics.flap(peer.address);
+        this.routing.down(peer, reason);
+      },
+      update: (peer, update, errors) => this.routing.update(peer, update, errors),
+      routeRefresh: (peer, message) => this.routing.routeRefresh(peer, message),
+      writable: (peer) => this.routing.writable(peer),
+      stateChanged: (peer, from, to, reason) => {
+        this.log.info(
+          {
+            neighbor: peer.address,
+            from,
+            to,
+            ...(reason !== undefined ? { reason: describeReason(reason) } : {}),
+          },
+          `neighbor ${peer.address} ${from} -> ${to}`,
+        );
+      },
+      notification: (peer, direction, code, subcode, detail) => {
+        this.metrics.notification(peer.address, direction, code, subcode);
+        const fields = {
+          neighbor: peer.address,
+          direction,
+          code,
+          subcode,
+          name: describeErrorCode(code, subcode),
+          detail,
+        };
+        if (code === 6)
+          this.log.info(
+            fields,
+            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
+          );
+        else
+          this.log.warn(
+            fields,
+            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
+          );
+      },
+    };
+  }
+
+  /** Starts everything; throws (before any session starts) when a socket cannot be had. */
+  async start(): Promise<void> {
+    await this.api.start();
+    try {
+      if (this.config.metrics.listen !== null)
+        this.metricsServer = await serveMetrics(this.metrics, this.config.metrics.listen);
+      this.logPolicyDefaults();
+      this.routing.syncConfigOrigination(this.config.originate);
+      await this.speaker.start();
+    } catch (error) {
+      await this.api.stop();
+      this.metricsServer?.close();
+      throw error;
+    }
+    this.log.info(
+      {
+        asn: this.config.asn,
+        routerId: this.config.routerId,
+        neighbors: this.config.neighbors.length,
+        socket: this.config.api.socket,
+      },
+      'agent started',
+    );
+  }
+
+  private logPolicyDefaults(): void {
+    for (const n of this.config.neighbors) {
+      if (n.asn === this.config.asn) continue;
+      if (n.import === undefined) {
+        this.log.warn(
+          { neighbor: n.address },
+          'eBGP neighbor without an import policy: no routes are imported (RFC 8212); set import: accept-all to import',
+        );
+      }
+      if (n.export === undefined) {
+        this.log.warn(
+          { neighbor: n.address },
+          'eBGP neighbor without an export policy: no routes are exported (RFC 8212); set export: accept-all to export',
+        );
+      }
+    }
+  }
+
+  /**
+   * Reads the configuration file again and applies the difference. A broken
+   * file is refused with its one-line error and the running configuration stays.
+   */
+  async reload(): Promise<{ added: string[]; removed: string[]; restarted: string[] }> {
+    let next: AgentConfig;
+    try {
+      next = loadConfigFile(this.options.configPath);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        this.log.error(
+          { error: error.message },
+          'configuration reload refused; the running configuration stays',
+        );
+      }
+      throw error;
+    }
+    if (next.api.socket !== this.config.api.socket || next.metrics.listen !== this.config.metrics.listen) {
+      this.log.warn({}, 'api.socket and metrics.listen changes take effect at the next start');
+    }
+    const previous = this.config;
+    this.config = next;
+    const result = await this.speaker.reconfigure(speakerConfigOf(next, false));
+    // Neighbors whose session stays up may still have new policies.
+    for (const peer of this.speaker.allPeers()) {
+      if (result.added.includes(peer.address) || result.restarted.includes(peer.address)) continue;
+      this.routing.updatePolicies(peer, policiesOf(next, this.settingsOf(peer)));
+    }
+    if (
+      previous.maxPaths !== next.maxPaths ||
+      previous.alwaysCompareMed !== next.alwaysCompareMed ||
+      previous.preferOldestEbgpPath !== next.preferOldestEbgpPath
+    ) {
+      this.rib.setOptions({
+        localAsn: next.asn,
+        routerId: next.routerId,
+        clusterId: next.clusterId,
+        maxPaths: next.maxPaths,
+        alwaysCompareMed: next.alwaysCompareMed,
+        preferOldestExternal: next.preferOldestEbgpPath,
+      });
+    }
+    this.routing.syncConfigOrigination(next.originate);
+    this.logPolicyDefaults();
+    this.log.info(result, 'configuration reloaded');
+    return result;
+  }
+
+  /** Cease/Administrative Shutdown to every peer, then closes everything. */
+  async stop(message = 'agent shutting down'): Promise<void> {
+    await this.speaker.stop(message);
+    this.routing.close();
+    await this.api.stop();
+    await new Promise<void>((resolve) =>
+      this.metricsServer === null ? resolve() : this.metricsServer.close(() => resolve()),
+    );
+    this.log.info({}, 'agent stopped');
+  }
+
+  /** The neighbor with this address, for the API. */
+  peer(address: string): Peer | undefined {
+    return this.speaker.peer(address);
+  }
+
+  requestRefresh(address: string, family: AddressFamily): boolean {
+    const peer = this.speaker.peer(address);
+    return peer !== undefined && this.routing.requestRefresh(peer, family);
+  }
+
+  /** Stops or starts one neighbor at run time (agentctl neighbor disable/enable). */
+  setNeighborEnabled(address: string, enabled: boolean, message?: string): boolean {
+    const peer = this.speaker.peer(address);
+    if (peer === undefined) return false;
+    if (enabled) peer.start();
+    else peer.stop(CeaseSubcode.administrativeShutdown, message);
+    return true;
+  }
+}
