@@ -4,7 +4,7 @@
 // withdraw() rewrite the static protocols and run `birdc configure` (BGP
 // protocols are unchanged, so sessions stay up). One `protocol bgp nN` per
 // neighbor (N = index in config.neighbors).
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOk } from '../netns.js';
 import { startProcess } from '../process.js';
@@ -88,6 +88,7 @@ function bgpProtocol(config: PeerConfig, n: NeighborConfig, index: number): stri
     L.push('  graceful restart on;', `  graceful restart time ${n.gracefulRestart.restartTimeSeconds};`);
   if (n.extendedMessage) L.push('  enable extended messages on;');
   if (n.asn4 === false) L.push('  enable as4 off;');
+  if (config.hostname) L.push('  advertise hostname on;');
   for (const family of neighborFamilies(n)) {
     const ch = [
       'import all;',
@@ -246,6 +247,7 @@ export class BirdPeer extends BasePeer {
 
   async start(recovering = false): Promise<void> {
     this.writeConfig();
+    rmSync(this.socket, { force: true }); // left behind by a killed bird
     const dir = this.config.stateDir;
     const argv = ['bird', '-f', '-c', this.configFile, '-s', this.socket, '-P', join(dir, 'bird.pid')];
     if (recovering) argv.push('-R');
@@ -260,7 +262,7 @@ export class BirdPeer extends BasePeer {
     });
   }
 
-  async version(): Promise<string> {
+  protected async queryVersion(): Promise<string> {
     const out = await this.birdc('show', 'status');
     const m = /BIRD\s+(\d[\w.-]*)/.exec(out);
     return `BIRD ${m?.[1] ?? '?'}`;

@@ -252,7 +252,15 @@ export abstract class BasePeer implements RunningPeer {
     for (const route of config.routes ?? []) this.routes.set(routeKey(route.prefix, route.pathId), route);
   }
 
-  abstract version(): Promise<string>;
+  private versionText: string | undefined;
+  /** Asks the daemon (CLI) once; cached, so it also answers after stop(). */
+  protected abstract queryVersion(): Promise<string>;
+
+  async version(): Promise<string> {
+    this.versionText ??= await this.queryVersion();
+    return this.versionText;
+  }
+
   abstract sessionState(neighbor: string): Promise<SessionState>;
   abstract receivedRoutes(family: Family): Promise<ReceivedRoute[]>;
   abstract announce(route: RouteConfig): Promise<void>;

@@ -71,7 +71,7 @@ const FAMILY_KEY: Readonly<Record<Family, string>> = {
 };
 
 /** ExaBGP route text after `route ` (static) or `announce route ` (API) (exported for unit tests). */
-export function exabgpRoute(route: RouteConfig, selfNextHop?: string): string {
+export function exabgpRoute(route: RouteConfig, selfNextHop?: string, ebgpLocalAs?: number): string {
   const p = [
     route.prefix,
     'next-hop',
@@ -79,7 +79,11 @@ export function exabgpRoute(route: RouteConfig, selfNextHop?: string): string {
     'origin',
     route.origin ?? 'igp',
   ];
-  if (route.asPathPrepend?.length) p.push('as-path', `[ ${route.asPathPrepend.join(' ')} ]`);
+  // ExaBGP sends a configured as-path as is: add our ASN in front on eBGP, like the other daemons do
+  if (route.asPathPrepend?.length) {
+    const path = ebgpLocalAs === undefined ? route.asPathPrepend : [ebgpLocalAs, ...route.asPathPrepend];
+    p.push('as-path', `[ ${path.join(' ')} ]`);
+  }
   if (route.med !== undefined) p.push('med', String(route.med));
   if (route.localPref !== undefined) p.push('local-preference', String(route.localPref));
   if (route.communities?.length)
@@ -138,7 +142,9 @@ function neighborBlock(
   if (n.addPath) L.push(`  add-path { ${families.map((f) => `${FAMILY_KEY[f]};`).join(' ')} }`);
   const mine = routes.filter((r) => families.includes(addressFamily(r.prefix)));
   const nh = (r: RouteConfig) => self.get(n.address)?.[addressFamily(r.prefix)];
-  if (mine.length) L.push('  static {', ...mine.map((r) => `    route ${exabgpRoute(r, nh(r))};`), '  }');
+  const ebgp = n.asn !== config.asn ? config.asn : undefined;
+  if (mine.length)
+    L.push('  static {', ...mine.map((r) => `    route ${exabgpRoute(r, nh(r), ebgp)};`), '  }');
   L.push(
     '  api {',
     '    processes [ lab ];',
@@ -352,7 +358,7 @@ export class ExabgpPeer extends BasePeer {
     return out;
   }
 
-  async version(): Promise<string> {
+  protected async queryVersion(): Promise<string> {
     const out = await run(['exabgp', '--version']);
     const m = /ExaBGP\s*:\s*(\S+)/.exec(out.stdout + out.stderr);
     return `ExaBGP ${m?.[1] ?? '?'}`;
@@ -375,10 +381,11 @@ export class ExabgpPeer extends BasePeer {
     const family = addressFamily(route.prefix);
     return this.config.neighbors
       .filter((n) => neighborFamilies(n).includes(family))
-      .map(
-        (n) =>
-          `neighbor ${n.address} ${verb} route ${exabgpRoute(route, this.selfNextHops.get(n.address)?.[family])}`,
-      );
+      .map((n) => {
+        const ebgp = n.asn !== this.config.asn ? this.config.asn : undefined;
+        const nh = this.selfNextHops.get(n.address)?.[family];
+        return `neighbor ${n.address} ${verb} route ${exabgpRoute(route, nh, ebgp)}`;
+      });
   }
 
   async announce(route: RouteConfig): Promise<void> {

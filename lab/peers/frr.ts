@@ -280,7 +280,7 @@ export class FrrPeer extends BasePeer {
     });
   }
 
-  async version(): Promise<string> {
+  protected async queryVersion(): Promise<string> {
     const out = await this.vtysh('show version');
     const m = /FRRouting\s+(\S+)/.exec(out);
     return `FRR ${m?.[1] ?? out.trim()}`;

@@ -1,6 +1,6 @@
 // gobgpd 3.x as a lab peer: TOML config, gRPC API on a unix socket in the
 // state dir, `gobgp --target unix://...` as the CLI. gobgpd has no FIB code.
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, runOk } from '../netns.js';
 import { startProcess } from '../process.js';
@@ -269,6 +269,7 @@ export class GobgpPeer extends BasePeer {
 
   async start(restarting = false): Promise<void> {
     writeFileSync(this.configFile, gobgpConfig(this.config));
+    rmSync(this.socket, { force: true }); // left behind by a SIGKILLed gobgpd
     const argv = [
       'gobgpd',
       '-f',
@@ -293,10 +294,12 @@ export class GobgpPeer extends BasePeer {
       async () =>
         (await run(['gobgp', '--target', `unix://${this.socket}`, 'global'], { timeoutMs: 3000 })).code === 0,
     );
-    for (const route of this.currentRoutes()) await this.addRoute(route);
+    const routes = this.currentRoutes();
+    for (let i = 0; i < routes.length; i += 16)
+      await Promise.all(routes.slice(i, i + 16).map((r) => this.addRoute(r)));
   }
 
-  async version(): Promise<string> {
+  protected async queryVersion(): Promise<string> {
     const out = await runOk(['gobgpd', '--version']);
     return `gobgpd ${out.replace(/^.*version\s+/i, '').trim()}`;
   }
@@ -358,18 +361,27 @@ export class GobgpPeer extends BasePeer {
     this.routes.delete(routeKey(prefix, pathId));
   }
 
-  /** `gobgp neighbor X disable --reason TEXT`: Cease/Administrative Shutdown with an RFC 8203 message. */
+  /**
+   * Without a message `gobgp neighbor X disable` (Cease/Administrative
+   * Shutdown, no data). With one, the deprecated `gobgp neighbor X shutdown
+   * --reason TEXT`: gobgp 3.10's `disable` ignores --reason, `shutdown`
+   * sends it as the RFC 8203 shutdown communication. Both leave the peer
+   * administratively down until enableNeighbor().
+   */
   async shutdownNeighbor(neighbor: string, message?: string): Promise<void> {
-    const args = ['neighbor', neighbor, 'disable'];
-    if (message) args.push('--reason', message);
-    await this.cli(...args);
+    if (message) await this.cli('neighbor', neighbor, 'shutdown', '--reason', message);
+    else await this.cli('neighbor', neighbor, 'disable');
   }
 
   async enableNeighbor(neighbor: string): Promise<void> {
     await this.cli('neighbor', neighbor, 'enable');
   }
 
-  /** `gobgp neighbor X softresetin` sends ROUTE-REFRESH; `softresetout` re-sends our routes. */
+  /**
+   * `gobgp neighbor X softresetin|softresetout`. Note: gobgpd 3.10 keeps the
+   * Adj-RIB-In and re-applies its policies on softresetin; it sends no
+   * ROUTE-REFRESH (verified: the peer's routeRefreshRecv counter stays 0).
+   */
   async softReset(neighbor: string, direction: 'in' | 'out'): Promise<void> {
     await this.cli('neighbor', neighbor, direction === 'in' ? 'softresetin' : 'softresetout');
   }

@@ -52,6 +52,7 @@ export async function startPeer<K extends PeerKind>(
   const peer = create(config);
   try {
     await peer.start();
+    await peer.version(); // cached: answers after stop() too
   } catch (e) {
     await peer.stop().catch(() => undefined);
     throw e;
