@@ -424,8 +424,8 @@ export class ExabgpPeer extends BasePeer {
    * ExaBGP has no restarting-speaker mode: graceful = SIGKILL (no
    * NOTIFICATION; a peer that negotiated GR keeps our routes as stale) and
    * start again with the same config and current routes (the GR capability
-   * is re-advertised; ExaBGP does not set the Restart State bit).
-   * Otherwise SIGTERM (ExaBGP closes its sessions) and start.
+   * is re-advertised; ExaBGP sets its Restart State bit in every OPEN anyway).
+   * Otherwise SIGTERM and start (with GR configured ExaBGP closes without NOTIFICATION).
    */
   async restart(options: RestartOptions): Promise<void> {
     const proc = this.processes[0];
