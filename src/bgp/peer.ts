@@ -295,7 +295,9 @@ export class Peer {
     return keepOurs ? theirs : ours;
   }
 
+  /** Ends a connection that is no longer the peer's, keeping its counts (idempotent). */
   private retire(session: Session): void {
+    if (session.isDestroyed) return;
     this.past.messagesIn += session.counters.messagesIn;
     this.past.messagesOut += session.counters.messagesOut;
     this.past.updatesIn += session.counters.updatesIn;
@@ -319,7 +321,15 @@ export class Peer {
           (other.state === 'openSent' || other.state === 'openConfirm')
         ) {
           const loser = this.collisionLoser(session, other, outcome.peerRouterId, outcome.peerAsn);
-          if (loser === session) return 'collision-dump';
+          if (loser === session) {
+            // This connection loses. If it was the peer's session, the other
+            // one takes its place now; the loser is retired once it is Idle.
+            if (session === this.session) {
+              this.session = other;
+              this.contender = null;
+            }
+            return 'collision-dump';
+          }
           // The winner becomes the peer's session before the loser is told,
           // so the loser's last transitions are not reported as the peer's.
           this.session = session;
@@ -348,21 +358,22 @@ export class Peer {
         return outcome;
       },
       stateChanged: (session, from, to, reason) => {
-        if (session === this.contender) {
+        if (session !== this.session) {
+          // A contender, or a connection that lost a collision: once Idle it
+          // is finished (it must not come back through its idle-hold restart).
           if (to === 'idle') {
             this.retire(session);
-            this.contender = null;
+            if (session === this.contender) this.contender = null;
           }
           return;
         }
-        if (session !== this.session) return;
         if (to === 'established' || from === 'established') this.stateSince = Date.now();
         if (reason !== undefined && from !== 'idle') this.lastError = describeReason(reason);
         this.events.stateChanged(this, from, to, reason);
       },
       established: (session) => {
         const negotiated = session.negotiated;
-        if (negotiated !== null) this.events.established(this, negotiated);
+        if (session === this.session && negotiated !== null) this.events.established(this, negotiated);
       },
       down: (session, reason) => {
         if (session !== this.session) return;

@@ -123,6 +123,17 @@ export function setGtsm(fd: number, family: 4 | 6, hops = 1): void {
   }
 }
 
+/**
+ * RFC 5082 §3 on a listening socket: send with TTL (hop limit) 255, so the
+ * SYN-ACK already passes a GTSM peer's minimum-TTL check. The minimum for
+ * what we accept is set per accepted socket (setGtsm), since neighbors
+ * without GTSM share the listener.
+ */
+export function setListenerTtl(fd: number, family: 4 | 6): void {
+  if (family === 4) setInt(fd, IPPROTO_IP, IP_TTL, 255, 'IP_TTL');
+  else setInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, 'IPV6_UNICAST_HOPS');
+}
+
 /** A non-blocking TCP socket made through libc, for options that must precede connect(). */
 export function rawTcpSocket(family: 4 | 6): number {
   const c = loadLibc();

@@ -7,7 +7,7 @@ import net from 'node:net';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { CeaseSubcode } from './codec/iana.js';
 import { type LocalSpeakerConfig, type NeighborConfig, Peer, type PeerEvents } from './peer.js';
-import { descriptorOf, setMd5Key } from './socket-options.js';
+import { descriptorOf, setListenerTtl, setMd5Key } from './socket-options.js';
 
 export interface ListenConfig {
   readonly address: string;
@@ -32,6 +32,8 @@ interface Listener {
   readonly server: net.Server;
   /** Neighbor addresses whose MD5 key is on this listener, with the key. */
   readonly keys: Map<string, string>;
+  /** Sends with TTL 255 for GTSM neighbors (RFC 5082). */
+  ttl255: boolean;
 }
 
 /** The address a connection came from, as configured (IPv4-mapped IPv6 unwrapped). */
@@ -121,14 +123,17 @@ export class Speaker {
         });
       });
       server.on('error', (error) => this.log.warn({ err: error.message, host }, 'listener error'));
-      this.listeners.push({ family, server, keys: new Map() });
+      this.listeners.push({ family, server, keys: new Map(), ttl255: false });
       this.log.info({ address: host, port: listen.port }, 'listening for BGP connections');
     }
-    this.syncMd5Keys(neighbors);
+    this.syncListenerOptions(neighbors);
   }
 
-  /** Puts each neighbor's TCP MD5 key on the listener of its family and removes stale ones. */
-  private syncMd5Keys(neighbors: readonly NeighborConfig[]): void {
+  /**
+   * Puts each neighbor's TCP MD5 key on the listener of its family, removes
+   * stale ones, and sends with TTL 255 once a GTSM neighbor needs it.
+   */
+  private syncListenerOptions(neighbors: readonly NeighborConfig[]): void {
     for (const listener of this.listeners) {
       const wanted = new Map<string, string>();
       for (const neighbor of neighbors) {
@@ -137,6 +142,13 @@ export class Speaker {
         }
       }
       const fd = descriptorOf(listener.server);
+      if (
+        !listener.ttl255 &&
+        neighbors.some((n) => n.ttlSecurity && ipFamilyOf(n.address) === listener.family)
+      ) {
+        setListenerTtl(fd, listener.family);
+        listener.ttl255 = true;
+      }
       for (const [address, key] of listener.keys) {
         if (wanted.get(address) !== key) {
           setMd5Key(fd, address, ''); // an empty key deletes it
@@ -197,7 +209,7 @@ export class Speaker {
       await this.closeListeners();
       await this.listen(next.listen, next.neighbors);
     } else {
-      this.syncMd5Keys(next.neighbors);
+      this.syncListenerOptions(next.neighbors);
       // A first IPv6 neighbor needs the IPv6 listener.
       const needsV6 = next.neighbors.some((n) => ipFamilyOf(n.address) === 6);
       const any = next.listen.address === '0.0.0.0' || next.listen.address === '::';

@@ -139,6 +139,18 @@ describe('Speaker on loopback', () => {
     expect(negotiated?.families).toEqual(['ipv4-unicast', 'ipv6-unicast']);
   });
 
+  it('repeated simultaneous opens always settle on one session, with no connection coming back after losing', async () => {
+    for (let round = 0; round < 6; round++) {
+      const { a, b, eventsA } = await pair();
+      await until(() => a.allPeers()[0]?.state === 'established' && b.allPeers()[0]?.state === 'established');
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(a.allPeers()[0]?.state).toBe('established');
+      expect(a.allPeers()[0]?.status().flaps).toBe(0);
+      expect(eventsA.log.filter((e) => e === 'established')).toHaveLength(1);
+      await Promise.all(speakers.splice(0).map((s) => s.stop()));
+    }
+  }, 30_000);
+
   it('passive side waits; the active side connects', async () => {
     const { a, b } = await pair({ aPassive: true });
     await until(() => a.allPeers()[0]?.state === 'established' && b.allPeers()[0]?.state === 'established');
