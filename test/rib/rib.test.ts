@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import type { PathAttributes } from '../../src/bgp/codec/attribute-types.js';
+import { prefixesFromStrings } from '../../src/bgp/codec/nlri.js';
+import { ACCEPT_ALL, compilePolicy } from '../../src/rib/policy.js';
+import { LOCAL_SOURCE, Rib, type RibOptions, type SourceInfo } from '../../src/rib/rib.js';
+
+const options: RibOptions = {
+  localAsn: 64512,
+  routerId: '10.0.0.1',
+  clusterId: '10.0.0.1',
+  maxPaths: 1,
+  alwaysCompareMed: false,
+  preferOldestExternal: false,
+};
+
+function setup(overrides: Partial<RibOptions> = {}) {
+  const rib = new Rib({ ...options, ...overrides });
+  const source = (address: string, asn: number, routerId: number, extra: Partial<SourceInfo> = {}) =>
+    rib.addSource({
+      address,
+      asn,
+      routerId,
+      external: asn !== 64512,
+      routeReflectorClient: false,
+      importPolicy: ACCEPT_ALL,
+      ...extra,
+    });
+  return { rib, source };
+}
+
+const v4 = (...texts: string[]) => prefixesFromStrings(1, texts);
+const attrs = (extra: PathAttributes = {}): PathAttributes => ({
+  origin: 0,
+  asPath: [{ type: 2, asns: [65001] }],
+  ...extra,
+});
+
+function bestOf(rib: Rib, prefix: string) {
+  const table = rib.family('ipv4-unicast').prefixes;
+  const id = table.find(v4(prefix), 0);
+  return id < 0 ? [] : rib.routesOf('ipv4-unicast', id);
+}
+
+describe('RIB', () => {
+  it('installs a learned route, publishes each changed prefix once however often it changed', () => {
+    const { rib, source } = setup();
+    const a = source('192.0.2.1', 65001, 1);
+    const queue = rib.subscribe('ipv4-unicast');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.2.0/24'), attrs({ med: 1 }), '192.0.2.1');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.2.0/24'), attrs({ med: 2 }), '192.0.2.1');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.2.0/24'), attrs({ med: 3 }), '192.0.2.1');
+    expect(queue.size).toBe(1);
+    const p = queue.take();
+    expect(rib.installedRoutes('ipv4-unicast', p)).toHaveLength(1);
+    expect(rib.routeAttr('ipv4-unicast', rib.bestRoute('ipv4-unicast', p)).med).toBe(3);
+    // The same attributes again change nothing.
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.2.0/24'), attrs({ med: 3 }), '192.0.2.1');
+    expect(queue.size).toBe(0);
+  });
+
+  it('picks the best of two peers, explains the loser, falls back on withdraw', () => {
+    const { rib, source } = setup();
+    const a = source('192.0.2.1', 64512, 1);
+    const b = source('192.0.2.2', 64512, 2);
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs({ localPref: 100 }), '192.0.2.1');
+    rib.announce(b.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs({ localPref: 200 }), '192.0.2.2');
+    let routes = bestOf(rib, '10.1.0.0/16');
+    expect(routes.map((r) => [r.source.info.address, r.best, r.lostBecause])).toEqual([
+      ['192.0.2.2', true, undefined],
+      ['192.0.2.1', false, 'local-pref'],
+    ]);
+    rib.withdraw(b.id, 'ipv4-unicast', v4('10.1.0.0/16'));
+    routes = bestOf(rib, '10.1.0.0/16');
+    expect(routes.map((r) => [r.source.info.address, r.best])).toEqual([['192.0.2.1', true]]);
+    rib.withdraw(a.id, 'ipv4-unicast', v4('10.1.0.0/16'));
+    expect(bestOf(rib, '10.1.0.0/16')).toEqual([]);
+    expect(rib.locRibCount('ipv4-unicast')).toBe(0);
+  });
+
+  it('ECMP: up to maxPaths equal paths from different peers', () => {
+    const { rib, source } = setup({ maxPaths: 4 });
+    const peers = [1, 2, 3].map((n) => source(`192.0.2.${n}`, 65001, n));
+    for (const peer of peers)
+      rib.announce(peer.id, 'ipv4-unicast', v4('10.9.0.0/16'), attrs(), peer.info.address);
+    // A worse path (longer AS_PATH) is not part of the set.
+    const worse = source('192.0.2.9', 65001, 9);
+    rib.announce(
+      worse.id,
+      'ipv4-unicast',
+      v4('10.9.0.0/16'),
+      attrs({ asPath: [{ type: 2, asns: [65001, 65002] }] }),
+      '192.0.2.9',
+    );
+    const routes = bestOf(rib, '10.9.0.0/16');
+    expect(routes.filter((r) => r.installed).map((r) => r.source.info.address)).toEqual([
+      '192.0.2.1',
+      '192.0.2.2',
+      '192.0.2.3',
+    ]);
+    expect(routes.find((r) => r.source.info.address === '192.0.2.9')?.lostBecause).toBe('as-path-length');
+    const two = setup({ maxPaths: 2 });
+    const twoPeers = [1, 2, 3].map((n) => two.source(`192.0.2.${n}`, 65001, n));
+    for (const peer of twoPeers)
+      two.rib.announce(peer.id, 'ipv4-unicast', v4('10.9.0.0/16'), attrs(), peer.info.address);
+    expect(bestOf(two.rib, '10.9.0.0/16').filter((r) => r.installed)).toHaveLength(2);
+  });
+
+  it('import policy: prefix lists decide acceptance, set changes LOCAL_PREF; received vs accepted counted', () => {
+    const { rib, source } = setup();
+    const policy = compilePolicy([{ prefixes: ['10.233.0.0/16 le 32'], set: { localPref: 300 } }]);
+    const a = source('192.0.2.1', 65001, 1, { importPolicy: policy });
+    rib.announce(
+      a.id,
+      'ipv4-unicast',
+      v4('10.233.1.0/24', '10.0.0.0/8', '10.233.0.0/16'),
+      attrs(),
+      '192.0.2.1',
+    );
+    expect(a.received[0]).toBe(3);
+    expect(a.accepted[0]).toBe(2);
+    expect(bestOf(rib, '10.233.1.0/24')[0]?.attr.localPref).toBe(300);
+    expect(bestOf(rib, '10.0.0.0/8')[0]).toMatchObject({
+      accepted: false,
+      best: false,
+      lostBecause: 'policy',
+    });
+    // Soft reconfiguration inbound: the new policy is applied to what was received.
+    a.info.importPolicy = ACCEPT_ALL;
+    rib.reapplyImport(a.id);
+    expect(a.accepted[0]).toBe(3);
+    expect(bestOf(rib, '10.0.0.0/8')[0]?.best).toBe(true);
+    expect(bestOf(rib, '10.233.1.0/24')[0]?.attr.localPref).toBeNull();
+  });
+
+  it('loop checks: our AS from eBGP, our router ID as ORIGINATOR_ID, our cluster in CLUSTER_LIST', () => {
+    const { rib, source } = setup();
+    const external = source('192.0.2.1', 65001, 1);
+    const internal = source('192.0.2.2', 64512, 2);
+    rib.announce(
+      external.id,
+      'ipv4-unicast',
+      v4('10.1.0.0/16'),
+      attrs({ asPath: [{ type: 2, asns: [65001, 64512] }] }),
+      '192.0.2.1',
+    );
+    rib.announce(
+      internal.id,
+      'ipv4-unicast',
+      v4('10.2.0.0/16'),
+      attrs({ originatorId: '10.0.0.1' }),
+      '192.0.2.2',
+    );
+    rib.announce(
+      internal.id,
+      'ipv4-unicast',
+      v4('10.3.0.0/16'),
+      attrs({ clusterList: ['10.9.9.9', '10.0.0.1'] }),
+      '192.0.2.2',
+    );
+    expect(bestOf(rib, '10.1.0.0/16')[0]?.lostBecause).toBe('as-path-loop');
+    expect(bestOf(rib, '10.2.0.0/16')[0]?.lostBecause).toBe('originator-loop');
+    expect(bestOf(rib, '10.3.0.0/16')[0]?.lostBecause).toBe('cluster-loop');
+    expect(rib.locRibCount('ipv4-unicast')).toBe(0);
+  });
+
+  it('graceful restart: stale routes stay installed, re-announced ones are fresh, the rest are swept', () => {
+    const { rib, source } = setup();
+    const a = source('192.0.2.1', 64512, 1);
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16', '10.2.0.0/16'), attrs(), '192.0.2.1');
+    expect(rib.markStale(a.id, 'ipv4-unicast')).toBe(2);
+    expect(bestOf(rib, '10.1.0.0/16')[0]).toMatchObject({ stale: true, best: true });
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs(), '192.0.2.1');
+    expect(bestOf(rib, '10.1.0.0/16')[0]?.stale).toBe(false);
+    expect(rib.sweepStale(a.id, 'ipv4-unicast')).toBe(1);
+    expect(bestOf(rib, '10.2.0.0/16')).toEqual([]);
+    expect(rib.locRibCount('ipv4-unicast')).toBe(1);
+  });
+
+  it('an unreachable next hop makes a path ineligible until the tracker says otherwise', () => {
+    const { rib, source } = setup();
+    const a = source('192.0.2.1', 64512, 1);
+    const b = source('192.0.2.2', 64512, 2);
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs({ localPref: 200 }), '198.51.100.1');
+    rib.announce(b.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs(), '192.0.2.2');
+    const queue = rib.subscribe('ipv4-unicast');
+    let reachable = false;
+    rib.setNextHopTracker({
+      cost: (_family, attr) => (attr.nextHop === '198.51.100.1' && !reachable ? null : 0),
+    });
+    expect(bestOf(rib, '10.1.0.0/16').map((r) => [r.source.info.address, r.best, r.lostBecause])).toEqual([
+      ['192.0.2.2', true, undefined],
+      ['192.0.2.1', false, 'next-hop-unreachable'],
+    ]);
+    expect(queue.size).toBe(1);
+    reachable = true;
+    rib.redecideAll();
+    expect(bestOf(rib, '10.1.0.0/16')[0]?.source.info.address).toBe('192.0.2.1');
+  });
+
+  it('a flushed source leaves no route and no attribute set behind', () => {
+    const { rib, source } = setup();
+    const baseline = rib.attrs.size;
+    const a = source('192.0.2.1', 64512, 1);
+    for (let i = 0; i < 50; i++)
+      rib.announce(a.id, 'ipv4-unicast', v4(`10.${i}.0.0/16`), attrs({ med: i }), '192.0.2.1');
+    rib.announce(LOCAL_SOURCE, 'ipv4-unicast', v4('10.233.1.0/24'), { origin: 0, asPath: [] }, null);
+    expect(rib.attrs.size).toBe(baseline + 51);
+    rib.removeSource(a.id);
+    expect(rib.family('ipv4-unicast').routes.count).toBe(1);
+    expect(rib.attrs.size).toBe(baseline + 1);
+    expect(rib.locRibCount('ipv4-unicast')).toBe(1);
+  });
+});
