@@ -173,7 +173,8 @@ export function parseFrrPath(prefix: string, path: unknown): ReceivedRoute | und
   const localPref = asNumber(field(path, 'locPrf')) ?? asNumber(field(path, 'localpref'));
   const pathId = asNumber(field(path, 'remotePathId')) ?? asNumber(field(path, 'addpathRxId'));
   const originatorId = asString(field(path, 'originatorId'));
-  const clusterList = asArray(field(path, 'cluster', 'list')).filter(
+  // FRR 8.4 prints it as "clusterList": { "list": [...] }.
+  const clusterList = asArray(field(path, 'clusterList', 'list') ?? field(path, 'cluster', 'list')).filter(
     (c): c is string => typeof c === 'string',
   );
   return {
