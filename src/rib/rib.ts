@@ -11,6 +11,7 @@ import type { PathAttributes } from '../bgp/codec/attribute-types.js';
 import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
+import { PrefixTable } from '../net/prefix-table.js';
 import { AttributeStore, type AttrSet } from './attribute-store.js';
 import { ChangeQueue } from './change-queue.js';
 import {
@@ -21,7 +22,6 @@ import {
   equalForMultipath,
 } from './decision.js';
 import { ACCEPT_ALL, applySet, evaluatePolicy, type Policy } from './policy.js';
-import { PrefixTable } from './prefix-table.js';
 import { NO_ROUTE, REJECTED, RouteFlag, RouteStore } from './route-store.js';
 
 export const LOCAL_SOURCE = 0;
@@ -274,7 +274,7 @@ export class Rib {
     const fi = familyIndex(family);
     const wordsPer = f.prefixes.wordsPerKey;
     for (let i = 0; i < prefixes.count; i++) {
-      const p = f.prefixes.intern(prefixes, i);
+      const p = f.prefixes.internKey(prefixes.words, i * wordsPer, prefixes.lengths[i] as number);
       this.ensurePrefixCapacity(f, p);
       const pathId = prefixes.pathIds === null ? 0 : (prefixes.pathIds[i] as number);
       let post: number = REJECTED;
@@ -321,8 +321,9 @@ export class Rib {
     if (source === undefined) return;
     const f = this.families[family];
     const fi = familyIndex(family);
+    const wordsPer = f.prefixes.wordsPerKey;
     for (let i = 0; i < prefixes.count; i++) {
-      const p = f.prefixes.find(prefixes, i);
+      const p = f.prefixes.findKey(prefixes.words, i * wordsPer, prefixes.lengths[i] as number);
       if (p < 0) continue;
       const pathId = prefixes.pathIds === null ? 0 : (prefixes.pathIds[i] as number);
       const route = this.findRoute(f, p, sourceId, pathId);

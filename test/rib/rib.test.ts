@@ -37,7 +37,8 @@ const attrs = (extra: PathAttributes = {}): PathAttributes => ({
 
 function bestOf(rib: Rib, prefix: string) {
   const table = rib.family('ipv4-unicast').prefixes;
-  const id = table.find(v4(prefix), 0);
+  const key = v4(prefix);
+  const id = table.findKey(key.words, 0, key.lengths[0] as number);
   return id < 0 ? [] : rib.routesOf('ipv4-unicast', id);
 }
 

@@ -142,8 +142,8 @@ describe("UPDATEs agree with ExaBGP's decode", () => {
             expect(a.localPref).toBe(attribute['local-preference']);
           if (attribute['as-path'] !== undefined) {
             // ExaBGP prints the AS path it reconstructed (RFC 6793 for 2-octet sessions).
-            const path = (a.as4Path !== undefined ? a.as4Path : (a.asPath ?? [])).flatMap((s) =>
-              s.type === 2 ? s.asns : [[...s.asns]],
+            const path = (a.as4Path !== undefined ? a.as4Path : (a.asPath ?? [])).flatMap(
+              (s): (number | number[])[] => (s.type === 2 ? [...s.asns] : [[...s.asns]]),
             );
             const flat = (x: (number | number[])[]) => JSON.stringify(x);
             if (a.as4Path === undefined) expect(flat(path)).toBe(flat(attribute['as-path']));

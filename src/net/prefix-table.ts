@@ -1,11 +1,14 @@
-// Prefixes -> dense integer ids, one table per family. A full table is a
+// Prefixes -> dense integer ids, one table per family (shared by the RIB and
+// the kernel writer). A full table is a
 // million prefixes, so keys live in typed arrays (IPv4: one address word and
 // a length; IPv6: four words and a length) behind an open-addressing hash of
 // ids; no object, string or bigint per prefix. Everything else in the RIB is
 // an array indexed by these ids.
 
-import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
-import { formatIpv4, formatIpv6, wordsToIpv6 } from '../net/ip.js';
+import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
+
+/** 1 for IPv4 keys (one word), 2 for IPv6 keys (four words). */
+export type PrefixFamily = 1 | 2;
 
 const EMPTY = -1;
 
@@ -15,7 +18,7 @@ function mix(hash: number, word: number): number {
 }
 
 export class PrefixTable {
-  readonly afi: PrefixAfi;
+  readonly afi: PrefixFamily;
   readonly wordsPerKey: 1 | 4;
   /** Number of ids handed out (ids are 0..size-1; freed ids are reused). */
   private size = 0;
@@ -28,7 +31,7 @@ export class PrefixTable {
   private used: Uint8Array;
   private freeIds: number[] = [];
 
-  constructor(afi: PrefixAfi, initialCapacity = 1024) {
+  constructor(afi: PrefixFamily, initialCapacity = 1024) {
     this.afi = afi;
     this.wordsPerKey = afi === 1 ? 1 : 4;
     let slots = 16;
@@ -62,25 +65,21 @@ export class PrefixTable {
     return this.words[id * this.wordsPerKey + index] as number;
   }
 
-  private hashOf(words: Uint32Array, at: number, length: number): number {
+  private hashOf(words: ArrayLike<number>, at: number, length: number): number {
     let hash = mix(0x811c9dc5, length);
     for (let w = 0; w < this.wordsPerKey; w++) hash = mix(hash, words[at + w] as number);
     return hash;
   }
 
-  private matches(id: number, words: Uint32Array, at: number, length: number): boolean {
+  private matches(id: number, words: ArrayLike<number>, at: number, length: number): boolean {
     if (this.lengths[id] !== length) return false;
     const base = id * this.wordsPerKey;
     for (let w = 0; w < this.wordsPerKey; w++) if (this.words[base + w] !== words[at + w]) return false;
     return true;
   }
 
-  /** The id of prefix `index` of a decoded list, or -1. */
-  find(prefixes: Prefixes, index: number): number {
-    return this.findKey(prefixes.words, index * this.wordsPerKey, prefixes.lengths[index] as number);
-  }
-
-  findKey(words: Uint32Array, at: number, length: number): number {
+  /** The id of the prefix whose key is words[at..] and `length`, or -1. */
+  findKey(words: ArrayLike<number>, at: number, length: number): number {
     let slot = this.hashOf(words, at, length) & this.mask;
     for (;;) {
       const id = this.slots[slot] as number;
@@ -90,12 +89,8 @@ export class PrefixTable {
     }
   }
 
-  /** The id of prefix `index` of a decoded list, added if new. */
-  intern(prefixes: Prefixes, index: number): number {
-    return this.internKey(prefixes.words, index * this.wordsPerKey, prefixes.lengths[index] as number);
-  }
-
-  internKey(words: Uint32Array, at: number, length: number): number {
+  /** The id of the prefix, added if new. */
+  internKey(words: ArrayLike<number>, at: number, length: number): number {
     let slot = this.hashOf(words, at, length) & this.mask;
     for (;;) {
       const id = this.slots[slot] as number;
