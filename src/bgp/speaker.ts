@@ -74,8 +74,13 @@ export class Speaker {
     this.config = config;
   }
 
-  get local(): LocalSpeakerConfig {
+    get local(): LocalSpeakerConfig {
     return this.config.local;
+  }
+
+  /** Replaces our local settings before start() (e.g. the graceful-restart bits once known). */
+  setLocal(local: LocalSpeakerConfig): void {
+    this.config = { ...this.config, local };
   }
 
   allPeers(): Peer[] {

@@ -336,6 +336,53 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
       io.stdout(`deleted ${prefix}`);
     });
 
+  const fib = program
+    .command('fib')
+    .description('the forwarding plane the agent programs (kernel routes, OVS flows)');
+  fib
+    .command('show')
+    .description('the routes the agent owns in the kernel (proto bgp in its table), or its flows with --ovs')
+    .option('--ovs', 'the OVS flows instead of kernel routes', false)
+    .option('--json', 'print JSON', false)
+    .action(async (options: { ovs: boolean; json: boolean }, command: Command) => {
+      const result = (await request(
+        socketOf(command),
+        'GET',
+        `/v1/fib?writer=${options.ovs ? 'ovs' : 'kernel'}`,
+      )) as {
+        entries: { prefix: string; text: string }[];
+      };
+      io.stdout(
+        options.json
+          ? JSON.stringify(result, null, 2)
+          : result.entries.map((e) => e.text).join('\n') || '(none)',
+      );
+    });
+  fib
+    .command('diff')
+    .description('desired versus programmed: empty when converged')
+    .option('--ovs', 'the OVS flows instead of kernel routes', false)
+    .option('--json', 'print JSON', false)
+    .action(async (options: { ovs: boolean; json: boolean }, command: Command) => {
+      const result = (await request(
+        socketOf(command),
+        'GET',
+        `/v1/fib/diff?writer=${options.ovs ? 'ovs' : 'kernel'}`,
+      )) as {
+        differences: { prefix: string; problem: string; desired: string | null; actual: string | null }[];
+      };
+      if (options.json) io.stdout(JSON.stringify(result, null, 2));
+      else if (result.differences.length === 0) io.stdout('in sync');
+      else {
+        io.stdout(
+          table(
+            ['Prefix', 'Problem', 'Desired', 'Actual'],
+            result.differences.map((d) => [d.prefix, d.problem, d.desired ?? '-', d.actual ?? '-']),
+          ),
+        );
+      }
+    });
+
   const config = program.command('config').description('the configuration file');
   config
     .command('reload')

@@ -11,11 +11,14 @@ import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
 import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
+import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics, serveMetrics } from '../metrics/metrics.js';
+import { KernelWriter } from '../netlink/writer.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
 import { buildApiRoutes } from './api-routes.js';
+import { FibFeed } from './fib-feed.js';
 import { type PeerPolicies, Routing } from './routing.js';
 
 export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
@@ -92,6 +95,10 @@ export class Agent {
   private readonly api: ControlServer;
   private metricsServer: http.Server | null = null;
   private readonly log: Logger;
+  kernel: KernelWriter | null = null;
+  private feed: FibFeed | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private redecideTimer: NodeJS.Timeout | null = null;
   readonly startedAt = Date.now();
 
   constructor(
@@ -192,12 +199,15 @@ export class Agent {
     try {
       if (this.config.metrics.listen !== null)
         this.metricsServer = await serveMetrics(this.metrics, this.config.metrics.listen);
+      const restarting = await this.startKernel();
+      this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
       this.routing.syncConfigOrigination(this.config.originate);
       await this.speaker.start();
     } catch (error) {
       await this.api.stop();
       this.metricsServer?.close();
+      await this.kernel?.stop();
       throw error;
     }
     this.log.info(
@@ -209,6 +219,71 @@ export class Agent {
       },
       'agent started',
     );
+  }
+
+  /**
+   * Starts the kernel writer (when enabled) before any session: routes it
+   * finds from a previous run mean forwarding was preserved, which peers are
+   * told with the Graceful Restart R and F bits (RFC 4724 §3). Returns that.
+   */
+  private async startKernel(): Promise<boolean> {
+    const settings = this.config.fib.kernel;
+    if (!settings.enabled) return this.options.restarting ?? false;
+    const kernel = new KernelWriter(
+      {
+        table: settings.table,
+        protocol: settings.protocol,
+        metric: settings.metric,
+        reconcileIntervalMs: 60_000,
+      },
+      this.log,
+      this.metrics.fibSink('kernel'),
+    );
+    await kernel.start();
+    this.kernel = kernel;
+    const feed = new FibFeed(this.rib, kernel);
+    this.feed = feed;
+    this.rib.setNextHopTracker(feed.tracker());
+    kernel.onReachabilityChange(() => this.scheduleRedecide());
+    const restarting = (this.options.restarting ?? false) || kernel.adopted > 0;
+    if (kernel.adopted === 0 || this.config.neighbors.length === 0) {
+      kernel.sweepStale();
+    } else {
+      // RFC 4724 §4.1: keep the preserved routes until every peer has sent
+      // End-of-RIB, or the restart time has passed.
+      this.routing.onEndOfRib(() => this.maybeSweep());
+      this.sweepTimer = setTimeout(
+        () => this.sweep('restart time passed'),
+        this.config.gracefulRestart.restartTimeSeconds * 1000,
+      );
+      this.sweepTimer.unref();
+    }
+    return restarting;
+  }
+
+  private maybeSweep(): void {
+    if (this.sweepTimer === null) return;
+    const waiting = this.speaker
+      .allPeers()
+      .filter((peer) => !peer.config.shutdown)
+      .some((peer) => !this.routing.hasAllEndOfRib(peer));
+    if (!waiting) this.sweep('End-of-RIB from every peer');
+  }
+
+  private sweep(why: string): void {
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    const removed = this.kernel?.sweepStale() ?? 0;
+    this.log.info({ removed, why }, 'kernel: routes kept from the previous run are settled');
+  }
+
+  /** Next hops resolve differently: the RIB decides again (at most every 100 ms). */
+  private scheduleRedecide(): void {
+    if (this.redecideTimer !== null) return;
+    this.redecideTimer = setTimeout(() => {
+      this.redecideTimer = null;
+      this.rib.redecideAll();
+    }, 100);
   }
 
   private logPolicyDefaults(): void {
@@ -246,8 +321,12 @@ export class Agent {
       }
       throw error;
     }
-    if (next.api.socket !== this.config.api.socket || next.metrics.listen !== this.config.metrics.listen) {
-      this.log.warn({}, 'api.socket and metrics.listen changes take effect at the next start');
+    if (
+      next.api.socket !== this.config.api.socket ||
+      next.metrics.listen !== this.config.metrics.listen ||
+      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel)
+    ) {
+      this.log.warn({}, 'api.socket, metrics.listen and fib.kernel changes take effect at the next start');
     }
     const previous = this.config;
     this.config = next;
@@ -281,11 +360,21 @@ export class Agent {
   async stop(message = 'agent shutting down'): Promise<void> {
     await this.speaker.stop(message);
     this.routing.close();
+    for (const timer of [this.sweepTimer, this.redecideTimer]) if (timer !== null) clearTimeout(timer);
+    this.feed?.close();
+    // Kernel routes stay: forwarding goes on while the agent is away (RFC 4724).
+    await this.kernel?.stop();
     await this.api.stop();
     await new Promise<void>((resolve) =>
       this.metricsServer === null ? resolve() : this.metricsServer.close(() => resolve()),
     );
     this.log.info({}, 'agent stopped');
+  }
+
+  /** A forwarding writer by name ('kernel', 'ovs'), when enabled. */
+  writer(name: string): ForwardingWriter | null {
+    if (name === 'kernel') return this.kernel;
+    return null;
   }
 
   /** The neighbor with this address, for the API. */

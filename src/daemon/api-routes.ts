@@ -3,7 +3,7 @@
 // client other than agentctl gets the same one-line errors.
 
 import { ApiError, type ApiHandler } from '../api/server.js';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ConfigError } from '../config/load.js';
@@ -114,6 +114,23 @@ function uint32(value: unknown, what: string): number | null {
     throw new ApiError(400, `${what} must be an integer from 0 to 4294967295`);
   }
   return value;
+}
+
+/** The canonical text of a prefix ("10.233.1.5/24" -> "10.233.1.0/24"). */
+function prefixText(text: string): string {
+  const parsed = parsePrefix(text);
+  return parsed === null
+    ? text
+    : prefixToString(
+        {
+          afi: parsed.afi,
+          count: 1,
+          lengths: Uint8Array.of(parsed.length),
+          words: Uint32Array.from(parsed.words),
+          pathIds: null,
+        },
+        0,
+      );
 }
 
 export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
@@ -243,12 +260,43 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
     if (prefix === null || parsePrefix(prefix) === null) {
       throw new ApiError(400, `prefix "${prefix ?? ''}" is not a prefix (e.g. 10.233.1.0/24)`);
     }
-    if (!agent.routing.withdrawOriginated(prefix))
-      throw new ApiError(404, `no locally originated route for ${prefix}`);
+    if (!agent.routing.withdrawOriginated(prefix, 'runtime')) {
+      const configured = agent.routing
+        .localRoutes()
+        .some((r) => r.origin === 'config' && r.prefix === prefixText(prefix));
+      throw new ApiError(
+        404,
+        configured
+          ? `${prefix} comes from the configuration (originate:); remove it there and run config reload`
+          : `no route added with rib add for ${prefix}`,
+      );
+    }
     return { status: 200, body: { deleted: prefix } };
   });
 
   routes.set('GET /v1/routes/local', () => ({ status: 200, body: agent.routing.localRoutes() }));
+
+  const writerOf = (request: { query: URLSearchParams }) => {
+    const name = request.query.get('writer') ?? 'kernel';
+    const writer = agent.writer(name);
+    if (writer === null) {
+      throw new ApiError(
+        409,
+        name === 'ovs'
+          ? 'the OVS writer is not enabled (fib.ovs.enabled)'
+          : `the ${name} writer is not enabled (fib.kernel.enabled)`,
+      );
+    }
+    return writer;
+  };
+  routes.set('GET /v1/fib', async (request) => ({
+    status: 200,
+    body: { writer: writerOf(request).name, entries: await writerOf(request).show() },
+  }));
+  routes.set('GET /v1/fib/diff', async (request) => ({
+    status: 200,
+    body: { writer: writerOf(request).name, differences: await writerOf(request).diff() },
+  }));
 
   return routes;
 }

@@ -49,6 +49,8 @@ interface PeerRouting {
   staleFamilies: Set<AddressFamily>;
   maxPrefixWarned: boolean;
   restartAfterLimit: NodeJS.Timeout | null;
+  /** Families whose End-of-RIB arrived in the current session. */
+  endOfRib: Set<AddressFamily>;
 }
 
 /** A locally originated route (config `originate:` or `agentctl rib add`). */
@@ -100,7 +102,10 @@ function singlePrefix(parsed: ParsedPrefix): Prefixes {
 
 export class Routing {
   private readonly peers = new Map<Peer, PeerRouting>();
-  private readonly local = new Map<string, LocalRoute>();
+  /** Routes from the config's `originate:` and from `rib add`; a runtime one wins over a configured one. */
+  private readonly configured = new Map<string, LocalRoute>();
+  private readonly runtime = new Map<string, LocalRoute>();
+  private readonly endOfRibListeners: ((peer: Peer, family: AddressFamily) => void)[] = [];
 
   constructor(
     readonly rib: Rib,
@@ -130,6 +135,7 @@ export class Routing {
       staleFamilies: new Set(),
       maxPrefixWarned: false,
       restartAfterLimit: null,
+      endOfRib: new Set(),
     });
   }
 
@@ -199,10 +205,23 @@ export class Routing {
 
   // ---------------------------------------------------------------- sessions
 
+  /** Told when a peer's End-of-RIB arrives (RFC 4724 §2). */
+  onEndOfRib(listener: (peer: Peer, family: AddressFamily) => void): void {
+    this.endOfRibListeners.push(listener);
+  }
+
+  /** True when the peer's End-of-RIB arrived for every family of its current session. */
+  hasAllEndOfRib(peer: Peer): boolean {
+    const state = this.peers.get(peer);
+    if (state === undefined || state.negotiated === null) return false;
+    return state.negotiated.families.every((family) => state.endOfRib.has(family));
+  }
+
   established(peer: Peer, negotiated: NegotiatedSession): void {
     const state = this.peers.get(peer);
     if (state === undefined) return;
     state.negotiated = negotiated;
+    state.endOfRib.clear();
     state.source.info.routerId = parseIpv4(negotiated.peerRouterId) ?? 0;
     if (state.restartTimer !== null) {
       clearTimeout(state.restartTimer);
@@ -363,6 +382,10 @@ export class Routing {
       const family = familyOf(eor.afi, eor.safi);
       if (family !== null && state.staleFamilies.has(family))
         this.sweep(state, family, 'End-of-RIB received');
+      if (family !== null) {
+        state.endOfRib.add(family);
+        for (const listener of this.endOfRibListeners) listener(peer, family);
+      }
       return;
     }
     const sessionErrors = this.sessionChecks(state, update);
@@ -520,7 +543,13 @@ export class Routing {
     const parsed = parsePrefix(route.prefix);
     if (parsed === null) throw new Error(`not a prefix: ${route.prefix}`);
     const key = canonicalPrefix(parsed);
-    this.local.set(key, { ...route, prefix: key });
+    const stored = { ...route, prefix: key };
+    (route.origin === 'runtime' ? this.runtime : this.configured).set(key, stored);
+    if (route.origin === 'config' && this.runtime.has(key)) return; // the runtime one stays in effect
+    this.announceLocal(parsed, stored);
+  }
+
+  private announceLocal(parsed: ParsedPrefix, route: LocalRoute): void {
     const family: AddressFamily = parsed.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast';
     const attributes: PathAttributes = {
       origin: 0,
@@ -541,24 +570,46 @@ export class Routing {
     this.rib.announce(LOCAL_SOURCE, family, singlePrefix(parsed), attributes, route.nextHop);
   }
 
-  /** Withdraws a local route; false when there was none. */
-  withdrawOriginated(prefix: string): boolean {
+  /**
+   * Withdraws a local route: the runtime one if there is one (a configured
+   * route for the same prefix then takes effect again), else the configured
+   * one. False when there was none.
+   */
+  withdrawOriginated(prefix: string, origin: 'runtime' | 'config' | 'any' = 'any'): boolean {
     const parsed = parsePrefix(prefix);
     if (parsed === null) return false;
     const key = canonicalPrefix(parsed);
-    if (!this.local.delete(key)) return false;
-    const family: AddressFamily = parsed.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast';
-    this.rib.withdraw(LOCAL_SOURCE, family, singlePrefix(parsed));
+    if (origin !== 'config' && this.runtime.delete(key)) {
+      const configured = this.configured.get(key);
+      if (configured !== undefined) this.announceLocal(parsed, configured);
+      else
+        this.rib.withdraw(
+          LOCAL_SOURCE,
+          parsed.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast',
+          singlePrefix(parsed),
+        );
+      return true;
+    }
+    if (origin === 'runtime' || !this.configured.delete(key)) return false;
+    if (!this.runtime.has(key))
+      this.rib.withdraw(
+        LOCAL_SOURCE,
+        parsed.afi === 1 ? 'ipv4-unicast' : 'ipv6-unicast',
+        singlePrefix(parsed),
+      );
     return true;
   }
 
+  /** The local routes in effect. */
   localRoutes(): LocalRoute[] {
-    return [...this.local.values()];
+    const effective = new Map(this.configured);
+    for (const [key, route] of this.runtime) effective.set(key, route);
+    return [...effective.values()];
   }
 
   /**
-   * Applies the configured `originate:` list: config routes no longer listed
-   * go, new or changed ones are announced; runtime additions (`rib add`) stay.
+   * Applies the configured `originate:` list: configured routes no longer
+   * listed go, new or changed ones are announced; runtime additions stay.
    */
   syncConfigOrigination(configured: readonly OriginateConfig[]): void {
     const wanted = new Map<string, LocalRoute>();
@@ -567,12 +618,11 @@ export class Routing {
       if (parsed === null) continue;
       wanted.set(canonicalPrefix(parsed), { ...o, prefix: canonicalPrefix(parsed), origin: 'config' });
     }
-    for (const [key, route] of [...this.local]) {
-      if (route.origin === 'config' && !wanted.has(key)) this.withdrawOriginated(key);
+    for (const key of [...this.configured.keys()]) {
+      if (!wanted.has(key)) this.withdrawOriginated(key, 'config');
     }
     for (const [key, route] of wanted) {
-      const existing = this.local.get(key);
-      if (existing?.origin === 'runtime') continue;
+      const existing = this.configured.get(key);
       if (existing !== undefined && JSON.stringify(existing) === JSON.stringify(route)) continue;
       this.originate(route);
     }

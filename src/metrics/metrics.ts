@@ -3,7 +3,7 @@
 // an increment, not a label lookup.
 
 import http from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
@@ -31,6 +31,10 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly notifications: Counter<'neighbor' | 'direction' | 'code' | 'subcode' | 'name'>;
   private readonly flaps: Counter<'neighbor'>;
+  private readonly fibRoutesGauge: Gauge<'writer' | 'family'>;
+  private readonly fibRepairs: Counter<'writer'>;
+  private readonly fibFailures: Counter<'writer'>;
+  private readonly fibBatchSeconds: Histogram<'writer'>;
   private sources: MetricSources = { peers: () => [] };
 
   constructor() {
@@ -87,6 +91,43 @@ export class Metrics {
       labelNames: ['neighbor'],
       registers: [registry],
     });
+    this.fibRoutesGauge = new Gauge({
+      name: 'fib_routes',
+      help: 'Routes (kernel) or flows (ovs) the writer has programmed, by family',
+      labelNames: ['writer', 'family'],
+      registers: [registry],
+    });
+    this.fibRepairs = new Counter({
+      name: 'fib_repairs_total',
+      help: 'Owned routes or flows changed or deleted outside the agent and put back',
+      labelNames: ['writer'],
+      registers: [registry],
+    });
+    this.fibFailures = new Counter({
+      name: 'fib_failures_total',
+      help: 'Route or flow writes the forwarding plane refused',
+      labelNames: ['writer'],
+      registers: [registry],
+    });
+    this.fibBatchSeconds = new Histogram({
+      name: 'fib_batch_seconds',
+      help: 'Time to encode and send one batch of changes',
+      labelNames: ['writer'],
+      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    });
+  }
+
+  /** What a forwarding writer reports (kernel, ovs). */
+  fibSink(writer: string) {
+    return {
+      routes: (version: 4 | 6, installed: number) =>
+        this.fibRoutesGauge.set({ writer, family: `ipv${version}` }, installed),
+      repaired: (count: number) => this.fibRepairs.inc({ writer }, count),
+      failed: (count: number) => this.fibFailures.inc({ writer }, count),
+      batch: (_routes: number, milliseconds: number) =>
+        this.fibBatchSeconds.observe({ writer }, milliseconds / 1000),
+    };
   }
 
   setSources(sources: MetricSources): void {

@@ -174,6 +174,15 @@ export class PrefixTable {
     return `${formatIpv6(wordsToIpv6(w[base] as number, w[base + 1] as number, w[base + 2] as number, w[base + 3] as number))}/${length}`;
   }
 
+  /** The key storage and where the key of `id` starts in it (read-only use, e.g. encoding). */
+  keyWords(): Uint32Array {
+    return this.words;
+  }
+
+  keyOffset(id: number): number {
+    return id * this.wordsPerKey;
+  }
+
   /** Copies the key of `id` into `out` at `at` (for building Prefixes lists). */
   copyKey(id: number, out: Uint32Array, at: number): void {
     const base = id * this.wordsPerKey;

@@ -12,8 +12,8 @@ import type { Prefixes } from '../bgp/codec/nlri.js';
 import { packAnnouncements, packWithdrawals } from '../bgp/codec/pack.js';
 import { endOfRib } from '../bgp/codec/update.js';
 import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
+import type { ChangeQueue } from '../util/change-queue.js';
 import type { AttrSet } from './attribute-store.js';
-import type { ChangeQueue } from './change-queue.js';
 import { type ExportContext, type Exported, type ExportTarget, exportRoute } from './export.js';
 import type { Rib } from './rib.js';
 

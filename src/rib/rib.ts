@@ -12,8 +12,8 @@ import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import { PrefixTable } from '../net/prefix-table.js';
+import { ChangeQueue } from '../util/change-queue.js';
 import { AttributeStore, type AttrSet } from './attribute-store.js';
-import { ChangeQueue } from './change-queue.js';
 import {
   type BestPathReason,
   type Candidate,
@@ -665,6 +665,11 @@ export class Rib {
   bestRoute(family: AddressFamily, p: number): number {
     const f = this.families[family];
     return (f.installed[p] ?? 0) > 0 ? (f.head[p] as number) : NO_ROUTE;
+  }
+
+  /** How many routes of prefix id `p` are installed (0, 1, or the ECMP set's size). */
+  installedCount(family: AddressFamily, p: number): number {
+    return this.families[family].installed[p] ?? 0;
   }
 
   /** The installed routes of prefix id `p` (best first), as route indexes. */

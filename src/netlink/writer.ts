@@ -1,0 +1,834 @@
+// The kernel FIB writer: desired routes in, kernel routes out. It owns the
+// routes with its protocol id in its table and nothing else. Changes go out
+// as RTM_NEWROUTE with NLM_F_REPLACE (never delete-then-add, so no forwarding
+// gap), thousands per sendmsg() with no per-route acknowledgement (errors
+// still come back, keyed by sequence number). At start it adopts what is
+// there; routes nobody wants any more are removed only by sweepStale(), so a
+// restarted agent keeps forwarding while its peers send everything again.
+// Route and link notifications repair hand edits and re-resolve next hops.
+
+import { createRtNetlink, RawNetlinkSocket } from 'netlink';
+import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
+import { PrefixTable } from '../net/prefix-table.js';
+import { ChangeQueue } from '../util/change-queue.js';
+import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
+import {
+  AF_INET,
+  AF_INET6,
+  errorCode,
+  type KernelNextHop,
+  type KernelRoute,
+  NETLINK_ROUTE,
+  NlMsgType,
+  parseRoute,
+  peekRoute,
+  RouteMessageWriter,
+  type RoutePeek,
+  RouteType,
+  RtnlGroup,
+  splitMessages,
+} from './rtnetlink.js';
+
+export interface KernelWriterConfig {
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+  /** Full comparison with the kernel this often (0: only at start and after notifications). */
+  readonly reconcileIntervalMs: number;
+}
+
+export interface WriterLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface KernelWriterMetrics {
+  routes(version: 4 | 6, installed: number): void;
+  repaired(count: number): void;
+  failed(count: number): void;
+  batch(routes: number, milliseconds: number): void;
+}
+
+const noMetrics: KernelWriterMetrics = {
+  routes: () => {},
+  repaired: () => {},
+  failed: () => {},
+  batch: () => {},
+};
+
+const NONE = -1;
+/** Found in the kernel at start; kept until sweepStale() unless wanted. */
+const ADOPTED = -2;
+/** The last write failed; retried at the next reconcile. */
+const FAILED = -3;
+
+const ROUTES_PER_DATAGRAM = 1024;
+const ROUTES_PER_TURN = 16_384;
+const SEQ_V6 = 0x40000000;
+const SEQ_MARKER = 0x80000000;
+const ESRCH = -3;
+
+interface HopSet {
+  readonly id: number;
+  readonly key: string;
+  readonly nextHops: readonly FibNextHop[];
+  readonly blackhole: boolean;
+  /** Resolved against the current kernel view (empty when nothing resolves). */
+  resolved: KernelNextHop[];
+  /** How the kernel shows this route, for comparisons. */
+  signature: string;
+}
+
+class Family {
+  readonly table: PrefixTable;
+  desired: Int32Array = new Int32Array(1024).fill(NONE);
+  programmed: Int32Array = new Int32Array(1024).fill(NONE);
+  /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
+  written = new Uint32Array(1024);
+  readonly queue = new ChangeQueue();
+  constructor(
+    readonly version: 4 | 6,
+    readonly af: number,
+  ) {
+    this.table = new PrefixTable(version === 4 ? 1 : 2);
+  }
+
+  ensure(p: number): void {
+    if (p < this.desired.length) return;
+    let capacity = this.desired.length * 2;
+    while (capacity <= p) capacity *= 2;
+    const grow = (old: Int32Array): Int32Array => {
+      const next = new Int32Array(capacity).fill(NONE);
+      next.set(old);
+      return next;
+    };
+    this.desired = grow(this.desired);
+    this.programmed = grow(this.programmed);
+    const written = new Uint32Array(capacity);
+    written.set(this.written);
+    this.written = written;
+  }
+}
+
+function wordsOf(bytes: Uint8Array, out: Uint32Array): void {
+  for (let w = 0; w < out.length; w++) {
+    out[w] =
+      (((bytes[w * 4] ?? 0) << 24) |
+        ((bytes[w * 4 + 1] ?? 0) << 16) |
+        ((bytes[w * 4 + 2] ?? 0) << 8) |
+        (bytes[w * 4 + 3] ?? 0)) >>>
+      0;
+  }
+}
+
+function signatureOf(
+  blackhole: boolean,
+  hops: readonly { gateway: Uint8Array | null; ifindex: number }[],
+): string {
+  if (blackhole) return 'blackhole';
+  return hops
+    .map((hop) => `${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)}@${hop.ifindex}`)
+    .sort()
+    .join(',');
+}
+
+export class KernelWriter implements ForwardingWriter {
+  readonly name = 'kernel';
+  private readonly v4 = new Family(4, AF_INET);
+  private readonly v6 = new Family(6, AF_INET6);
+  private readonly hopSets: HopSet[] = [];
+  private readonly hopSetsByKey = new Map<string, HopSet>();
+  private readonly view = new KernelView();
+  private readonly writer = new RouteMessageWriter();
+  private command: RawNetlinkSocket | null = null;
+  private monitor: RawNetlinkSocket | null = null;
+  private scheduled = false;
+  private markerSeq = 0;
+  /** Sequence number of the last NOOP marker sent, and of the last one acknowledged. */
+  private lastMarker = 0;
+  private acknowledged = 0;
+  private readonly dumps = new Map<number, { visit: (route: KernelRoute) => void; done: () => void }>();
+  private dumpSeq = 0;
+  private readonly startedAt = Date.now();
+  private viewTimer: NodeJS.Timeout | null = null;
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private periodicTimer: NodeJS.Timeout | null = null;
+  private swept = false;
+  private reachabilityListeners: (() => void)[] = [];
+  private readonly resolutionCache = new Map<string, Resolution | null>();
+  private readonly keyWords = new Uint32Array(4);
+  private readonly peek: RoutePeek = {
+    family: 0,
+    prefixLength: 0,
+    table: 0,
+    protocol: 0,
+    words: new Uint32Array(4),
+  };
+  private reportedFailures = 0;
+
+  constructor(
+    private readonly config: KernelWriterConfig,
+    private readonly log: WriterLog,
+    private readonly metrics: KernelWriterMetrics = noMetrics,
+  ) {}
+
+  private family(version: 4 | 6): Family {
+    return version === 4 ? this.v4 : this.v6;
+  }
+
+  private now(): number {
+    return Math.floor((Date.now() - this.startedAt) / 1000);
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Opens the sockets, learns links, addresses and routes, and adopts the routes we own (see `adopted`). */
+  async start(): Promise<void> {
+    const command = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
+    command.on('message', (datagram: Buffer) => this.onCommandMessage(datagram));
+    command.on('error', (error) => this.log.error({ error: error.message }, 'kernel: netlink socket error'));
+    this.command = command;
+    const monitor = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 16 });
+    for (const group of [
+      RtnlGroup.link,
+      RtnlGroup.ipv4Ifaddr,
+      RtnlGroup.ipv6Ifaddr,
+      RtnlGroup.ipv4Route,
+      RtnlGroup.ipv6Route,
+    ]) {
+      monitor.addMembership(group);
+    }
+    monitor.on('message', (datagram: Buffer) => this.onNotification(datagram));
+    monitor.on('error', (error) => {
+      // ENOBUFS: notifications were lost; a full comparison finds whatever changed.
+      this.log.warn({ error: error.message }, 'kernel: notifications lost, reconciling');
+      this.scheduleViewRefresh();
+      this.scheduleReconcile();
+    });
+    this.monitor = monitor;
+    await this.refreshView();
+    await this.adoptExisting();
+    if (this.config.reconcileIntervalMs > 0) {
+      this.periodicTimer = setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs);
+      this.periodicTimer.unref();
+    }
+  }
+
+  /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
+  adopted = 0;
+
+  private async adoptExisting(): Promise<void> {
+    let count = 0;
+    for (const family of [this.v4, this.v6]) {
+      await this.dump(family.af, (route) => {
+        if (!this.owns(route)) return;
+        const p = this.prefixOf(family, route);
+        family.ensure(p);
+        if (family.programmed[p] === NONE) {
+          family.programmed[p] = ADOPTED;
+          count++;
+        }
+      });
+    }
+    this.adopted = count;
+    if (count > 0) {
+      this.log.info(
+        { routes: count, table: this.config.table, protocol: this.config.protocol },
+        'kernel: keeping routes from the previous run until peers have sent theirs again',
+      );
+    }
+  }
+
+  /** Leaves the kernel as it is (routes stay: a restart keeps forwarding) and closes the sockets. */
+  async stop(): Promise<void> {
+    for (const timer of [this.viewTimer, this.reconcileTimer]) if (timer !== null) clearTimeout(timer);
+    if (this.periodicTimer !== null) clearInterval(this.periodicTimer);
+    await this.flush().catch(() => undefined);
+    this.command?.close();
+    this.monitor?.close();
+    this.command = null;
+    this.monitor = null;
+  }
+
+  // ------------------------------------------------------------ desired state
+
+  /**
+   * Interns a next-hop set (or blackhole). Sets are kept for the writer's
+   * life: there are as many as distinct next-hop combinations (a few per
+   * peer), not per route.
+   */
+  hopSet(nextHops: readonly FibNextHop[], blackhole: boolean): number {
+    const key = blackhole
+      ? 'blackhole'
+      : nextHops
+          .map((h) => `${h.address}%${h.interfaceName ?? ''}`)
+          .sort()
+          .join(',');
+    const existing = this.hopSetsByKey.get(key);
+    if (existing !== undefined) return existing.id;
+    const id = this.hopSets.length;
+    const set: HopSet = { id, key, nextHops: [...nextHops], blackhole, resolved: [], signature: '' };
+    this.resolveHopSet(set);
+    this.hopSets[id] = set;
+    this.hopSetsByKey.set(key, set);
+    return id;
+  }
+
+  private resolveHopSet(set: HopSet): void {
+    if (set.blackhole) {
+      set.resolved = [];
+      set.signature = 'blackhole';
+      return;
+    }
+    const resolved: KernelNextHop[] = [];
+    const seen = new Set<string>();
+    for (const hop of set.nextHops) {
+      const resolution = this.view.resolve(hop.address, hop.interfaceName);
+      if (resolution === null) continue;
+      const key = `${bytesToAddress(resolution.hop.gateway)}@${resolution.hop.ifindex}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      resolved.push(resolution.hop);
+    }
+    set.resolved = resolved;
+    set.signature = signatureOf(false, resolved);
+  }
+
+  /**
+   * Sets what the kernel should have for one prefix: a hop set id, or -1 to
+   * remove it. `words` are the prefix's network-order words (1 for IPv4, 4
+   * for IPv6) starting at `at`. Programmed later, in a batch.
+   */
+  setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): void {
+    const family = this.family(version);
+    const p =
+      hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
+    if (p < 0) return;
+    family.ensure(p);
+    if (family.desired[p] === hopSet) return;
+    if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
+    family.desired[p] = hopSet;
+    family.queue.mark(p);
+    this.schedule();
+  }
+
+  apply(commands: readonly FibCommand[]): void {
+    for (const command of commands) {
+      const prefix = command.kind === 'install' ? command.route.prefix : command.prefix;
+      const version = command.kind === 'install' ? command.route.version : command.version;
+      const [addressText, lengthText] = prefix.split('/');
+      const parsed = addressBytes(addressText ?? '');
+      if (parsed === null) {
+        this.log.warn({ prefix }, 'kernel: not a prefix, ignored');
+        continue;
+      }
+      const words = this.keyWords.subarray(0, version === 4 ? 1 : 4);
+      wordsOf(parsed.bytes, words);
+      const hopSet =
+        command.kind === 'install' ? this.hopSet(command.route.nextHops, command.route.blackhole) : NONE;
+      this.setRoute(version, words, 0, Number(lengthText), hopSet);
+    }
+  }
+
+  // ------------------------------------------------------------ programming
+
+  private schedule(): void {
+    if (this.scheduled || this.command === null) return;
+    this.scheduled = true;
+    setImmediate(() => this.program());
+  }
+
+  private program(): void {
+    this.scheduled = false;
+    const socket = this.command;
+    if (socket === null) return;
+    const started = performance.now();
+    let written = 0;
+    const now = this.now();
+    for (const family of [this.v4, this.v6]) {
+      while (written < ROUTES_PER_TURN) {
+        const p = family.queue.take();
+        if (p < 0) break;
+        if (this.programOne(family, p, now)) written++;
+        if (this.writer.count >= ROUTES_PER_DATAGRAM) this.send(socket);
+      }
+    }
+    if (this.writer.count > 0) this.send(socket);
+    if (written > 0) {
+      this.metrics.batch(written, performance.now() - started);
+      this.reportCounts();
+    }
+    if (this.v4.queue.size > 0 || this.v6.queue.size > 0) this.schedule();
+    else this.marker(socket);
+  }
+
+  /** Writes one prefix if the kernel needs it; true when a message was written. */
+  private programOne(family: Family, p: number, now: number): boolean {
+    const desired = family.desired[p] as number;
+    const programmed = family.programmed[p] as number;
+    if (desired >= 0 && desired === programmed) return false;
+    const table = family.table;
+    if (desired < 0) {
+      if (programmed === NONE) return false;
+      if (programmed === ADOPTED && !this.swept) return false; // kept until sweepStale()
+      this.writeRoute(family, p, true, false, [], now);
+      family.programmed[p] = NONE;
+      return true;
+    }
+    const set = this.hopSets[desired] as HopSet;
+    if (!set.blackhole && set.resolved.length === 0) {
+      // Nothing reaches the next hop now: no route (re-resolved on kernel changes).
+      if (programmed !== NONE && programmed !== FAILED) this.writeRoute(family, p, true, false, [], now);
+      family.programmed[p] = NONE;
+      this.log.debug({ prefix: table.toString(p) }, 'kernel: next hop unresolved, route not installed');
+      return programmed !== NONE;
+    }
+    this.writeRoute(family, p, false, set.blackhole, set.resolved, now);
+    family.programmed[p] = desired;
+    return true;
+  }
+
+  private writeRoute(
+    family: Family,
+    p: number,
+    remove: boolean,
+    blackhole: boolean,
+    hops: readonly KernelNextHop[],
+    now: number,
+  ): void {
+    family.written[p] = now;
+    const table = family.table;
+    this.writer.route(
+      remove,
+      family.af,
+      table.keyWords(),
+      table.keyOffset(p),
+      table.length(p),
+      this.config.table,
+      this.config.protocol,
+      this.config.metric,
+      blackhole,
+      hops,
+      (family.version === 6 ? SEQ_V6 : 0) | p,
+      false,
+    );
+  }
+
+  private send(socket: RawNetlinkSocket): void {
+    const datagram = this.writer.take();
+    socket.send(datagram, { port: 0 }, (error) => {
+      if (error !== undefined)
+        this.log.error({ error: error.message }, 'kernel: sending route messages failed');
+    });
+  }
+
+  /** An acknowledged no-op after the batch: when its ACK comes, everything before it was processed. */
+  private marker(socket: RawNetlinkSocket): void {
+    this.markerSeq = (this.markerSeq + 1) & 0x0fffffff;
+    this.lastMarker = (SEQ_MARKER | this.markerSeq) >>> 0;
+    this.writer.marker(this.lastMarker);
+    this.send(socket);
+  }
+
+  /** Resolves once everything set so far reached the kernel. */
+  flush(): Promise<void> {
+    if (this.command === null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (
+          !this.scheduled &&
+          this.v4.queue.size === 0 &&
+          this.v6.queue.size === 0 &&
+          this.acknowledged === this.lastMarker
+        ) {
+          resolve();
+          return;
+        }
+        setTimeout(check, 5);
+      };
+      check();
+    });
+  }
+
+  private onCommandMessage(datagram: Buffer): void {
+    let failed = 0;
+    for (const message of splitMessages(datagram)) {
+      const dump = this.dumps.get(message.seq);
+      if (dump !== undefined) {
+        if (message.type === NlMsgType.done || message.type === NlMsgType.error) {
+          this.dumps.delete(message.seq);
+          dump.done();
+        } else if (message.type === NlMsgType.newRoute) {
+          const route = parseRoute(message.payload);
+          if (route !== null) dump.visit(route);
+        }
+        continue;
+      }
+      if ((message.seq & SEQ_MARKER) !== 0) {
+        this.acknowledged = message.seq >>> 0;
+        continue;
+      }
+      if (message.type !== NlMsgType.error) continue;
+      const code = errorCode(message.payload);
+      if (code === 0) continue;
+      const family = (message.seq & SEQ_V6) !== 0 ? this.v6 : this.v4;
+      const p = message.seq & (SEQ_V6 - 1);
+      if (code === ESRCH && family.desired[p] === NONE) continue; // deleting what was already gone
+      family.programmed[p] = FAILED;
+      failed++;
+      if (this.reportedFailures < 100) {
+        this.reportedFailures++;
+        this.log.warn({ prefix: family.table.toString(p), errno: -code }, 'kernel: route not installed');
+      }
+    }
+    if (failed > 0) this.metrics.failed(failed);
+  }
+
+  // ------------------------------------------------------------ kernel view
+
+  private owns(route: KernelRoute): boolean {
+    return route.protocol === this.config.protocol && route.table === this.config.table;
+  }
+
+  private prefixOf(family: Family, route: KernelRoute): number {
+    const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
+    wordsOf(route.destination, words);
+    return family.table.internKey(words, 0, route.prefixLength);
+  }
+
+  /** Streams a route dump of one family through `visit`. */
+  private dump(af: number, visit: (route: KernelRoute) => void): Promise<void> {
+    const socket = this.command;
+    if (socket === null) return Promise.resolve();
+    this.dumpSeq = (this.dumpSeq + 1) & 0x0fffffff;
+    const seq = (0x30000000 | this.dumpSeq) >>> 0;
+    return new Promise((resolve) => {
+      this.dumps.set(seq, { visit, done: resolve });
+      socket.send(RouteMessageWriter.dumpRequest(af, seq), { port: 0 });
+    });
+  }
+
+  private async refreshView(): Promise<void> {
+    const rt = createRtNetlink();
+    try {
+      const links = await rt.getLinks();
+      const addresses = await rt.getAddresses();
+      const interfaces = new Map<number, { index: number; name: string; up: boolean }>();
+      for (const link of links) {
+        const index = link.data.index ?? 0;
+        const flags = link.data.flags ?? {};
+        interfaces.set(index, {
+          index,
+          name: String(link.attrs.ifname ?? `if${index}`),
+          up: flags.up === true && flags.lowerUp === true,
+        });
+      }
+      const subnets = addresses.flatMap((a) => {
+        const bytes = a.attrs.local ?? a.attrs.address;
+        if (bytes === undefined || a.data.family === undefined) return [];
+        return [
+          {
+            family: a.data.family,
+            ifindex: a.data.index ?? 0,
+            address: Uint8Array.from(bytes),
+            prefixLength: a.data.prefixlen ?? 0,
+          },
+        ];
+      });
+      const routes: KernelRoute[] = [];
+      for (const af of [AF_INET, AF_INET6]) {
+        await this.dump(af, (route) => {
+          // Only main-table routes of other protocols carry next hops for us (not our own, not local/broadcast).
+          if (
+            route.protocol !== this.config.protocol &&
+            route.table === 254 &&
+            route.type === RouteType.unicast
+          )
+            routes.push(route);
+        });
+      }
+      this.view.interfaces = interfaces;
+      this.view.subnets = subnets;
+      this.view.routes = routes;
+    } finally {
+      rt.socket.close();
+    }
+    this.onViewChanged();
+  }
+
+  private onViewChanged(): void {
+    this.resolutionCache.clear();
+    let changed = false;
+    for (const set of this.hopSets) {
+      const before = set.signature;
+      this.resolveHopSet(set);
+      if (set.signature !== before) changed = true;
+    }
+    if (changed) {
+      // Routes whose next hops now resolve differently are written again.
+      for (const family of [this.v4, this.v6]) {
+        for (let p = 0; p < family.table.capacity; p++)
+          if ((family.desired[p] as number) >= 0) family.queue.mark(p);
+      }
+      this.schedule();
+    }
+    for (const listener of this.reachabilityListeners) listener();
+  }
+
+  private scheduleViewRefresh(): void {
+    if (this.viewTimer !== null) return;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      this.refreshView().catch((error: unknown) =>
+        this.log.error({ error: String(error) }, 'kernel: cannot read links and routes'),
+      );
+    }, 50);
+  }
+
+  private onNotification(datagram: Buffer): void {
+    for (const message of splitMessages(datagram)) {
+      switch (message.type) {
+        case NlMsgType.newLink:
+        case NlMsgType.delLink:
+        case NlMsgType.newAddr:
+        case NlMsgType.delAddr:
+          this.scheduleViewRefresh();
+          break;
+        case NlMsgType.newRoute:
+        case NlMsgType.delRoute: {
+          const peek = this.peek;
+          if (!peekRoute(message.payload, peek)) break;
+          if (peek.protocol !== this.config.protocol || peek.table !== this.config.table) {
+            // Another protocol's route: it may carry (or stop carrying) a next hop of ours.
+            if (peek.table === 254) this.scheduleViewRefresh();
+            break;
+          }
+          const family = peek.family === AF_INET ? this.v4 : this.v6;
+          const p = family.table.findKey(peek.words, 0, peek.prefixLength);
+          if (p < 0 || (family.desired[p] as number) < 0) break; // not wanted: a reconcile removes it
+          if (this.now() - (family.written[p] as number) <= 1) break; // the echo of our own write
+          const route = parseRoute(message.payload);
+          if (route !== null) this.checkOwned(family, p, route, message.type === NlMsgType.delRoute);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  /** An owned, wanted route changed outside the agent: repair it. */
+  private checkOwned(family: Family, p: number, route: KernelRoute, deleted: boolean): void {
+    const set = this.hopSets[family.desired[p] as number] as HopSet;
+    const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
+    if (!deleted && actual === set.signature) return;
+    family.programmed[p] = FAILED;
+    family.queue.mark(p);
+    this.metrics.repaired(1);
+    this.log.warn(
+      {
+        prefix: family.table.toString(p),
+        change: deleted ? 'deleted' : 'changed',
+        desired: this.describeSet(set),
+      },
+      'kernel: route changed outside the agent, putting it back',
+    );
+    this.schedule();
+  }
+
+  private scheduleReconcile(): void {
+    if (this.reconcileTimer !== null) return;
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = null;
+      void this.reconcile();
+    }, 200);
+  }
+
+  /**
+   * Compares the kernel with the desired set and writes what differs:
+   * missing or changed routes are put back (counted as repairs), owned routes
+   * nobody wants are removed (once the initial sweep is done).
+   */
+  async reconcile(): Promise<{ repaired: number; removed: number }> {
+    let repaired = 0;
+    let removed = 0;
+    for (const family of [this.v4, this.v6]) {
+      const seen = new Uint8Array(family.table.capacity);
+      await this.dump(family.af, (route) => {
+        if (!this.owns(route)) return;
+        const p = this.prefixOf(family, route);
+        family.ensure(p);
+        if (p >= seen.length) return;
+        seen[p] = 1;
+        const desired = family.desired[p] as number;
+        if (desired < 0) {
+          if (this.swept || family.programmed[p] !== ADOPTED) {
+            family.programmed[p] = FAILED; // forces a delete
+            family.queue.mark(p);
+            removed++;
+          }
+          return;
+        }
+        const set = this.hopSets[desired] as HopSet;
+        const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
+        if (actual !== set.signature) {
+          family.programmed[p] = FAILED;
+          family.queue.mark(p);
+          repaired++;
+        }
+      });
+      for (let p = 0; p < family.table.capacity && p < seen.length; p++) {
+        const desired = family.desired[p] as number;
+        if (desired < 0 || seen[p] === 1) continue;
+        const set = this.hopSets[desired] as HopSet;
+        if (!set.blackhole && set.resolved.length === 0) continue; // unresolved: rightly absent
+        family.programmed[p] = FAILED;
+        family.queue.mark(p);
+        repaired++;
+      }
+    }
+    if (repaired > 0) {
+      this.metrics.repaired(repaired);
+      this.log.warn({ repaired }, 'kernel: routes changed or deleted outside the agent were put back');
+    }
+    if (removed > 0) this.log.info({ removed }, 'kernel: owned routes nobody wants were removed');
+    if (repaired > 0 || removed > 0) this.schedule();
+    return { repaired, removed };
+  }
+
+  /** Removes adopted routes that were not wanted again (after peers' End-of-RIB, RFC 4724 §4.1). */
+  sweepStale(): number {
+    this.swept = true;
+    let count = 0;
+    for (const family of [this.v4, this.v6]) {
+      for (let p = 0; p < family.table.capacity; p++) {
+        if (family.programmed[p] === ADOPTED && family.desired[p] === NONE) {
+          family.queue.mark(p);
+          count++;
+        }
+      }
+    }
+    if (count > 0)
+      this.log.info(
+        { routes: count },
+        'kernel: removing routes from the previous run that did not come back',
+      );
+    this.schedule();
+    return count;
+  }
+
+  private reportCounts(): void {
+    for (const family of [this.v4, this.v6]) {
+      let installed = 0;
+      for (let p = 0; p < family.table.capacity; p++) if ((family.programmed[p] as number) >= 0) installed++;
+      this.metrics.routes(family.version, installed);
+    }
+  }
+
+  // ------------------------------------------------------------ reachability (for the RIB)
+
+  /** The cost to reach a next hop, or null when the kernel cannot reach it now. */
+  reachability(address: string): number | null {
+    let resolution = this.resolutionCache.get(address);
+    if (resolution === undefined) {
+      resolution = this.view.resolve(address);
+      this.resolutionCache.set(address, resolution);
+    }
+    return resolution === null ? null : resolution.cost;
+  }
+
+  /** Called after links, addresses or other routes changed (next hops may resolve differently). */
+  onReachabilityChange(listener: () => void): void {
+    this.reachabilityListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------ show / diff
+
+  private formatRoute(route: KernelRoute): string {
+    const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
+    const proto = route.protocol === 186 ? 'bgp' : String(route.protocol);
+    const tail = `proto ${proto} metric ${route.metric}`;
+    if (route.type === RouteType.blackhole) return `blackhole ${prefix} ${tail}`;
+    const hops = route.nextHops.map(
+      (hop) =>
+        `${hop.gateway === null ? '' : `via ${bytesToAddress(hop.gateway)} `}dev ${this.view.interfaceName(hop.ifindex)}`,
+    );
+    if (hops.length === 1) return `${prefix} ${hops[0]} ${tail}`;
+    return `${prefix} ${tail} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
+  }
+
+  async show(): Promise<readonly FibEntry[]> {
+    const entries: FibEntry[] = [];
+    for (const family of [this.v4, this.v6]) {
+      await this.dump(family.af, (route) => {
+        if (!this.owns(route)) return;
+        const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
+        entries.push({
+          prefix,
+          text: this.formatRoute(route),
+          detail: {
+            type: route.type === RouteType.blackhole ? 'blackhole' : 'unicast',
+            metric: route.metric,
+            table: route.table,
+            protocol: route.protocol,
+            nextHops: route.nextHops.map((hop) => ({
+              gateway: hop.gateway === null ? null : bytesToAddress(hop.gateway),
+              dev: this.view.interfaceName(hop.ifindex),
+            })),
+          },
+        });
+      });
+    }
+    return entries;
+  }
+
+  private describeSet(set: HopSet): string {
+    if (set.blackhole) return 'blackhole';
+    if (set.resolved.length === 0) return `unresolved (${set.nextHops.map((h) => h.address).join(', ')})`;
+    return set.resolved
+      .map((hop) => `via ${bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`)
+      .join(', ');
+  }
+
+  async diff(): Promise<readonly FibDiffEntry[]> {
+    const entries: FibDiffEntry[] = [];
+    for (const family of [this.v4, this.v6]) {
+      const actual = new Map<number, { signature: string; text: string }>();
+      await this.dump(family.af, (route) => {
+        if (!this.owns(route)) return;
+        const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
+        wordsOf(route.destination, words);
+        const p = family.table.internKey(words, 0, route.prefixLength);
+        family.ensure(p);
+        const hops = route.nextHops.map(
+          (hop) =>
+            `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
+        );
+        actual.set(p, {
+          signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
+          text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
+        });
+      });
+      for (let p = 0; p < family.table.capacity; p++) {
+        const desired = family.desired[p] as number;
+        const have = actual.get(p);
+        const prefix = family.table.toString(p);
+        if (desired < 0) {
+          if (have !== undefined && (this.swept || family.programmed[p] !== ADOPTED)) {
+            entries.push({ prefix, problem: 'extra', desired: null, actual: have.text });
+          }
+          continue;
+        }
+        const set = this.hopSets[desired] as HopSet;
+        if (!set.blackhole && set.resolved.length === 0) continue;
+        if (have === undefined)
+          entries.push({ prefix, problem: 'missing', desired: this.describeSet(set), actual: null });
+        else if (have.signature !== set.signature)
+          entries.push({ prefix, problem: 'different', desired: this.describeSet(set), actual: have.text });
+      }
+    }
+    return entries;
+  }
+}
