@@ -4,12 +4,11 @@
 
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type ManagedProcess, startProcess } from './process.js';
+import { repositoryRoot as repository } from './repository.js';
 
-const repository = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 /** The built entry points (npm run build). */
 export const AGENT_BIN = join(repository, 'bin', 'agent');
 export const AGENTCTL_BIN = join(repository, 'bin', 'agentctl');

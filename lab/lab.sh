@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's main command: the two-node lab of seed 001 in network
+# namespaces, pods pinging over routes the agents learned and installed.
+#
+#   bash lab/lab.sh up                 # install, build, bring the lab up, show it
+#   bash lab/lab.sh up --node2 gobgp   # node2 runs gobgpd instead of the agent
+#   bash lab/lab.sh up --node2 frr     # node2 runs FRR instead of the agent
+#   bash lab/lab.sh status | ping      # show it again / ping both ways
+#   bash lab/lab.sh down               # remove everything it made
+#
+# Root, Debian 12, Node.js >= 20. SKIP_INSTALL=1 / SKIP_BUILD=1 skip those steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then echo "lab: run as root (network namespaces)" >&2; exit 1; fi
+if [ "${1:-up}" = up ]; then
+  [ -n "${SKIP_INSTALL:-}" ] || bash scripts/install-deps.sh
+  [ -n "${SKIP_BUILD:-}" ] || npm run build --silent
+fi
+exec node dist/lab/lab.js "$@"

@@ -1,0 +1,446 @@
+// The two-node lab of seed 001 in network namespaces: node1 (172.18.8.101)
+// and node2 (172.18.8.102) joined by eth1, a pod on each (10.233.1.10,
+// 10.233.2.10) set up by lab/node-setup.sh (the script the Vagrant VMs run),
+// and a real agent daemon per node with its own config file and control
+// socket. Variant: node2 runs gobgpd or FRR instead of the agent.
+//
+//   node dist/lab/lab.js up [--node2 agent|gobgp|frr] [--prefix P] [--state DIR]
+//   node dist/lab/lab.js status | ping | down   [--prefix P] [--state DIR]
+//
+// Everything it creates is recorded in the state directory (namespaces in
+// lab.json, PIDs in pids/), so `down` from another process removes it all.
+
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AGENT_BIN, AGENTCTL_BIN } from './agent.js';
+import { deleteNamespace, execOk, namespaceExists, run, runOk } from './netns.js';
+import { startPeer } from './peers/index.js';
+import { killAllSaved, startProcess } from './process.js';
+import { repositoryRoot } from './repository.js';
+
+const NODE_SETUP = join(repositoryRoot, 'lab', 'node-setup.sh');
+
+export type Node2Kind = 'agent' | 'gobgp' | 'frr';
+
+export interface LabOptions {
+  /** Prepended to every namespace name (tests use one per run). */
+  readonly prefix: string;
+  readonly state: string;
+  readonly node2: Node2Kind;
+  readonly holdTimeSeconds: number;
+}
+
+export const defaultLabOptions: LabOptions = {
+  prefix: '',
+  state: '/tmp/agent-lab',
+  node2: 'agent',
+  holdTimeSeconds: 9,
+};
+
+interface LabRecord {
+  readonly prefix: string;
+  readonly node2: Node2Kind;
+  readonly namespaces: string[];
+}
+
+export const NODE_IPS = ['172.18.8.101', '172.18.8.102'] as const;
+export const POD_IPS = ['10.233.1.10', '10.233.2.10'] as const;
+export const nodeIp = (n: 1 | 2): string => (n === 1 ? NODE_IPS[0] : NODE_IPS[1]);
+export const podIp = (n: 1 | 2): string => (n === 1 ? POD_IPS[0] : POD_IPS[1]);
+const other = (n: 1 | 2): 1 | 2 => (n === 1 ? 2 : 1);
+
+function sh(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    execFile(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' }, (error, stdout, stderr) => {
+      resolvePromise({
+        code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+        stdout,
+        stderr,
+      });
+    });
+  });
+}
+
+export class Lab {
+  readonly names: { node1: string; node2: string; pod1: string; pod2: string };
+
+  constructor(readonly options: LabOptions) {
+    const p = options.prefix;
+    this.names = { node1: `${p}node1`, node2: `${p}node2`, pod1: `${p}pod1`, pod2: `${p}pod2` };
+  }
+
+  node(n: 1 | 2): string {
+    return n === 1 ? this.names.node1 : this.names.node2;
+  }
+
+  pod(n: 1 | 2): string {
+    return n === 1 ? this.names.pod1 : this.names.pod2;
+  }
+
+  stateDir(n: 1 | 2): string {
+    return join(this.options.state, `node${n}`);
+  }
+
+  socket(n: 1 | 2): string {
+    return join(this.stateDir(n), 'agent.sock');
+  }
+
+  configPath(n: 1 | 2): string {
+    return join(this.stateDir(n), 'agent.yaml');
+  }
+
+  private record(): void {
+    mkdirSync(this.options.state, { recursive: true });
+    const record: LabRecord = {
+      prefix: this.options.prefix,
+      node2: this.options.node2,
+      namespaces: [this.names.pod1, this.names.pod2, this.names.node1, this.names.node2],
+    };
+    writeFileSync(join(this.options.state, 'lab.json'), `${JSON.stringify(record)}\n`);
+  }
+
+  /** Namespaces and links; each node set up by node-setup.sh (pod, sysctls, agent config). */
+  async create(): Promise<void> {
+    for (const ns of Object.values(this.names)) {
+      if (namespaceExists(ns))
+        throw new Error(`namespace ${ns} exists: run "lab.js down" first (or pick --prefix)`);
+    }
+    this.record();
+    const { node1, node2, pod1, pod2 } = this.names;
+    for (const ns of [node1, node2]) {
+      await runOk(['ip', 'netns', 'add', ns]);
+      await execOk(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    }
+    // The pods' namespaces are named from here: a namespace named inside
+    // `ip netns exec` lives in that command's private mount namespace and
+    // would vanish with it. node-setup.sh finds them and wires them.
+    for (const ns of [pod1, pod2]) await runOk(['ip', 'netns', 'add', ns]);
+    // The "Vagrant private network": eth1 on both nodes.
+    await runOk([
+      'ip',
+      'link',
+      'add',
+      'eth1',
+      'netns',
+      node1,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth1',
+      'netns',
+      node2,
+    ]);
+    for (const [i, ns] of [node1, node2].entries()) {
+      await execOk(ns, ['ip', 'addr', 'add', `${NODE_IPS[i]}/24`, 'dev', 'eth1']);
+      await execOk(ns, ['ip', 'link', 'set', 'eth1', 'up']);
+    }
+    for (const n of [1, 2] as const) {
+      mkdirSync(this.stateDir(n), { recursive: true });
+      const runsAgent = n === 1 || this.options.node2 === 'agent';
+      await execOk(this.node(n), [
+        'bash',
+        NODE_SETUP,
+        '--index',
+        String(n),
+        '--node-ip',
+        nodeIp(n),
+        '--peer-ip',
+        nodeIp(other(n)),
+        '--pod-ns',
+        this.pod(n),
+        '--config',
+        this.configPath(n),
+        '--socket',
+        this.socket(n),
+        '--metrics',
+        '',
+        '--hold',
+        String(this.options.holdTimeSeconds),
+        ...(runsAgent ? [] : ['--no-config']),
+      ]);
+    }
+  }
+
+  /** Starts node n's agent (its PID saved in the node's state dir). */
+  async startAgent(n: 1 | 2, extraArgs: readonly string[] = []): Promise<number> {
+    rmSync(this.socket(n), { force: true });
+    const process = await startProcess({
+      name: 'agent',
+      argv: ['node', AGENT_BIN, '--config', this.configPath(n), ...extraArgs],
+      stateDir: this.stateDir(n),
+      namespace: this.node(n),
+    });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(this.socket(n))) {
+      if (!process.running()) throw new Error(`agent on node${n} exited: ${await process.logText()}`);
+      if (Date.now() > deadline) throw new Error(`agent on node${n} did not open its socket`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return process.pid;
+  }
+
+  /** node2 as gobgpd or FRR instead of the agent (the mixed lab). */
+  private async startOtherNode2(): Promise<void> {
+    const kind = this.options.node2;
+    if (kind === 'agent') return;
+    const peer = await startPeer({
+      kind,
+      namespace: this.names.node2,
+      stateDir: this.stateDir(2),
+      routerId: NODE_IPS[1],
+      asn: 64512,
+      neighbors: [
+        {
+          address: NODE_IPS[0],
+          asn: 64512,
+          holdTimeSeconds: this.options.holdTimeSeconds,
+          passive: kind === 'gobgp',
+        },
+      ],
+      routes: [{ prefix: '10.233.2.0/24', nextHop: NODE_IPS[1] }],
+      installFib: kind === 'frr',
+    });
+    void peer;
+    if (kind === 'gobgp') {
+      // gobgpd has no FIB code of its own, and its zebra link fails against
+      // FRR 8.4's zebra on this machine (lab notes §3): the return route that
+      // zebra would have installed on node2 is added by hand. node1's side,
+      // the agent learning node2's pod from gobgpd, is what this variant shows.
+      await execOk(this.names.node2, [
+        'ip',
+        'route',
+        'replace',
+        '10.233.1.0/24',
+        'via',
+        NODE_IPS[0],
+        'proto',
+        'static',
+      ]);
+    }
+  }
+
+  async up(): Promise<void> {
+    await this.create();
+    await this.startAgent(1);
+    if (this.options.node2 === 'agent') await this.startAgent(2);
+    else await this.startOtherNode2();
+  }
+
+  async agentctl(
+    n: 1 | 2,
+    args: readonly string[],
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    return sh(['node', AGENTCTL_BIN, '--socket', this.socket(n), ...args]);
+  }
+
+  /** Waits until node1's agent (and node2's, if it runs one) has its session Established. */
+  async waitEstablished(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const nodes: (1 | 2)[] = this.options.node2 === 'agent' ? [1, 2] : [1];
+    for (;;) {
+      const states = await Promise.all(
+        nodes.map(async (n) => {
+          const result = await this.agentctl(n, ['neighbor', 'show', '--json']);
+          if (result.code !== 0) return 'unknown';
+          const neighbors = JSON.parse(result.stdout) as { state: string }[];
+          return neighbors[0]?.state ?? 'none';
+        }),
+      );
+      if (states.every((s) => s === 'established')) return;
+      if (Date.now() > deadline) throw new Error(`sessions not Established: ${states.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Waits until each node's kernel has the other pod's route. */
+  async waitRoutes(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const have = await Promise.all(
+        ([1, 2] as const).map(async (n) => {
+          const routes = await execOk(this.node(n), ['ip', 'route', 'show', `10.233.${3 - n}.0/24`]);
+          return routes.trim() !== '';
+        }),
+      );
+      if (have.every(Boolean)) return;
+      if (Date.now() > deadline) throw new Error('pod routes not installed');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** pod n pings the other pod; returns ping's summary lines and counts. */
+  async ping(
+    from: 1 | 2,
+    count = 3,
+    intervalSeconds = 0.2,
+  ): Promise<{ sent: number; received: number; summary: string }> {
+    const result = await run(
+      [
+        'ip',
+        'netns',
+        'exec',
+        this.pod(from),
+        'ping',
+        '-c',
+        String(count),
+        '-i',
+        String(intervalSeconds),
+        '-W',
+        '1',
+        podIp(other(from)),
+      ],
+      {
+        timeoutMs: count * intervalSeconds * 1000 + 10_000,
+      },
+    );
+    const line = result.stdout.split('\n').find((l) => l.includes('packets transmitted')) ?? '';
+    const match = /(\d+) packets transmitted, (\d+) received/.exec(line);
+    return { sent: Number(match?.[1] ?? 0), received: Number(match?.[2] ?? 0), summary: line.trim() };
+  }
+
+  /** What the main command prints: sessions, RIBs, kernel routes of both nodes, and the pings. */
+  async report(): Promise<string> {
+    const out: string[] = [];
+    const section = (title: string, body: string) => out.push(`== ${title}\n${body.trimEnd()}\n`);
+    for (const n of [1, 2] as const) {
+      if (n === 1 || this.options.node2 === 'agent') {
+        section(`node${n}: agentctl neighbor show`, (await this.agentctl(n, ['neighbor', 'show'])).stdout);
+        section(`node${n}: agentctl rib show`, (await this.agentctl(n, ['rib', 'show'])).stdout);
+      } else if (this.options.node2 === 'gobgp') {
+        const target = `unix://${join(this.stateDir(2), 'gobgp.sock')}`;
+        section(
+          'node2 (gobgpd): gobgp neighbor',
+          (await sh(['gobgp', '--target', target, 'neighbor'])).stdout,
+        );
+        section(
+          'node2 (gobgpd): gobgp global rib',
+          (await sh(['gobgp', '--target', target, 'global', 'rib'])).stdout,
+        );
+      } else {
+        const vty = ['vtysh', '--vty_socket', this.stateDir(2)];
+        section('node2 (FRR): show bgp summary', (await sh([...vty, '-c', 'show bgp summary'])).stdout);
+        section('node2 (FRR): show ip bgp', (await sh([...vty, '-c', 'show ip bgp'])).stdout);
+      }
+      section(`node${n}: ip route`, await execOk(this.node(n), ['ip', 'route']));
+    }
+    for (const from of [1, 2] as const) {
+      const ping = await this.ping(from);
+      section(
+        `ping pod${from} (${podIp(from)}) -> pod${other(from)} (${podIp(other(from))})`,
+        `${ping.summary}${ping.received === ping.sent && ping.sent > 0 ? '  OK' : '  FAILED'}`,
+      );
+    }
+    return out.join('\n');
+  }
+
+  /** Kills every saved PID and deletes every namespace of the lab recorded in `state`. */
+  static async down(state: string): Promise<string[]> {
+    const removed: string[] = [];
+    const recordFile = join(state, 'lab.json');
+    for (const n of [1, 2]) {
+      const dir = join(state, `node${n}`);
+      if (existsSync(dir)) await killAllSaved(dir);
+    }
+    if (existsSync(recordFile)) {
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
+      for (const ns of record.namespaces) {
+        if (namespaceExists(ns)) {
+          await deleteNamespace(ns);
+          removed.push(ns);
+        }
+      }
+    }
+    rmSync(state, { recursive: true, force: true });
+    return removed;
+  }
+}
+
+function parseArguments(argv: readonly string[]): { command: string; options: LabOptions } {
+  const [command = 'up', ...rest] = argv;
+  let options: LabOptions = { ...defaultLabOptions };
+  for (let i = 0; i < rest.length; i += 2) {
+    const value = rest[i + 1];
+    switch (rest[i]) {
+      case '--node2':
+        if (value !== 'agent' && value !== 'gobgp' && value !== 'frr')
+          throw new Error('--node2 must be agent, gobgp or frr');
+        options = { ...options, node2: value };
+        break;
+      case '--prefix':
+        options = { ...options, prefix: value ?? '' };
+        break;
+      case '--state':
+        options = { ...options, state: value ?? options.state };
+        break;
+      default:
+        throw new Error(`unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --prefix P, --state DIR`);
+    }
+  }
+  return { command, options };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const { command, options } = parseArguments(argv);
+  if (process.getuid?.() !== 0) {
+    console.error('lab: run as root (it creates network namespaces)');
+    return 1;
+  }
+  switch (command) {
+    case 'up': {
+      const existing = join(options.state, 'lab.json');
+      if (existsSync(existing)) {
+        console.error(`lab: a lab is already up (state in ${options.state}); run "lab.sh down" first`);
+        return 1;
+      }
+      const lab = new Lab(options);
+      try {
+        await lab.up();
+        await lab.waitEstablished();
+        await lab.waitRoutes();
+      } catch (error) {
+        console.error(`lab: ${error instanceof Error ? error.message : String(error)}`);
+        await Lab.down(options.state);
+        return 1;
+      }
+      console.log(await lab.report());
+      console.log(
+        `The lab stays up. Tear it down with: bash lab/lab.sh down${options.state !== defaultLabOptions.state ? ` --state ${options.state}` : ''}`,
+      );
+      return 0;
+    }
+    case 'status':
+    case 'ping': {
+      const recordFile = join(options.state, 'lab.json');
+      if (!existsSync(recordFile)) {
+        console.error('lab: no lab is up');
+        return 1;
+      }
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
+      const lab = new Lab({ ...options, prefix: record.prefix, node2: record.node2 });
+      if (command === 'status') console.log(await lab.report());
+      else for (const from of [1, 2] as const) console.log((await lab.ping(from)).summary);
+      return 0;
+    }
+    case 'down': {
+      const removed = await Lab.down(options.state);
+      console.log(removed.length > 0 ? `removed ${removed.join(', ')}` : 'nothing to remove');
+      return 0;
+    }
+    default:
+      console.error(`lab: unknown command ${command}: use up, status, ping or down`);
+      return 2;
+  }
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`lab: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
