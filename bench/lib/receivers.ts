@@ -1,0 +1,308 @@
+// The receivers under test, one typed face each: start in a namespace with
+// the injector as a passive iBGP neighbor (hold time 90 s, IPv4 and IPv6
+// unicast, no FIB), count best routes in the Loc-RIB cheaply, and name the
+// process whose RSS is measured.
+//
+//   agent   bin/agent (bench/lib/agent.ts), fib.kernel off, metrics off, --log-level warn;
+//           count: GET /v1/rib/summary -> <family>.prefixes (Loc-RIB prefixes).
+//   gobgp   gobgpd (no FIB code); count: `gobgp global rib summary -a ipv4|ipv6`
+//           "Destination: N" (best paths in the global table).
+//   bird    BIRD 2 with no kernel protocol; count: `show protocols all n0`,
+//           the channel's "Routes: ... N preferred" (routes from the injector
+//           that are best in master4/master6), over the control socket.
+//   frr     zebra + `bgpd -n` (no route install into zebra/kernel; zebra only
+//           serves interfaces and next-hop tracking); count: best paths, see
+//           frrBestCount. RSS is bgpd's.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { run } from '../../lab/netns.js';
+import { type BirdPeer, type FrrPeer, type GobgpPeer, startPeer } from '../../lab/peers/index.js';
+import { BenchAgent, repositoryRoot } from './agent.js';
+import { birdCommand, frrCommand } from './ctl.js';
+
+export type ReceiverName = 'agent' | 'gobgp' | 'bird' | 'frr';
+export const RECEIVER_NAMES: readonly ReceiverName[] = ['agent', 'gobgp', 'bird', 'frr'];
+export type FamilyName = 'ipv4-unicast' | 'ipv6-unicast';
+
+export interface ReceiverSetup {
+  readonly namespace: string;
+  readonly stateDir: string;
+  readonly asn: number;
+  readonly routerId: string;
+  /** The injector's address (the neighbor). */
+  readonly neighbor: string;
+  readonly holdTimeSeconds: number;
+}
+
+export interface Receiver {
+  readonly name: ReceiverName;
+  /** e.g. 'FRR 8.4.4'. */
+  readonly version: string;
+  /** The process whose RSS is reported. */
+  readonly pid: number;
+  /** Best routes of `family` in the Loc-RIB. */
+  count(family: FamilyName): Promise<number>;
+  /** Whether `prefix` has a best route; only where counting is too costly to poll (gobgpd). */
+  readonly hasPrefix?: (family: FamilyName, prefix: string) => Promise<boolean>;
+  /** The receiver's own view of the session. */
+  established(): Promise<boolean>;
+  /** True while the measured process runs. */
+  running(): boolean;
+  logText(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const FAMILIES: readonly FamilyName[] = ['ipv4-unicast', 'ipv6-unicast'];
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+async function gitRevision(): Promise<string> {
+  const repository = repositoryRoot();
+  const out = await run(['git', '-C', repository, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 5000 });
+  const dirty = await run(['git', '-C', repository, 'status', '--porcelain', '--untracked-files=no', 'src'], {
+    timeoutMs: 5000,
+  });
+  return out.code === 0 ? `${out.stdout.trim()}${dirty.stdout.trim() !== '' ? '+dirty src' : ''}` : 'unknown';
+}
+
+async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
+  const agent = new BenchAgent(setup.namespace, setup.stateDir, {
+    asn: setup.asn,
+    routerId: setup.routerId,
+    listen: { address: '0.0.0.0', port: 179 },
+    neighbors: [
+      {
+        address: setup.neighbor,
+        asn: setup.asn,
+        families: [...FAMILIES],
+        holdTimeSeconds: setup.holdTimeSeconds,
+        passive: true,
+        import: 'accept-all',
+      },
+    ],
+    fib: { kernel: { enabled: false } },
+    metrics: { listen: '' },
+  });
+  await agent.start();
+  const pid = agent.pid;
+  if (pid === null) throw new Error('agent: no PID after start');
+  return {
+    name: 'agent',
+    version: `agent ${await gitRevision()}`,
+    pid,
+    async count(family) {
+      const body = await agent.get('/v1/rib/summary');
+      const entry: unknown =
+        typeof body === 'object' && body !== null ? Reflect.get(body, family) : undefined;
+      const prefixes: unknown =
+        typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'prefixes') : undefined;
+      if (typeof prefixes !== 'number') throw new Error(`agent: no ${family}.prefixes in /v1/rib/summary`);
+      return prefixes;
+    },
+    async established() {
+      return (await agent.neighborState(setup.neighbor)) === 'established';
+    },
+    running: () => agent.running(),
+    logText: async () => agent.logText(),
+    stop: () => agent.stop(),
+  };
+}
+
+function peerNeighbor(setup: ReceiverSetup) {
+  return {
+    address: setup.neighbor,
+    asn: setup.asn,
+    passive: true,
+    holdTimeSeconds: setup.holdTimeSeconds,
+    families: FAMILIES,
+  };
+}
+
+async function startGobgp(setup: ReceiverSetup): Promise<Receiver> {
+  const peer: GobgpPeer = await startPeer({
+    kind: 'gobgp',
+    namespace: setup.namespace,
+    stateDir: setup.stateDir,
+    routerId: setup.routerId,
+    asn: setup.asn,
+    neighbors: [peerNeighbor(setup)],
+  });
+  const pid = peer.pids()[0];
+  if (pid === undefined) throw new Error('gobgpd: no PID after start');
+  return {
+    name: 'gobgp',
+    version: await peer.version(),
+    pid,
+    async count(family) {
+      const out = await run(
+        [
+          'gobgp',
+          '--target',
+          `unix://${peer.socket}`,
+          'global',
+          'rib',
+          'summary',
+          '-a',
+          family === 'ipv4-unicast' ? 'ipv4' : 'ipv6',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      const match = /Destination:\s*(\d+)/.exec(out.stdout);
+      if (out.code !== 0 || match === null)
+        throw new Error(`gobgp global rib summary: ${out.stderr.trim() || out.stdout.trim()}`);
+      return Number(match[1]);
+    },
+    async hasPrefix(family, prefix) {
+      const out = await run(
+        [
+          'gobgp',
+          '--target',
+          `unix://${peer.socket}`,
+          'global',
+          'rib',
+          '-a',
+          family === 'ipv4-unicast' ? 'ipv4' : 'ipv6',
+          prefix,
+          '-j',
+        ],
+        { timeoutMs: 30_000 },
+      );
+      if (out.code !== 0) return false; // "Network not in table"
+      const json: unknown = JSON.parse(out.stdout.trim() || '{}');
+      const paths: unknown =
+        typeof json === 'object' && json !== null ? Reflect.get(json, prefix) : undefined;
+      return (
+        Array.isArray(paths) &&
+        paths.some((p) => typeof p === 'object' && p !== null && Reflect.get(p, 'best') === true)
+      );
+    },
+    async established() {
+      return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    running: () => alive(pid),
+    logText: () => peer.logText(),
+    stop: () => peer.stop(),
+  };
+}
+
+/** The "Routes: ... N preferred" count of each channel in `show protocols all` output. */
+export function birdPreferred(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let channel = '';
+  for (const line of text.split('\n')) {
+    const ch = /^\s*Channel (\S+)/.exec(line);
+    if (ch) channel = ch[1] ?? '';
+    const routes = /^\s*Routes:.*?(\d+) preferred/.exec(line);
+    if (routes && channel) counts.set(channel, Number(routes[1]));
+  }
+  return counts;
+}
+
+async function startBird(setup: ReceiverSetup): Promise<Receiver> {
+  const peer: BirdPeer = await startPeer({
+    kind: 'bird',
+    namespace: setup.namespace,
+    stateDir: setup.stateDir,
+    routerId: setup.routerId,
+    asn: setup.asn,
+    installFib: false,
+    neighbors: [peerNeighbor(setup)],
+  });
+  const pid = peer.pids()[0];
+  if (pid === undefined) throw new Error('bird: no PID after start');
+  return {
+    name: 'bird',
+    version: await peer.version(),
+    pid,
+    async count(family) {
+      const out = await birdCommand(peer.socket, 'show protocols all n0');
+      return birdPreferred(out).get(family === 'ipv4-unicast' ? 'ipv4' : 'ipv6') ?? 0;
+    },
+    async established() {
+      return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    running: () => alive(pid),
+    logText: () => peer.logText(),
+    stop: () => peer.stop(),
+  };
+}
+
+async function startFrr(setup: ReceiverSetup): Promise<Receiver> {
+  const peer: FrrPeer = await startPeer({
+    kind: 'frr',
+    namespace: setup.namespace,
+    stateDir: setup.stateDir,
+    routerId: setup.routerId,
+    asn: setup.asn,
+    installFib: false, // bgpd -n
+    neighbors: [peerNeighbor(setup)],
+  });
+  const pid = peer.pids().find((p) => comm(p) === 'bgpd');
+  if (pid === undefined) throw new Error('frr: no bgpd PID after start');
+  const vty = join(setup.stateDir, 'bgpd.vty');
+  return {
+    name: 'frr',
+    version: await peer.version(),
+    pid,
+    count: (family) => frrBestCount(vty, family, setup.neighbor),
+    async established() {
+      return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    running: () => alive(pid),
+    logText: () => peer.logText(),
+    stop: () => peer.stop(),
+  };
+}
+
+function numberField(value: unknown, ...path: string[]): number | undefined {
+  let at = value;
+  for (const key of path) at = typeof at === 'object' && at !== null ? Reflect.get(at, key) : undefined;
+  return typeof at === 'number' ? at : undefined;
+}
+
+/**
+ * FRR: best paths selected. `show bgp <afi> unicast summary json` has the
+ * prefixes accepted from the neighbor (pfxRcd, counted when the UPDATE is
+ * parsed) and the table version, which bgpd bumps once per destination whose
+ * best path it has (re)selected in its route-processing work queue; during
+ * a load it trails pfxRcd. A fresh bgpd starts at 0 and nothing else
+ * changes, so min(pfxRcd, tableVersion) is the number of prefixes whose best
+ * path is in the Loc-RIB.
+ */
+export async function frrBestCount(vty: string, family: FamilyName, neighbor: string): Promise<number> {
+  const afi = family === 'ipv4-unicast' ? 'ipv4' : 'ipv6';
+  const json: unknown = JSON.parse(await frrCommand(vty, `show bgp ${afi} unicast summary json`));
+  const received = numberField(json, 'peers', neighbor, 'pfxRcd') ?? 0;
+  const version = numberField(json, 'tableVersion') ?? 0;
+  return Math.min(received, version);
+}
+
+export function startReceiver(name: ReceiverName, setup: ReceiverSetup): Promise<Receiver> {
+  switch (name) {
+    case 'agent':
+      return startAgent(setup);
+    case 'gobgp':
+      return startGobgp(setup);
+    case 'bird':
+      return startBird(setup);
+    case 'frr':
+      return startFrr(setup);
+  }
+}
