@@ -7,9 +7,8 @@
 //  ofp_action_generic  type=24 len=8 : pad[4]                (DEC_NW_TTL)
 //  ofp_action_set_field type=25 len=pad8(4+oxm): one OXM TLV, no mask
 //  ofp_instruction_actions type=4 (APPLY_ACTIONS) len=8+actions: pad[4], actions
-import type { ByteReader, ByteWriter } from './buffer.js';
+import { type ByteReader, type ByteWriter, DecodeError } from './buffer.js';
 import {
-  OFPCML_NO_BUFFER,
   OFPP_ALL,
   OFPP_ANY,
   OFPP_CONTROLLER,
@@ -35,7 +34,8 @@ export type Instruction =
   | { readonly type: 'writeActions'; readonly actions: readonly Action[] }
   | { readonly type: 'unknown'; readonly instructionType: number; readonly body: Uint8Array };
 
-export const output = (port: number): Action => ({ type: 'output', port, maxLength: OFPCML_NO_BUFFER });
+/** max_len only matters for output to CONTROLLER; 0 as ovs-ofctl sends it. */
+export const output = (port: number): Action => ({ type: 'output', port, maxLength: 0 });
 export const group = (groupId: number): Action => ({ type: 'group', groupId });
 export const decNwTtl: Action = { type: 'decNwTtl' };
 export const setField = (field: OxmTlv): Action => ({ type: 'setField', field });
@@ -137,7 +137,7 @@ export function readActions(r: ByteReader): Action[] {
   return actions;
 }
 
-export class ActionLengthError extends Error {
+export class ActionLengthError extends DecodeError {
   constructor(
     readonly actionType: number,
     readonly actionLength: number,

@@ -82,8 +82,14 @@ export class ByteWriter {
   }
 }
 
-/** Thrown only inside this module's reader helpers and turned into an error value at the decode boundary. */
-export class TruncatedError extends Error {
+/**
+ * Malformed input found by a decoder. Thrown only inside the codec's readers
+ * and turned into an error value at the decode boundary (decodeMessage and
+ * the multipart body decoders), so bad bytes never escape as exceptions.
+ */
+export class DecodeError extends Error {}
+
+export class TruncatedError extends DecodeError {
   constructor(readonly what: string) {
     super(`truncated ${what}`);
   }

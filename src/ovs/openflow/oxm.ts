@@ -11,7 +11,7 @@
 // ofp_match (§7.2.2): type=OFPMT_OXM (1), length (4 + TLVs, no padding),
 // the TLVs, then zero padding to a multiple of 8.
 import { formatIpv4, formatIpv6 } from '../../net/ip.js';
-import { type ByteReader, ByteWriter } from './buffer.js';
+import { type ByteReader, ByteWriter, DecodeError } from './buffer.js';
 import { ETH_TYPE_IPV4, ETH_TYPE_IPV6, NxmField, OxmBasicField, OxmClass } from './constants.js';
 
 /** Fields whose value is a number (exact match only here). */
@@ -234,7 +234,7 @@ export function readMatch(r: ByteReader): Match {
   return { fields };
 }
 
-export class MatchTypeError extends Error {
+export class MatchTypeError extends DecodeError {
   constructor(
     readonly matchType: number,
     readonly matchLength: number,
