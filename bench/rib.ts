@@ -21,7 +21,7 @@
 // minus the idle RSS, per prefix. Everything (namespaces, processes, by
 // saved PID) is removed after each load, and on Ctrl-C.
 
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +29,7 @@ import { cleanupStaleRuns, Topology } from '../lab/netns.js';
 import { type ManagedProcess, startProcess } from '../lab/process.js';
 import { repositoryRoot } from './lib/agent.js';
 import { monoMs, sleep } from './lib/clock.js';
+import { backgroundCores, cpuBetween, cpuSnapshot } from './lib/cpu.js';
 import { InjectorLog } from './lib/events.js';
 import { CASE_FAMILY, CASE_NAMES, type CaseName, DEFAULT_PREFIXES } from './lib/feed.js';
 import { memoryOf } from './lib/proc.js';
@@ -39,7 +40,7 @@ import {
   type ReceiverName,
   startReceiver,
 } from './lib/receivers.js';
-import { formatTable, type RunResult, summarize } from './lib/table.js';
+import { formatTable, LEGEND, type RunResult, summarize } from './lib/table.js';
 
 const ASN = 64512;
 const INJECTOR = { v4: '10.77.0.1', v6: 'fd77::1' };
@@ -58,6 +59,10 @@ interface Options {
   readonly pollMs: number;
   /** Where the state dirs (configs, logs) of failed loads are copied. */
   readonly logs: string;
+  readonly agentNodeArgs: readonly string[];
+  /** Before each load, wait up to this long for the rest of the machine to use at most `quietCores`. */
+  readonly quietWaitMs: number;
+  readonly quietCores: number;
 }
 
 function list<T extends string>(text: string | undefined, all: readonly T[], what: string): T[] {
@@ -81,6 +86,9 @@ function parseOptions(): Options {
       settle: { type: 'string', default: '2' },
       'poll-ms': { type: 'string', default: '50' },
       logs: { type: 'string' },
+      'agent-node-args': { type: 'string' },
+      'quiet-wait': { type: 'string', default: '120' },
+      'quiet-cores': { type: 'string', default: '0.3' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -100,6 +108,9 @@ function parseOptions(): Options {
         '  --settle S      RSS is read S seconds after the load (default 2)',
         '  --poll-ms MS    how often to ask the receiver for its route count (default 50)',
         '  --logs DIR      copy the configs and logs of failed loads there (default /tmp/bench-rib-<time>)',
+        "  --agent-node-args=ARGS  node options for the agent, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'",
+        '  --quiet-wait S  before each load, wait up to S s (default 120) until other processes',
+        '  --quiet-cores C   use at most C cores (default 0.3); the table shows what they used during the load',
       ].join('\n')}\n`,
     );
     process.exit(0);
@@ -117,6 +128,9 @@ function parseOptions(): Options {
     timeoutMs: Number(values.timeout) * 1000,
     settleMs: Number(values.settle) * 1000,
     pollMs: Number(values['poll-ms']),
+    quietWaitMs: Number(values['quiet-wait']) * 1000,
+    quietCores: Number(values['quiet-cores']),
+    agentNodeArgs: (values['agent-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
     logs: values.logs ?? `/tmp/bench-rib-${new Date().toISOString().replace(/[:.]/g, '-')}`,
   };
 }
@@ -151,6 +165,23 @@ async function waitReceiverEstablished(receiver: Receiver, timeoutMs: number): P
     if (Date.now() > deadline)
       throw new Error(`${receiver.name} does not report the session Established within ${timeoutMs} ms`);
     await sleep(100);
+  }
+}
+
+/** Waits (up to options.quietWaitMs) until the rest of the machine is quiet; returns its last load in cores. */
+async function waitQuiet(options: Options): Promise<number> {
+  const deadline = Date.now() + options.quietWaitMs;
+  let warned = false;
+  for (;;) {
+    const cores = await backgroundCores(1000);
+    if (cores <= options.quietCores) return cores;
+    if (Date.now() > deadline) {
+      log(`other processes still use ${cores.toFixed(2)} cores; measuring anyway`);
+      return cores;
+    }
+    if (!warned) log(`other processes use ${cores.toFixed(2)} cores; waiting for a quieter moment`);
+    warned = true;
+    if (interrupted) return cores;
   }
 }
 
@@ -221,6 +252,7 @@ async function runOne(
   receiverName: ReceiverName,
   repetition: number,
   options: Options,
+  quietBefore: number,
 ): Promise<RunResult> {
   const prefixes = Math.round(DEFAULT_PREFIXES[caseName] * options.scale);
   const family = CASE_FAMILY[caseName];
@@ -245,6 +277,7 @@ async function runOne(
       routerId: RECEIVER.v4,
       neighbor: INJECTOR.v4,
       holdTimeSeconds: HOLD_SECONDS,
+      agentNodeArgs: options.agentNodeArgs,
     });
     injector = await startProcess({
       name: 'injector',
@@ -283,6 +316,7 @@ async function runOne(
     const before = await receiver.count(family);
     if (before !== 0) throw new Error(`${receiverName} has ${before} ${family} routes before the feed`);
     const idle = memoryOf(receiver.pid);
+    const cpuBefore = cpuSnapshot(receiver.pid, running.pid);
 
     process.kill(running.pid, 'SIGUSR1');
     const feedStart = await events.waitFor('feed-start', 10_000);
@@ -298,6 +332,7 @@ async function runOne(
     };
     const load = await waitLoaded(receiver, family, prefixes, lastPrefix, t0, options, check);
     const { doneAt, doneSentAt, polls, samples } = load;
+    const cpu = cpuBetween(cpuBefore, cpuSnapshot(receiver.pid, running.pid), doneAt - t0);
     const loaded = memoryOf(receiver.pid);
     log(`${caseName}/${receiverName}: ${prefixes} routes in ${((doneAt - t0) / 1000).toFixed(2)} s`);
     await sleep(options.settleMs);
@@ -317,6 +352,10 @@ async function runOne(
       secondsLowerBound: (doneSentAt - t0) / 1000,
       establishedToFeedMs: Math.round(t0 - established.t),
       ...(typeof written?.ms === 'number' ? { feedWrittenMs: written.ms } : {}),
+      receiverCpuSeconds: cpu.receiverSeconds,
+      injectorCpuSeconds: cpu.injectorSeconds,
+      otherCores: cpu.otherCores,
+      backgroundCoresBefore: quietBefore,
       rssIdleKb: idle.rssKb,
       rssLoadedKb: loaded.rssKb,
       rssSettledKb: settled.rssKb,
@@ -342,7 +381,16 @@ async function runOne(
     }
     const kept = join(options.logs, `${caseName}-${receiverName}-${repetition}`);
     try {
-      cpSync(topology.dir, kept, { recursive: true });
+      cpSync(topology.dir, kept, {
+        recursive: true,
+        filter: (path) => {
+          try {
+            return !lstatSync(path).isSocket();
+          } catch {
+            return false;
+          }
+        },
+      });
     } catch (e) {
       log(`could not keep the logs: ${String(e)}`);
     }
@@ -375,13 +423,14 @@ async function main(): Promise<number> {
       for (const receiverName of options.receivers) {
         if (interrupted) break;
         log(`${caseName}/${receiverName} (${repetition}/${options.repeat}) ...`);
-        results.push(await runOne(caseName, receiverName, repetition, options));
+        const quietBefore = await waitQuiet(options);
+        results.push(await runOne(caseName, receiverName, repetition, options, quietBefore));
       }
     }
   }
   const rows = summarize(results);
   const table = formatTable(rows);
-  process.stdout.write(`${table}\n`);
+  process.stdout.write(`${table}\n\n${LEGEND}\n`);
   const totalSeconds = (monoMs() - started) / 1000;
   log(`done in ${totalSeconds.toFixed(0)} s`);
   if (options.json !== undefined) {

@@ -32,6 +32,8 @@ export class BenchAgent {
     private readonly stateDir: string,
     config: Record<string, unknown>,
     private readonly logLevel = 'warn',
+    /** Extra node options before the script, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+    private readonly nodeArgs: readonly string[] = [],
   ) {
     this.socket = join(stateDir, 'agent.sock');
     this.configPath = join(stateDir, 'agent.yaml');
@@ -46,7 +48,15 @@ export class BenchAgent {
     const bin = join(repositoryRoot(), 'bin', 'agent');
     this.process = await startProcess({
       name: 'agent',
-      argv: [process.execPath, bin, '--config', this.configPath, '--log-level', this.logLevel],
+      argv: [
+        process.execPath,
+        ...this.nodeArgs,
+        bin,
+        '--config',
+        this.configPath,
+        '--log-level',
+        this.logLevel,
+      ],
       stateDir: this.stateDir,
       namespace: this.namespace,
     });

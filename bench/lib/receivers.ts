@@ -33,6 +33,8 @@ export interface ReceiverSetup {
   /** The injector's address (the neighbor). */
   readonly neighbor: string;
   readonly holdTimeSeconds: number;
+  /** agent only: node options before bin/agent (profiling). */
+  readonly agentNodeArgs?: readonly string[];
 }
 
 export interface Receiver {
@@ -83,23 +85,29 @@ async function gitRevision(): Promise<string> {
 }
 
 async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
-  const agent = new BenchAgent(setup.namespace, setup.stateDir, {
-    asn: setup.asn,
-    routerId: setup.routerId,
-    listen: { address: '0.0.0.0', port: 179 },
-    neighbors: [
-      {
-        address: setup.neighbor,
-        asn: setup.asn,
-        families: [...FAMILIES],
-        holdTimeSeconds: setup.holdTimeSeconds,
-        passive: true,
-        import: 'accept-all',
-      },
-    ],
-    fib: { kernel: { enabled: false } },
-    metrics: { listen: '' },
-  });
+  const agent = new BenchAgent(
+    setup.namespace,
+    setup.stateDir,
+    {
+      asn: setup.asn,
+      routerId: setup.routerId,
+      listen: { address: '0.0.0.0', port: 179 },
+      neighbors: [
+        {
+          address: setup.neighbor,
+          asn: setup.asn,
+          families: [...FAMILIES],
+          holdTimeSeconds: setup.holdTimeSeconds,
+          passive: true,
+          import: 'accept-all',
+        },
+      ],
+      fib: { kernel: { enabled: false } },
+      metrics: { listen: '' },
+    },
+    'warn',
+    setup.agentNodeArgs ?? [],
+  );
   await agent.start();
   const pid = agent.pid;
   if (pid === null) throw new Error('agent: no PID after start');

@@ -21,6 +21,13 @@ export interface RunResult {
   readonly establishedToFeedMs?: number;
   /** Injector: feed start until the last octet (and End-of-RIB) was handed to the kernel, ms. */
   readonly feedWrittenMs?: number;
+  /** CPU seconds the receiver process used from feed start to done. */
+  readonly receiverCpuSeconds?: number;
+  readonly injectorCpuSeconds?: number;
+  /** Cores' worth of CPU all other processes on the box used meanwhile (noise). */
+  readonly otherCores?: number;
+  /** The same, in the second before the load was set up. */
+  readonly backgroundCoresBefore?: number;
   readonly rssIdleKb?: number;
   /** RSS at the poll that saw every prefix. */
   readonly rssLoadedKb?: number;
@@ -50,6 +57,9 @@ export interface Row {
   readonly seconds: number | null;
   readonly secondsMin: number | null;
   readonly secondsMax: number | null;
+  readonly cpuSeconds: number | null;
+  /** Median of otherCores. */
+  readonly otherCores: number | null;
   readonly rssMb: number | null;
   readonly peakMb: number | null;
   readonly bytesPerRoute: number | null;
@@ -97,6 +107,8 @@ export function summarize(results: readonly RunResult[]): Row[] {
       seconds: median(seconds),
       secondsMin: seconds.length ? Math.min(...seconds) : null,
       secondsMax: seconds.length ? Math.max(...seconds) : null,
+      cpuSeconds: median(present(good.map((r) => r.receiverCpuSeconds))),
+      otherCores: median(present(good.map((r) => r.otherCores))),
       rssMb: rss.length ? (median(rss) as number) / 1024 : null,
       peakMb: peak.length ? (median(peak) as number) / 1024 : null,
       bytesPerRoute: median(present(good.map((r) => r.bytesPerRoute))),
@@ -124,12 +136,14 @@ export function formatTable(rows: readonly Row[]): string {
     'receiver',
     'prefixes',
     'seconds',
+    'CPU s',
     'RSS MB',
     'peak MB',
     'bytes/route',
     'ratio-to-FRR',
     'mem-ratio-to-FRR',
     'runs',
+    'other load',
     'version',
   ];
   const lines = rows.map((r) => [
@@ -141,16 +155,18 @@ export function formatTable(rows: readonly Row[]): string {
       : r.runs > 1
         ? `${fixed(r.seconds, 2)} (${fixed(r.secondsMin, 2)}-${fixed(r.secondsMax, 2)})`
         : fixed(r.seconds, 2),
+    fixed(r.cpuSeconds, 2),
     fixed(r.rssMb, 1),
     fixed(r.peakMb, 1),
     fixed(r.bytesPerRoute, 0),
     fixed(r.ratioToFrr, 2),
     fixed(r.memoryRatioToFrr, 2),
     r.failures > 0 ? `${r.runs - r.failures}/${r.runs}` : String(r.runs),
+    fixed(r.otherCores, 2),
     r.version,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
+  const numeric = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   const format = (cells: readonly string[]) =>
     cells
       .map((c, i) => (numeric.has(i) ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
@@ -158,3 +174,12 @@ export function formatTable(rows: readonly Row[]): string {
       .trimEnd();
   return [format(header), ...lines.map(format)].join('\n');
 }
+
+export const LEGEND = [
+  'seconds: feed start (right after Established) until the first poll (every 50 ms) that saw every prefix',
+  "         as a best route; gobgpd: until its Loc-RIB had the feed's last prefix, confirmed by a full count",
+  'CPU s: CPU time of the receiver process over that time (FRR: bgpd alone; zebra is not installing anything)',
+  'RSS MB: receiver RSS 2 s after the load; peak MB: its VmHWM; bytes/route: (RSS - RSS at Established) / prefixes',
+  'ratio-to-FRR: seconds / FRR seconds; mem-ratio-to-FRR: bytes/route / FRR bytes/route',
+  'other load: cores used by everything else on the machine meanwhile (0 = a quiet box)',
+].join('\n');
