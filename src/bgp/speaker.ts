@@ -74,7 +74,7 @@ export class Speaker {
     this.config = config;
   }
 
-    get local(): LocalSpeakerConfig {
+  get local(): LocalSpeakerConfig {
     return this.config.local;
   }
 

@@ -418,7 +418,17 @@ export class Routing {
         ? (update.attributes.mpReach?.nextHops[0] ?? null)
         : (update.attributes.nextHop ?? null);
       const linkLocal = fromMp ? (update.attributes.mpReach?.nextHops[1] ?? null) : null;
-      const accepted = this.rib.announce(state.source.id, family, announced, attributes, nextHop, linkLocal);
+      // The wire key is the context-tagged bytes these attributes came from;
+      // the AS4 handling above depends only on that context (RFC 6793).
+      const accepted = this.rib.announce(
+        state.source.id,
+        family,
+        announced,
+        attributes,
+        nextHop,
+        linkLocal,
+        update.attributesKey,
+      );
       this.checkMaxPrefix(state, family, accepted);
     }
   }

@@ -17,6 +17,20 @@ function mix(hash: number, word: number): number {
   return Math.imul(hash ^ word, 0x9e3779b1) >>> 0;
 }
 
+/**
+ * MurmurHash3's finalizer. The table indexes by the low bits of the hash,
+ * and the low bits of a product depend only on the low bits of its input,
+ * which are zero in most prefixes (a /24 has eight): without this avalanche
+ * a full table piles into a few probe chains.
+ */
+function finish(hash: number): number {
+  let h = hash ^ (hash >>> 16);
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export class PrefixTable {
   readonly afi: PrefixFamily;
   readonly wordsPerKey: 1 | 4;
@@ -68,7 +82,7 @@ export class PrefixTable {
   private hashOf(words: ArrayLike<number>, at: number, length: number): number {
     let hash = mix(0x811c9dc5, length);
     for (let w = 0; w < this.wordsPerKey; w++) hash = mix(hash, words[at + w] as number);
-    return hash;
+    return finish(hash);
   }
 
   private matches(id: number, words: ArrayLike<number>, at: number, length: number): boolean {

@@ -4,7 +4,6 @@
 // attribute lists on every comparison.
 
 import type { AsPathSegment, PathAttributes } from '../bgp/codec/attribute-types.js';
-import { emptyAttributes } from '../bgp/codec/attribute-types.js';
 import { type CodecContext, codecContext } from '../bgp/codec/context.js';
 import { WellKnownCommunity } from '../bgp/codec/iana.js';
 import { encodePathAttributes } from '../bgp/codec/path-attributes.js';
@@ -40,11 +39,6 @@ export interface AttrSet {
   readonly key: string;
 }
 
-interface Slot {
-  set: AttrSet;
-  references: number;
-}
-
 export function asPathLength(segments: readonly AsPathSegment[] | undefined): number {
   let length = 0;
   for (const segment of segments ?? []) {
@@ -59,12 +53,42 @@ export function neighborAs(segments: readonly AsPathSegment[] | undefined): numb
   return first !== undefined && first.type === 2 ? (first.asns[0] ?? 0) : 0;
 }
 
+/**
+ * The attributes a set keeps: every key present (one hidden class), frozen,
+ * without MP_REACH/MP_UNREACH (they carry NLRI) and without the wire layout.
+ * One allocation.
+ */
+function storedAttributes(a: PathAttributes): PathAttributes {
+  return Object.freeze({
+    origin: a.origin,
+    asPath: a.asPath,
+    nextHop: a.nextHop,
+    med: a.med,
+    localPref: a.localPref,
+    atomicAggregate: a.atomicAggregate,
+    aggregator: a.aggregator,
+    communities: a.communities,
+    originatorId: a.originatorId,
+    clusterList: a.clusterList,
+    mpReach: undefined,
+    mpUnreach: undefined,
+    extendedCommunities: a.extendedCommunities,
+    as4Path: a.as4Path,
+    as4Aggregator: a.as4Aggregator,
+    largeCommunities: a.largeCommunities,
+    unknown: a.unknown,
+    layout: undefined,
+  });
+}
+
 /** Key encoding context: 4-octet AS, no ADD-PATH, room for any attribute set. */
 const keyContext: CodecContext = codecContext({ asn4: true, maxMessageLength: 65535 });
 
 export class AttributeStore {
   private readonly byKey = new Map<string, number>();
-  private readonly slots: (Slot | undefined)[] = [];
+  private readonly sets: (AttrSet | undefined)[] = [];
+  /** Reference count per set id (a typed array: no object per set). */
+  private counts = new Uint32Array(1024);
   private readonly freeIds: number[] = [];
   private readonly writer = new BufferWriter(512);
 
@@ -74,81 +98,109 @@ export class AttributeStore {
   }
 
   get(id: number): AttrSet {
-    const slot = this.slots[id];
-    if (slot === undefined) throw new Error(`attribute set ${id} is not held`);
-    return slot.set;
+    const set = this.sets[id];
+    if (set === undefined) throw new Error(`attribute set ${id} is not held`);
+    return set;
   }
 
   /**
    * The set for these attributes and next hops, with one more reference.
    * MP_REACH/MP_UNREACH and the wire layout are left out of the set.
+   *
+   * `wireKey` (UpdateMessage.attributesKey) is the attributes' identity as
+   * received: when given, it is the key and the attributes are not encoded
+   * again, which is most of the cost of a new set. It must come with the
+   * attributes decoded from those very bytes (routing may only apply
+   * transformations that depend on the key's context tag, like RFC 6793's
+   * AS4_PATH merge). Two equal sets that arrived with different encodings
+   * are then held twice: a few duplicates against a full table's worth of
+   * encodes.
    */
   intern(
     attributes: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null = null,
+    wireKey?: string,
   ): AttrSet {
-    const stripped: PathAttributes =
-      attributes.mpReach === undefined &&
-      attributes.mpUnreach === undefined &&
-      attributes.layout === undefined
-        ? attributes
-        : { ...attributes, mpReach: undefined, mpUnreach: undefined, layout: undefined };
-    const writer = this.writer;
-    writer.truncate(0);
-    encodePathAttributes(writer, stripped, keyContext);
-    const key = `${Buffer.from(writer.peek()).toString('latin1')}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+    const key =
+      wireKey === undefined || wireKey === ''
+        ? this.canonicalKey(attributes, nextHop, linkLocalNextHop)
+        : nextHop === (attributes.nextHop ?? null) && linkLocalNextHop === null
+          ? // IPv4 NLRI: the next hop is the NEXT_HOP attribute, already in the bytes.
+            wireKey
+          : // 'h' keeps these apart from bare wire keys (which start with a
+            // digit); next hops never hold '|', so the split is unambiguous.
+            `h${wireKey}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
     const existing = this.byKey.get(key);
     if (existing !== undefined) {
-      const slot = this.slots[existing] as Slot;
-      slot.references++;
-      return slot.set;
+      (this.counts[existing] as number)++;
+      return this.sets[existing] as AttrSet;
     }
-    const id = this.freeIds.pop() ?? this.slots.length;
-    const communities = stripped.communities ?? [];
+    const id = this.freeIds.pop() ?? this.sets.length;
+    const stored = storedAttributes(attributes);
+    const communities = stored.communities;
     const set: AttrSet = Object.freeze({
       id,
-      attributes: Object.freeze({ ...emptyAttributes(), ...stripped }),
+      attributes: stored,
       nextHop,
       linkLocalNextHop,
-      localPref: stripped.localPref ?? null,
-      asPathLength: asPathLength(stripped.asPath),
-      neighborAs: neighborAs(stripped.asPath),
-      origin: stripped.origin ?? 2,
-      med: stripped.med ?? 0,
-      hasMed: stripped.med !== undefined,
-      originatorId: stripped.originatorId === undefined ? 0 : (parseIpv4(stripped.originatorId) ?? 0),
-      clusterListLength: stripped.clusterList?.length ?? 0,
-      noExport: communities.includes(WellKnownCommunity.noExport),
-      noAdvertise: communities.includes(WellKnownCommunity.noAdvertise),
-      noExportSubconfed: communities.includes(WellKnownCommunity.noExportSubconfed),
-      blackhole: communities.includes(WellKnownCommunity.blackhole),
+      localPref: stored.localPref ?? null,
+      asPathLength: asPathLength(stored.asPath),
+      neighborAs: neighborAs(stored.asPath),
+      origin: stored.origin ?? 2,
+      med: stored.med ?? 0,
+      hasMed: stored.med !== undefined,
+      originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
+      clusterListLength: stored.clusterList?.length ?? 0,
+      noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
+      noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
+      noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
+      blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
       key,
     });
-    this.slots[id] = { set, references: 1 };
+    this.sets[id] = set;
+    if (id >= this.counts.length) {
+      const counts = new Uint32Array(this.counts.length * 2);
+      counts.set(this.counts);
+      this.counts = counts;
+    }
+    this.counts[id] = 1;
     this.byKey.set(key, id);
     return set;
   }
 
+  /** Our own encoding of the attributes: for sets made here (origination, policy) rather than received. */
+  private canonicalKey(
+    attributes: PathAttributes,
+    nextHop: string | null,
+    linkLocalNextHop: string | null,
+  ): string {
+    const writer = this.writer;
+    writer.truncate(0);
+    encodePathAttributes(writer, storedAttributes(attributes), keyContext);
+    // 'c' keeps these apart from wire keys, which start with a digit.
+    return `c${Buffer.from(writer.peek()).toString('latin1')}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+  }
+
   retain(id: number): void {
-    const slot = this.slots[id];
-    if (slot === undefined) throw new Error(`attribute set ${id} is not held`);
-    slot.references++;
+    if (this.sets[id] === undefined) throw new Error(`attribute set ${id} is not held`);
+    (this.counts[id] as number)++;
   }
 
   /** Drops one reference; the set is forgotten with its last one. */
   release(id: number): void {
-    const slot = this.slots[id];
-    if (slot === undefined) throw new Error(`attribute set ${id} is not held`);
-    slot.references--;
-    if (slot.references === 0) {
-      this.byKey.delete(slot.set.key);
-      this.slots[id] = undefined;
+    const set = this.sets[id];
+    if (set === undefined) throw new Error(`attribute set ${id} is not held`);
+    const left = (this.counts[id] as number) - 1;
+    this.counts[id] = left;
+    if (left === 0) {
+      this.byKey.delete(set.key);
+      this.sets[id] = undefined;
       this.freeIds.push(id);
     }
   }
 
   references(id: number): number {
-    return this.slots[id]?.references ?? 0;
+    return this.sets[id] === undefined ? 0 : (this.counts[id] as number);
   }
 }

@@ -252,7 +252,8 @@ export class Rib {
   /**
    * Routes from `sourceId` for `prefixes` with these attributes (one UPDATE's
    * NLRI, or origination). Returns how many prefixes the source now has accepted
-   * in the family (for max-prefix).
+   * in the family (for max-prefix). `wireKey`: the UPDATE's attributesKey,
+   * when `attributes` are what was decoded from it (AttributeStore.intern).
    */
   announce(
     sourceId: number,
@@ -261,11 +262,12 @@ export class Rib {
     attributes: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null = null,
+    wireKey?: string,
   ): number {
     const source = this.sources[sourceId];
     if (source === undefined) throw new Error(`no route source ${sourceId}`);
     const f = this.families[family];
-    const raw = this.attrs.intern(attributes, nextHop, linkLocalNextHop);
+    const raw = this.attrs.intern(attributes, nextHop, linkLocalNextHop, wireKey);
     const loop = this.loopCheck(source, raw);
     const policy = source.info.importPolicy;
     // Results of the policy's `set` per term, interned once per UPDATE.

@@ -211,4 +211,35 @@ describe('RIB', () => {
     expect(rib.attrs.size).toBe(baseline + 1);
     expect(rib.locRibCount('ipv4-unicast')).toBe(1);
   });
+
+  it('interns by the wire key: one set per distinct key, policy results and next hops kept apart', () => {
+    const { rib, source } = setup();
+    const a = source('192.0.2.1', 64512, 1);
+    const b = source('192.0.2.2', 64512, 2, {
+      importPolicy: compilePolicy([{ prefixes: ['10.9.0.0/16 le 32'], set: { localPref: 300 } }]),
+    });
+    const baseline = rib.attrs.size;
+    const received = attrs({ nextHop: '192.0.2.9' });
+    // The same key from two UPDATEs and two sources: one set.
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/24'), received, '192.0.2.9', null, '4iKEY');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.1.0/24'), received, '192.0.2.9', null, '4iKEY');
+    rib.announce(b.id, 'ipv4-unicast', v4('10.1.2.0/24'), received, '192.0.2.9', null, '4iKEY');
+    expect(rib.attrs.size).toBe(baseline + 1);
+    // A policy that sets LOCAL_PREF makes its own set, never confused with the received one.
+    rib.announce(b.id, 'ipv4-unicast', v4('10.9.0.0/24'), received, '192.0.2.9', null, '4iKEY');
+    expect(rib.attrs.size).toBe(baseline + 2);
+    const [modified] = bestOf(rib, '10.9.0.0/24');
+    expect(modified?.attr.localPref).toBe(300);
+    expect(modified?.rawAttr.localPref).toBe(null);
+    const [plain] = bestOf(rib, '10.1.2.0/24');
+    expect(plain?.attr.localPref).toBe(null);
+    // The same bytes with another next hop outside them (MP_REACH): another set.
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.3.0/24'), received, '192.0.2.77', null, '4iKEY');
+    expect(rib.attrs.size).toBe(baseline + 3);
+    expect(bestOf(rib, '10.1.3.0/24')[0]?.attr.nextHop).toBe('192.0.2.77');
+    expect(bestOf(rib, '10.1.0.0/24')[0]?.attr.nextHop).toBe('192.0.2.9');
+    rib.flushSource(a.id);
+    rib.flushSource(b.id);
+    expect(rib.attrs.size).toBe(baseline);
+  });
 });

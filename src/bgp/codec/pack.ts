@@ -50,12 +50,28 @@ function forEachRun(
   if (from < prefixes.count) emit(from, prefixes.count);
 }
 
+// Scratch space reused by every call (the packer is synchronous and not
+// re-entrant): a typed array per call costs more than the encoding itself
+// when each attribute set has a handful of prefixes (Internet-like tables).
+const attributeScratch = new BufferWriter(4096);
+const messageScratch = new BufferWriter(1 << 16);
+
+/** The attributes encoded once, without MP_REACH (a view into scratch space, valid until the next call). */
 function encodeAttributesOnce(attributes: PathAttributes, context: CodecContext): Uint8Array {
-  const writer = new BufferWriter(256);
-  encodePathAttributes(writer, { ...attributes, mpReach: undefined, mpUnreach: undefined }, context, {
-    skipMpReach: true,
-  });
-  return writer.toBytes();
+  const writer = attributeScratch;
+  writer.truncate(0);
+  const withoutMp =
+    attributes.mpReach === undefined && attributes.mpUnreach === undefined
+      ? attributes
+      : { ...attributes, mpReach: undefined, mpUnreach: undefined };
+  encodePathAttributes(writer, withoutMp, context, { skipMpReach: true });
+  return writer.peek();
+}
+
+/** The scratch message writer, emptied. */
+function messageWriter(): BufferWriter {
+  messageScratch.truncate(0);
+  return messageScratch;
 }
 
 function nextHopBytes(nextHops: readonly string[]): Uint8Array {
@@ -89,7 +105,7 @@ export function packAnnouncements(
 ): PackedUpdates {
   const attributeBytes = encodeAttributesOnce(attributes, context);
   const withPathIds = addPathFor(prefixes.afi, context);
-  const writer = new BufferWriter(Math.min(prefixes.count * 8 + 256, 1 << 20));
+  const writer = messageWriter();
   let messageCount = 0;
   if (prefixes.afi === Afi.ipv4) {
     const space = context.maxMessageLength - UPDATE_FIXED - attributeBytes.length;
@@ -128,7 +144,7 @@ export function packAnnouncements(
 /** UPDATEs withdrawing `prefixes`: the Withdrawn Routes field for IPv4, MP_UNREACH_NLRI for IPv6. */
 export function packWithdrawals(prefixes: Prefixes, context: CodecContext): PackedUpdates {
   const withPathIds = addPathFor(prefixes.afi, context);
-  const writer = new BufferWriter(Math.min(prefixes.count * 8 + 64, 1 << 20));
+  const writer = messageWriter();
   let messageCount = 0;
   if (prefixes.afi === Afi.ipv4) {
     forEachRun(prefixes, withPathIds, context.maxMessageLength - UPDATE_FIXED, (from, to) => {

@@ -21,6 +21,42 @@ export interface AttributeSection {
   readonly errors: readonly BgpError[];
   /** 1 at each type code that appeared, well-formed or not (RFC 7606 §3.d "present"). */
   readonly present: Uint8Array;
+  /**
+   * The section as received without MP_REACH_NLRI and MP_UNREACH_NLRI, one
+   * character per octet. Decoding is a function of the bytes and the
+   * context's asn4 and peerType, so two sections with equal keys under equal
+   * contexts decode to equal attributes: a receiver interns by this key
+   * without encoding the attributes again. It starts with a tag of those two
+   * context fields, so keys from different contexts never compare equal.
+   * Empty after a session-reset error.
+   */
+  readonly wireKey: string;
+}
+
+const asn4Tags = { ibgp: '4i', ebgp: '4e', unknown: '4u' } as const;
+const asn2Tags = { ibgp: '2i', ebgp: '2e', unknown: '2u' } as const;
+
+/**
+ * The context's tag (`4i`: 4-octet AS, internal; `2e`, `4u`, ...) and then
+ * `bytes[start, end)` minus the spans in `skip` (pairs, in order), one
+ * character per octet.
+ */
+function wireKeyOf(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  skip: readonly number[],
+  context: CodecContext,
+): string {
+  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let key = (context.asn4 ? asn4Tags : asn2Tags)[context.peerType];
+  if (skip.length === 0) return key + view.toString('latin1', start, end);
+  let at = start;
+  for (let i = 0; i < skip.length; i += 2) {
+    key += view.toString('latin1', at, skip[i] as number);
+    at = skip[i + 1] as number;
+  }
+  return key + view.toString('latin1', at, end);
 }
 
 const OPTIONAL_AND_TRANSITIVE = AttributeFlag.optional | AttributeFlag.transitive;
@@ -40,6 +76,8 @@ export function decodePathAttributes(
   const errors: BgpError[] = [];
   const seen = new Uint8Array(256);
   const layout: number[] = [];
+  // MP_REACH/MP_UNREACH spans, left out of the wire key: they carry NLRI.
+  const mpSpans: number[] = [];
   let unknown: UnknownAttribute[] | undefined;
   let at = start;
   while (at < end) {
@@ -83,7 +121,7 @@ export function decodePathAttributes(
         errors.push(
           updateError(UpdateSubcode.malformedAttributeList, 'session-reset', `${name} appears twice`),
         );
-        return { attributes, errors, present: seen };
+        return { attributes, errors, present: seen, wireKey: '' };
       }
       errors.push(
         updateError(
@@ -96,6 +134,8 @@ export function decodePathAttributes(
       continue;
     }
     seen[code] = 1;
+    if (code === AttributeType.mpReachNlri || code === AttributeType.mpUnreachNlri)
+      mpSpans.push(at, valueEnd);
     const descriptor = attributeDescriptors[code];
     if (descriptor === undefined) {
       if ((flags & AttributeFlag.optional) === 0) {
@@ -108,7 +148,7 @@ export function decodePathAttributes(
             bytes.slice(at, valueEnd),
           ),
         );
-        return { attributes, errors, present: seen };
+        return { attributes, errors, present: seen, wireKey: '' };
       }
       // RFC 4271 §5: unrecognized optional attributes are kept (and passed on
       // only if transitive, with Partial set: see forPropagation()).
@@ -131,7 +171,7 @@ export function decodePathAttributes(
           bytes.slice(at, valueEnd),
         ),
       );
-      if (action === 'session-reset') return { attributes, errors, present: seen };
+      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: '' };
       at = valueEnd;
       continue;
     }
@@ -139,7 +179,7 @@ export function decodePathAttributes(
     if (value instanceof AttributeFault) {
       const action = value.action ?? descriptor.malformedAction(context);
       errors.push(updateError(value.subcode, action, value.reason, bytes.slice(at, valueEnd)));
-      if (action === 'session-reset') return { attributes, errors, present: seen };
+      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: '' };
       at = valueEnd;
       continue;
     }
@@ -156,7 +196,7 @@ export function decodePathAttributes(
   }
   attributes.unknown = unknown;
   attributes.layout = layout.length > 0 ? Uint8Array.from(layout) : undefined;
-  return { attributes, errors, present: seen };
+  return { attributes, errors, present: seen, wireKey: wireKeyOf(bytes, start, end, mpSpans, context) };
 }
 
 function isInternalOnly(code: number): boolean {
@@ -214,6 +254,8 @@ function writeUnknown(writer: BufferWriter, attribute: UnknownAttribute): void {
   endAttribute(writer, valueAt, (attribute.flags & AttributeFlag.extendedLength) !== 0);
 }
 
+const writtenScratch = new Uint8Array(256);
+
 export interface EncodeAttributesOptions {
   /** Leave MP_REACH_NLRI out (the packer writes its own with a slice of the prefixes). */
   readonly skipMpReach?: boolean;
@@ -231,7 +273,8 @@ export function encodePathAttributes(
   options: EncodeAttributesOptions = {},
 ): void {
   const record = attributes as Readonly<Record<string, unknown>>;
-  const written = new Uint8Array(256);
+  // Codes written so far: scratch reused across calls (encoding is synchronous).
+  const written = writtenScratch.fill(0);
   const layout = attributes.layout;
   if (layout !== undefined) {
     for (let i = 0; i + 1 < layout.length; i += 2) {

@@ -35,6 +35,11 @@ export interface UpdateMessage {
   readonly attributes: PathAttributes;
   /** IPv4 unicast prefixes announced in the NLRI field. */
   readonly nlri: Prefixes;
+  /**
+   * Set by the decoder: the attributes' identity on the wire (see
+   * AttributeSection.wireKey). Not part of the message: the encoder ignores it.
+   */
+  readonly attributesKey?: string;
 }
 
 function malformedList(reason: string): BgpError {
@@ -81,10 +86,7 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
     return fail(bgpError(ErrorCode.updateMessage, UpdateSubcode.invalidNetworkField, `NLRI: ${nlri}`));
   }
 
-  const section =
-    attributesLength === 0
-      ? { attributes: emptyAttributes(), errors: [] as BgpError[], present: new Uint8Array(256) }
-      : decodePathAttributes(bytes, attributesAt, nlriAt, context);
+  const section = decodePathAttributes(bytes, attributesAt, nlriAt, context);
   const errors = section.errors.slice();
   const reset = errors.find((error) => error.action === 'session-reset');
   if (reset !== undefined) return fail(reset);
@@ -125,7 +127,7 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
       reason: `${first.reason} (and no NLRI to withdraw: RFC 7606 §5.2)`,
     });
   }
-  return ok({ type: 'update', withdrawn, attributes, nlri }, errors);
+  return ok({ type: 'update', withdrawn, attributes, nlri, attributesKey: section.wireKey }, errors);
 }
 
 /** Writes an UPDATE body. */

@@ -18,10 +18,11 @@ import {
   updateArbitrary,
 } from './arbitraries.js';
 
+/** The decoded message without what only the decoder adds (wire layout, wire key). */
 function withoutLayout(message: BgpMessage): BgpMessage {
   if (message.type !== 'update') return message;
   const attributes: PathAttributes = { ...message.attributes, layout: undefined };
-  return { ...message, attributes };
+  return { ...message, attributes, attributesKey: undefined };
 }
 
 function roundTrip(message: BgpMessage, context: CodecContext): BgpMessage {
