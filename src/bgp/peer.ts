@@ -316,6 +316,22 @@ export class Peer {
         }
         const other = session === this.session ? this.contender : this.session;
         if (
+          session === this.contender &&
+          (other === null ||
+            other.isDestroyed ||
+            !(other.state === 'openSent' || other.state === 'openConfirm' || other.state === 'established'))
+        ) {
+          // The peer's connection failed while this one waited for its OPEN
+          // (the peer gave up on it and connected again): there is nothing to
+          // collide with, so this connection becomes the peer's session.
+          // Left a contender, it would reach Established unseen by the RIB
+          // while the neighbor showed Active.
+          this.session = session;
+          this.contender = null;
+          if (other !== null) this.retire(other);
+          return outcome;
+        }
+        if (
           other !== null &&
           !other.isDestroyed &&
           (other.state === 'openSent' || other.state === 'openConfirm')

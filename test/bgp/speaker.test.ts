@@ -1,8 +1,10 @@
 // Two speakers on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports):
 // sessions, collision resolution, NOTIFICATIONs, reconfiguration.
+import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { codecContext, decodeMessage, encodeMessage, MessageFramer } from '../../src/bgp/codec/index.js';
 import type { DownReason, FsmStateName } from '../../src/bgp/fsm.js';
-import type { NegotiatedSession } from '../../src/bgp/negotiation.js';
+import { buildOpen, type NegotiatedSession } from '../../src/bgp/negotiation.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../../src/bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../../src/bgp/speaker.js';
 
@@ -185,5 +187,65 @@ describe('Speaker on loopback', () => {
     const removed = await a.reconfigure(config('127.0.0.1', portA, 64512, '10.0.0.1', []));
     expect(removed.removed).toEqual(['127.0.0.2']);
     await until(() => eventsB.log.some((e) => e.startsWith('notification-received:6/3')));
+  });
+});
+
+describe('Speaker with a scripted peer', () => {
+  it('a contender whose rival connection dropped before its OPEN becomes the session (not Established unseen)', async () => {
+    const port = nextPort++;
+    const events = recorder();
+    const speaker = new Speaker(
+      config('127.0.0.1', port, 64512, '10.0.0.1', [
+        neighbor('127.0.0.2', port + 1, 64512, '127.0.0.1', { passive: true }),
+      ]),
+      events,
+      silent,
+    );
+    speakers.push(speaker);
+    await speaker.start();
+    const peer = () => speaker.allPeers()[0];
+    const connect = () =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () =>
+          resolve(socket),
+        );
+        socket.on('error', reject);
+      });
+    const first = await connect();
+    await until(() => peer()?.state === 'openSent');
+    // A second connection while the first is in OpenSent: a contender.
+    const second = await connect();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The peer gives up on the first one.
+    first.destroy();
+    await until(() => peer()?.state === 'active');
+    const open = buildOpen({
+      asn: 64512,
+      routerId: '10.0.0.2',
+      holdTimeSeconds: 9,
+      families: ['ipv4-unicast'],
+      addPath: null,
+      gracefulRestart: null,
+      extendedMessage: false,
+      hostname: null,
+      peerAsn: 64512,
+    });
+    const framer = new MessageFramer();
+    let keepalives = 0;
+    second.on('data', (chunk: Buffer) => {
+      const messages = framer.push(chunk);
+      if (!Array.isArray(messages)) throw new Error(`bad stream from the speaker: ${messages.reason}`);
+      for (const bytes of messages) {
+        const decoded = decodeMessage(bytes, codecContext());
+        if (decoded.ok && decoded.value.type === 'open')
+          second.write(encodeMessage({ type: 'keepalive' }, codecContext()));
+        if (decoded.ok && decoded.value.type === 'keepalive') keepalives++;
+      }
+    });
+    second.write(encodeMessage(open, codecContext()));
+    await until(() => peer()?.state === 'established' && keepalives > 0);
+    expect(events.log).toContain('established');
+    expect(peer()?.status().negotiated?.peerRouterId).toBe('10.0.0.2');
+    second.destroy();
   });
 });

@@ -183,10 +183,16 @@ async function bringUp(spec: Case, index: number): Promise<Running> {
 }
 
 async function bothEstablished(r: Running, timeoutMs = 30_000): Promise<void> {
-  await Promise.all([
-    r.agent.waitNeighbor(r.peerAddress, 'established', timeoutMs),
-    r.peer.waitEstablished(r.agentAddress, timeoutMs),
-  ]);
+  try {
+    await Promise.all([
+      r.agent.waitNeighbor(r.peerAddress, 'established', timeoutMs),
+      r.peer.waitEstablished(r.agentAddress, timeoutMs),
+    ]);
+  } catch (error) {
+    // The peer's side of the story, for a failure seen only in CI.
+    const peerLog = (await r.peer.logText().catch(() => '')).slice(-3000);
+    throw new Error(`${(error as Error).message}\n--- ${r.spec.peer} log (tail):\n${peerLog}`);
+  }
 }
 
 /** TCP connections on port 179 in the agent's namespace. */
