@@ -29,7 +29,7 @@ import { cleanupStaleRuns, Topology } from '../lab/netns.js';
 import { type ManagedProcess, startProcess } from '../lab/process.js';
 import { repositoryRoot } from './lib/agent.js';
 import { monoMs, sleep } from './lib/clock.js';
-import { backgroundCores, cpuBetween, cpuSnapshot } from './lib/cpu.js';
+import { cpuBetween, cpuSnapshot } from './lib/cpu.js';
 import { InjectorLog } from './lib/events.js';
 import { CASE_FAMILY, CASE_NAMES, type CaseName, DEFAULT_PREFIXES } from './lib/feed.js';
 import { memoryOf } from './lib/proc.js';
@@ -168,12 +168,18 @@ async function waitReceiverEstablished(receiver: Receiver, timeoutMs: number): P
   }
 }
 
-/** Waits (up to options.quietWaitMs) until the rest of the machine is quiet; returns its last load in cores. */
-async function waitQuiet(options: Options): Promise<number> {
+/**
+ * Right before the feed (session up, both ends idle): waits up to
+ * options.quietWaitMs until everything but the receiver, the injector and
+ * this script uses at most options.quietCores; returns that load in cores.
+ */
+async function waitQuiet(options: Options, receiverPid: number, injectorPid: number): Promise<number> {
   const deadline = Date.now() + options.quietWaitMs;
   let warned = false;
   for (;;) {
-    const cores = await backgroundCores(1000);
+    const before = cpuSnapshot(receiverPid, injectorPid);
+    await sleep(1000);
+    const cores = cpuBetween(before, cpuSnapshot(receiverPid, injectorPid), 1000).otherCores;
     if (cores <= options.quietCores) return cores;
     if (Date.now() > deadline) {
       log(`other processes still use ${cores.toFixed(2)} cores; measuring anyway`);
@@ -252,7 +258,6 @@ async function runOne(
   receiverName: ReceiverName,
   repetition: number,
   options: Options,
-  quietBefore: number,
 ): Promise<RunResult> {
   const prefixes = Math.round(DEFAULT_PREFIXES[caseName] * options.scale);
   const family = CASE_FAMILY[caseName];
@@ -315,6 +320,7 @@ async function runOne(
     await sleep(500); // let the receiver finish whatever it does at Established
     const before = await receiver.count(family);
     if (before !== 0) throw new Error(`${receiverName} has ${before} ${family} routes before the feed`);
+    const quietBefore = await waitQuiet(options, receiver.pid, running.pid);
     const idle = memoryOf(receiver.pid);
     const cpuBefore = cpuSnapshot(receiver.pid, running.pid);
 
@@ -423,8 +429,7 @@ async function main(): Promise<number> {
       for (const receiverName of options.receivers) {
         if (interrupted) break;
         log(`${caseName}/${receiverName} (${repetition}/${options.repeat}) ...`);
-        const quietBefore = await waitQuiet(options);
-        results.push(await runOne(caseName, receiverName, repetition, options, quietBefore));
+        results.push(await runOne(caseName, receiverName, repetition, options));
       }
     }
   }

@@ -3,7 +3,6 @@
 // was meanwhile (this box is shared, and other work skews wall-clock times).
 
 import { readFileSync } from 'node:fs';
-import { sleep } from './clock.js';
 
 export const TICKS_PER_SECOND = 100;
 
@@ -63,13 +62,4 @@ export function cpuBetween(a: CpuSnapshot, b: CpuSnapshot, wallMs: number): CpuU
     injectorSeconds: injector / TICKS_PER_SECOND,
     otherCores: wallMs > 0 ? Math.max(0, other / TICKS_PER_SECOND / (wallMs / 1000)) : 0,
   };
-}
-
-/** Cores' worth of CPU the rest of the machine uses, over `ms`. */
-export async function backgroundCores(ms = 1000): Promise<number> {
-  const machine = machineBusyTicks();
-  const self = processTicks('self', true);
-  await sleep(ms);
-  const other = machineBusyTicks() - machine - (processTicks('self', true) - self);
-  return Math.max(0, other / TICKS_PER_SECOND / (ms / 1000));
 }

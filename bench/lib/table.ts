@@ -26,7 +26,7 @@ export interface RunResult {
   readonly injectorCpuSeconds?: number;
   /** Cores' worth of CPU all other processes on the box used meanwhile (noise). */
   readonly otherCores?: number;
-  /** The same, in the second before the load was set up. */
+  /** The same, in the second before the feed started (session up, both ends idle). */
   readonly backgroundCoresBefore?: number;
   readonly rssIdleKb?: number;
   /** RSS at the poll that saw every prefix. */
