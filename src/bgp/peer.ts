@@ -70,6 +70,8 @@ export interface PeerEvents {
     code: number,
     subcode: number,
     detail: string,
+    /** The NOTIFICATION's Data field (RFC 4271 §4.5), when it has one. */
+    data?: Uint8Array,
   ): void;
 }
 
@@ -102,6 +104,8 @@ export interface PeerStatus {
   readonly messageCounts: MessageCounts;
   readonly negotiated: NegotiatedSession | null;
   readonly localAddress: string | null;
+  /** Octets queued for the socket in user space (see Session.outQueueBytes). */
+  readonly outQueueBytes: number;
 }
 
 export class Peer {
@@ -280,6 +284,7 @@ export class Peer {
       messageCounts: this.messageCounts,
       negotiated: this.established?.negotiated ?? null,
       localAddress: this.established?.localAddress ?? null,
+      outQueueBytes: session?.outQueueBytes ?? 0,
     };
   }
 
@@ -402,8 +407,8 @@ export class Peer {
       routeRefresh: (session, message) => {
         if (session === this.session) this.events.routeRefresh(this, message);
       },
-      notification: (_session, direction, code, subcode, detail) => {
-        this.events.notification(this, direction, code, subcode, detail);
+      notification: (_session, direction, code, subcode, detail, data) => {
+        this.events.notification(this, direction, code, subcode, detail, data);
       },
       writable: (session) => {
         if (session === this.session) this.events.writable(this);

@@ -68,6 +68,8 @@ export interface SessionHooks {
     code: number,
     subcode: number,
     detail: string,
+    /** The NOTIFICATION's Data field (RFC 4271 §4.5), when it has one. */
+    data?: Uint8Array,
   ): void;
   /** The socket buffer drained: more UPDATEs may be written. */
   writable(session: Session): void;
@@ -139,6 +141,11 @@ export class Session {
 
   get remotePort(): number | null {
     return this.socket?.remotePort ?? null;
+  }
+
+  /** Octets written but not yet taken by the kernel (FRR's OutQ): bounded by the write mark plus one batch. */
+  get outQueueBytes(): number {
+    return this.socket?.writableLength ?? 0;
   }
 
   /** True while UPDATEs may be written without growing the socket buffer past its mark. */
@@ -340,7 +347,7 @@ export class Session {
       case 'notification': {
         this.counters.notificationsIn++;
         const detail = message.shutdownMessage !== undefined ? `"${message.shutdownMessage}"` : '';
-        this.hooks.notification(this, 'received', message.code, message.subcode, detail);
+        this.hooks.notification(this, 'received', message.code, message.subcode, detail, message.data);
         // RFC 4271 §8.1.5 event 24: a NOTIFICATION about the version during OPEN exchange.
         if (
           message.code === ErrorCode.openMessage &&
@@ -422,7 +429,7 @@ export class Session {
     });
     const detail =
       spec.shutdownMessage !== undefined ? `${spec.reason} "${spec.shutdownMessage}"` : spec.reason;
-    this.hooks.notification(this, 'sent', spec.code, spec.subcode, detail);
+    this.hooks.notification(this, 'sent', spec.code, spec.subcode, detail, spec.data);
   }
 
   /** Closes the connection, letting queued octets (a NOTIFICATION) go first. */

@@ -53,6 +53,7 @@ function neighborDetail(n: NeighborJson): string {
     `  Messages: received ${n.messagesIn} (${n.updatesIn} updates), sent ${n.messagesOut} (${n.updatesOut} updates)`,
     `  Prefixes: received ${n.prefixes.received}, accepted ${n.prefixes.accepted}, advertised ${n.prefixes.advertised}`,
     `  Flaps: ${n.flaps}${n.lastError !== null ? `, last: ${n.lastError}` : ''}`,
+    `  Output queue: ${n.outQueueBytes} octets`,
   ];
   const s = n.session;
   if (s !== null) {

@@ -169,7 +169,7 @@ export class Agent {
           `neighbor ${peer.address} ${from} -> ${to}`,
         );
       },
-      notification: (peer, direction, code, subcode, detail) => {
+      notification: (peer, direction, code, subcode, detail, data) => {
         this.metrics.notification(peer.address, direction, code, subcode);
         const fields = {
           neighbor: peer.address,
@@ -178,6 +178,8 @@ export class Agent {
           subcode,
           name: describeErrorCode(code, subcode),
           detail,
+          // The Data field in hex, as tcpdump shows it (e.g. RFC 4486's AFI, SAFI, limit).
+          ...(data !== undefined && data.length > 0 ? { data: Buffer.from(data).toString('hex') } : {}),
         };
         if (code === 6)
           this.log.info(

@@ -25,6 +25,8 @@ export interface NeighborJson {
   readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
   readonly flaps: number;
   readonly lastError: string | null;
+  /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
+  readonly outQueueBytes: number;
   readonly session: {
     readonly localAddress: string | null;
     readonly peerRouterId: string;
@@ -64,6 +66,7 @@ function neighborsJson(agent: Agent): NeighborJson[] {
       },
       flaps: status.flaps,
       lastError: status.lastError,
+      outQueueBytes: status.outQueueBytes,
       session:
         negotiated === null
           ? null

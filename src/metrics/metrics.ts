@@ -3,7 +3,7 @@
 // an increment, not a label lookup.
 
 import http from 'node:http';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
@@ -39,6 +39,9 @@ export class Metrics {
 
   constructor() {
     const registry = this.registry;
+    // process_* and nodejs_* (RSS, CPU, event-loop lag, heap): what an
+    // operator graphs first for a daemon holding a full table.
+    collectDefaultMetrics({ register: registry });
     const self = this;
     new Gauge({
       name: 'bgp_sessions',
