@@ -1,17 +1,18 @@
-// Desired vs installed: pure. The writer keeps what it wants (compiled
-// flows and select groups) and what it believes the bridge holds (from its
-// own committed batches, replaced wholesale by a dump at every full sync);
-// this module turns a set of dirty prefixes and groups into an ordered list
-// of operations, turns a dump into "installed" state (only flows carrying
-// our cookie, only groups in our id range), and lists differences for
-// `fib diff`.
+// Desired vs installed: pure. `InstalledState` is what the writer believes
+// the bridge holds: replaced wholesale by a dump at every full sync, and
+// updated from each committed batch in between. `planChunk` turns a chunk of
+// dirty prefixes and group ids into the operations of one batch;
+// `applyPlan` records a committed batch; `installedFromDump` reads a dump
+// (only flows with our cookie, only groups in our id range); `countDrift`
+// says how much the bridge differed from what we believed (repairs).
 //
-// Order inside a batch (one bundle): group adds/modifies, then flow
-// adds/deletes, then group deletes, so that no flow ever points at a group
-// that does not exist (OVS rejects that) and no group is deleted while a flow
-// still uses it (OpenFlow would delete those flows with it).
-import type { FibDiffEntry, IpVersion } from '../fib/types.js';
-import { bucketsText, type FlowSpec, type GroupSpec, prefixMatchText, prefixOfRawMatch } from './compile.js';
+// Order inside a batch (one bundle, OFPBF_ORDERED): group adds/modifies,
+// then flow deletes and adds, then group deletes, so that no flow ever
+// points at a group that is not there (OVS refuses such a flow mod with
+// BAD_OUT_GROUP) and no group is deleted while a flow still uses it
+// (OpenFlow 1.3 §6.5: deleting a group deletes the flows forwarding to it).
+import { bucketsText, type GroupSpec } from './compile.js';
+import type { CompiledFlow, DesiredView } from './desired.js';
 import { formatInstructions } from './openflow/actions.js';
 import {
   decodeInstructions,
@@ -19,206 +20,192 @@ import {
   type GroupDesc,
   type RawFlowStats,
 } from './openflow/messages.js';
-import { formatMatch, type Match } from './openflow/oxm.js';
+import { formatMatch } from './openflow/oxm.js';
+import { prefixOfRawMatch, priorityFor } from './prefix.js';
 
-/** A route flow as the bridge has it (a FlowSpec is one; its match follows from the prefix). */
-export interface InstalledFlow {
-  readonly version: IpVersion;
-  readonly prefix: string;
+/** A flow with our cookie that is not a route flow of ours in shape or place: deleted. */
+export interface Stray {
+  readonly tableId: number;
   readonly priority: number;
-  readonly actionsText: string;
-  /** The group the actions forward to, if any. */
-  readonly groupId: number | null;
+  /** The match's OXM TLVs as dumped (for a DELETE_STRICT). */
+  readonly match: Buffer;
+  /** As ovs-ofctl would print it. */
+  readonly text: string;
 }
 
-export interface InstalledGroup {
+export class InstalledState {
+  /** Prefix -> the flow's actions as ovs-ofctl prints them. */
+  readonly flows = new Map<string, string>();
+  /** Prefix -> the group its flow forwards to (group flows only). */
+  readonly flowGroups = new Map<string, number>();
+  /** Group id -> installed flows forwarding to it. */
+  readonly groupRefs = new Map<number, number>();
+  /** Group id -> buckets text. */
+  readonly groups = new Map<number, string>();
+  strays: Stray[] = [];
+
+  setFlow(prefix: string, text: string, groupId: number | null): void {
+    this.deleteFlow(prefix);
+    this.flows.set(prefix, text);
+    if (groupId !== null) {
+      this.flowGroups.set(prefix, groupId);
+      this.groupRefs.set(groupId, (this.groupRefs.get(groupId) ?? 0) + 1);
+    }
+  }
+
+  deleteFlow(prefix: string): void {
+    if (!this.flows.delete(prefix)) return;
+    const groupId = this.flowGroups.get(prefix);
+    if (groupId === undefined) return;
+    this.flowGroups.delete(prefix);
+    const refs = (this.groupRefs.get(groupId) ?? 1) - 1;
+    if (refs > 0) this.groupRefs.set(groupId, refs);
+    else this.groupRefs.delete(groupId);
+  }
+}
+
+export interface GroupWrite {
   readonly id: number;
-  readonly text: string;
-}
-
-/** A flow with our cookie that is not one of ours in shape (hand-made, or from another table layout): deleted. */
-export interface StrayFlow {
-  readonly priority: number;
-  readonly match: Match;
-  readonly text: string;
-}
-
-export interface DesiredGroup {
+  readonly command: 'add' | 'modify';
   readonly spec: GroupSpec;
-  /** Desired flows using it. */
-  readonly refs: number;
 }
 
-export type Op =
-  | { readonly kind: 'groupAdd'; readonly id: number; readonly group: GroupSpec }
-  | { readonly kind: 'groupModify'; readonly id: number; readonly group: GroupSpec }
-  | { readonly kind: 'flowAdd'; readonly flow: FlowSpec }
-  | { readonly kind: 'flowDelete'; readonly flow: InstalledFlow }
-  | { readonly kind: 'strayDelete'; readonly stray: StrayFlow }
+/** One batch. Arrays of prefixes, not objects per route: `adds[i]` is sent as `addFlows[i]`. */
+export interface Plan {
+  readonly groupWrites: GroupWrite[];
+  readonly strays: Stray[];
+  readonly deletes: string[];
+  readonly adds: string[];
+  readonly addFlows: CompiledFlow[];
+  readonly groupDeletes: number[];
+  /** Group ids this batch settles; the others stay dirty (still used by installed flows outside the chunk). */
+  readonly settledGroups: number[];
+}
+
+export type PlannedOp =
+  | { readonly kind: 'groupWrite'; readonly write: GroupWrite }
+  | { readonly kind: 'stray'; readonly stray: Stray }
+  | { readonly kind: 'delete'; readonly prefix: string }
+  | { readonly kind: 'add'; readonly prefix: string; readonly flow: CompiledFlow }
   | { readonly kind: 'groupDelete'; readonly id: number };
 
-export interface PlanInput {
-  /** Dirty prefixes to settle in this batch. */
-  readonly prefixes: Iterable<string>;
-  /** Dirty groups (desired content changed, or no longer wanted). */
-  readonly groups: Iterable<number>;
-  readonly strays?: readonly StrayFlow[];
-  readonly desired: ReadonlyMap<string, FlowSpec>;
-  readonly desiredGroups: ReadonlyMap<number, DesiredGroup>;
-  readonly installed: ReadonlyMap<string, InstalledFlow>;
-  readonly installedGroups: ReadonlyMap<number, InstalledGroup>;
-  /** Installed flows per group id. */
-  readonly installedGroupRefs: ReadonlyMap<number, number>;
-  /** Prefixes and group ids to leave out (failed earlier in this round). */
-  readonly excludePrefixes?: ReadonlySet<string>;
-  readonly excludeGroups?: ReadonlySet<number>;
+export function opCount(plan: Plan): number {
+  return (
+    plan.groupWrites.length +
+    plan.strays.length +
+    plan.deletes.length +
+    plan.adds.length +
+    plan.groupDeletes.length
+  );
 }
 
-export interface Plan {
-  readonly ops: readonly Op[];
-  /** Prefixes this plan settles (whether or not they needed an op). */
-  readonly settledPrefixes: readonly string[];
-  /** Groups settled by this plan; the others stay dirty (still used by installed flows outside the batch). */
-  readonly settledGroups: readonly number[];
+/** The operation at `index` in encoding order (errors from the switch name it by xid). */
+export function opAt(plan: Plan, index: number): PlannedOp | null {
+  let i = index;
+  if (i < 0) return null;
+  if (i < plan.groupWrites.length) return { kind: 'groupWrite', write: plan.groupWrites[i] as GroupWrite };
+  i -= plan.groupWrites.length;
+  if (i < plan.strays.length) return { kind: 'stray', stray: plan.strays[i] as Stray };
+  i -= plan.strays.length;
+  if (i < plan.deletes.length) return { kind: 'delete', prefix: plan.deletes[i] as string };
+  i -= plan.deletes.length;
+  if (i < plan.adds.length)
+    return { kind: 'add', prefix: plan.adds[i] as string, flow: plan.addFlows[i] as CompiledFlow };
+  i -= plan.adds.length;
+  if (i < plan.groupDeletes.length) return { kind: 'groupDelete', id: plan.groupDeletes[i] as number };
+  return null;
 }
 
-function bump(map: Map<number, number>, key: number, by: number): void {
-  map.set(key, (map.get(key) ?? 0) + by);
-}
-
-export function planBatch(input: PlanInput): Plan {
-  const groupOps: Op[] = [];
-  const flowOps: Op[] = [];
-  const deleteOps: Op[] = [];
-  const settledPrefixes: string[] = [];
+/** The operations for a chunk of dirty prefixes and group ids (and strays to delete). */
+export function planChunk(
+  prefixes: Iterable<string>,
+  groupIds: Iterable<number>,
+  strays: readonly Stray[],
+  desired: DesiredView,
+  installed: InstalledState,
+): Plan {
+  const plan: Plan = {
+    groupWrites: [],
+    strays: [...strays],
+    deletes: [],
+    adds: [],
+    addFlows: [],
+    groupDeletes: [],
+    settledGroups: [],
+  };
   const refDelta = new Map<number, number>();
-  const candidates = new Set<number>();
-  const excludePrefixes = input.excludePrefixes ?? new Set<string>();
-  const excludeGroups = input.excludeGroups ?? new Set<number>();
-  for (const stray of input.strays ?? []) flowOps.push({ kind: 'strayDelete', stray });
-
-  for (const prefix of input.prefixes) {
-    if (excludePrefixes.has(prefix)) continue;
-    settledPrefixes.push(prefix);
-    const want = input.desired.get(prefix);
-    const have = input.installed.get(prefix);
-    const wantGroup = want?.groupId ?? null;
-    if (want && wantGroup !== null && excludeGroups.has(wantGroup)) {
-      // Its group failed: remove what is there rather than point at a missing group.
-      if (have) {
-        flowOps.push({ kind: 'flowDelete', flow: have });
-        if (have.groupId !== null) {
-          bump(refDelta, have.groupId, -1);
-          candidates.add(have.groupId);
-        }
+  const candidates = new Set<number>(groupIds);
+  for (const prefix of prefixes) {
+    const want = desired.flowFor(prefix);
+    const have = installed.flows.get(prefix);
+    if (want !== null && have === want.text) {
+      if (want.groupId !== null) candidates.add(want.groupId);
+      continue;
+    }
+    const haveGroup = have === undefined ? undefined : installed.flowGroups.get(prefix);
+    if (haveGroup !== undefined) {
+      refDelta.set(haveGroup, (refDelta.get(haveGroup) ?? 0) - 1);
+      candidates.add(haveGroup);
+    }
+    if (want !== null) {
+      // OpenFlow 1.3 §6.4: an ADD with the same match and priority replaces the flow.
+      plan.adds.push(prefix);
+      plan.addFlows.push(want);
+      if (want.groupId !== null) {
+        refDelta.set(want.groupId, (refDelta.get(want.groupId) ?? 0) + 1);
+        candidates.add(want.groupId);
       }
-      continue;
-    }
-    if (want && have && have.priority === want.priority && have.actionsText === want.actionsText) {
-      if (wantGroup !== null) candidates.add(wantGroup);
-      continue;
-    }
-    if (have && (!want || have.priority !== want.priority)) flowOps.push({ kind: 'flowDelete', flow: have });
-    if (want) flowOps.push({ kind: 'flowAdd', flow: want });
-    if (have && have.groupId !== null) {
-      bump(refDelta, have.groupId, -1);
-      candidates.add(have.groupId);
-    }
-    if (want && wantGroup !== null) {
-      bump(refDelta, wantGroup, 1);
-      candidates.add(wantGroup);
+    } else if (have !== undefined) {
+      plan.deletes.push(prefix);
     }
   }
-  for (const id of input.groups) candidates.add(id);
-
-  const settledGroups: number[] = [];
   for (const id of candidates) {
-    if (excludeGroups.has(id)) continue;
-    const want = input.desiredGroups.get(id);
-    const have = input.installedGroups.get(id);
-    const refsAfter = (input.installedGroupRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0);
-    if (want && want.refs > 0) {
-      if (!have) groupOps.push({ kind: 'groupAdd', id, group: want.spec });
-      else if (have.text !== want.spec.text) groupOps.push({ kind: 'groupModify', id, group: want.spec });
-      settledGroups.push(id);
-    } else if (!have) {
-      settledGroups.push(id);
-    } else if (refsAfter <= 0) {
-      deleteOps.push({ kind: 'groupDelete', id });
-      settledGroups.push(id);
+    const want = desired.groupFor(id);
+    const have = installed.groups.get(id);
+    if (want !== null) {
+      if (have === undefined) plan.groupWrites.push({ id, command: 'add', spec: want });
+      else if (have !== want.text) plan.groupWrites.push({ id, command: 'modify', spec: want });
+      plan.settledGroups.push(id);
+    } else if (have === undefined) {
+      plan.settledGroups.push(id);
+    } else if ((installed.groupRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0) <= 0) {
+      plan.groupDeletes.push(id);
+      plan.settledGroups.push(id);
     }
-    // else: unwanted but still used by installed flows outside this batch: stays dirty.
+    // else: unwanted, but installed flows outside this chunk still use it.
   }
-  return { ops: [...groupOps, ...flowOps, ...deleteOps], settledPrefixes, settledGroups };
+  return plan;
+}
+
+/** Records a committed batch; `failed` (plain, non-atomic writes only) lists op indexes that did not apply. */
+export function applyPlan(
+  installed: InstalledState,
+  plan: Plan,
+  failed: ReadonlySet<number> = new Set(),
+): void {
+  let index = 0;
+  for (const write of plan.groupWrites)
+    if (!failed.has(index++)) installed.groups.set(write.id, write.spec.text);
+  for (const stray of plan.strays) if (failed.has(index++)) installed.strays.push(stray);
+  for (const prefix of plan.deletes) if (!failed.has(index++)) installed.deleteFlow(prefix);
+  for (let i = 0; i < plan.adds.length; i++) {
+    if (failed.has(index++)) continue;
+    const flow = plan.addFlows[i] as CompiledFlow;
+    installed.setFlow(plan.adds[i] as string, flow.text, flow.groupId);
+  }
+  for (const id of plan.groupDeletes) {
+    if (failed.has(index++)) continue;
+    installed.groups.delete(id);
+  }
 }
 
 // --- dumps --------------------------------------------------------------------
 
-export interface DumpedState {
-  readonly flows: Map<string, InstalledFlow>;
-  readonly strays: StrayFlow[];
-  readonly groups: Map<number, InstalledGroup>;
-}
-
-/** What the instructions of a dumped flow say, computed once per distinct instruction bytes. */
 interface InstructionFacts {
   readonly text: string;
   readonly groupId: number | null;
-  /** Only apply-actions (our shape). */
+  /** Only apply-actions: a route flow's shape. */
   readonly applyOnly: boolean;
-}
-
-/**
- * Owned flows (the caller dumped with our cookie and mask) and owned groups
- * (in our id range). 100,000 route flows share a handful of action lists, so
- * instructions are decoded and printed once per distinct byte string, and
- * matches are read straight from the bytes.
- */
-export function stateFromDump(
-  flows: readonly RawFlowStats[],
-  groups: readonly GroupDesc[],
-  table: number,
-  groupRange: { readonly first: number; readonly last: number },
-): DumpedState {
-  const installed = new Map<string, InstalledFlow>();
-  const strays: StrayFlow[] = [];
-  const cache = new Map<string, InstructionFacts>();
-  for (const flow of flows) {
-    if (flow.tableId !== table) continue;
-    const key = flow.instructions.toString('latin1');
-    let facts = cache.get(key);
-    if (facts === undefined) {
-      facts = instructionFacts(flow.instructions);
-      cache.set(key, facts);
-    }
-    const prefix = prefixOfRawMatch(flow.match);
-    if (prefix === null || !facts.applyOnly || installed.has(prefix.prefix)) {
-      const decoded = decodeRawMatch(flow.match);
-      const matchText = decoded === null ? '(undecodable match)' : formatMatch(decoded);
-      strays.push({
-        priority: flow.priority,
-        match: decoded ?? { fields: [] },
-        text: `priority=${flow.priority},${matchText} actions=${facts.text}`,
-      });
-      continue;
-    }
-    installed.set(prefix.prefix, {
-      version: prefix.version,
-      prefix: prefix.prefix,
-      priority: flow.priority,
-      actionsText: facts.text,
-      groupId: facts.groupId,
-    });
-  }
-  const installedGroups = new Map<number, InstalledGroup>();
-  for (const group of groups) {
-    if (group.groupId < groupRange.first || group.groupId > groupRange.last) continue;
-    installedGroups.set(group.groupId, {
-      id: group.groupId,
-      text: group.groupType === 'select' ? bucketsText(group.buckets) : `type=${group.groupType}`,
-    });
-  }
-  return { flows: installed, strays, groups: installedGroups };
 }
 
 function instructionFacts(bytes: Buffer): InstructionFacts {
@@ -235,80 +222,60 @@ function instructionFacts(bytes: Buffer): InstructionFacts {
   };
 }
 
-export function groupRefs(flows: ReadonlyMap<string, InstalledFlow>): Map<number, number> {
-  const refs = new Map<number, number>();
-  for (const flow of flows.values()) if (flow.groupId !== null) bump(refs, flow.groupId, 1);
-  return refs;
+/**
+ * The installed state from a dump of flows with our cookie (any table) and
+ * of all groups (ours: in `groupRange`). 100,000 route flows share a few
+ * instruction lists, so each distinct one is decoded and printed once.
+ */
+export function installedFromDump(
+  flows: readonly RawFlowStats[],
+  groups: readonly GroupDesc[],
+  table: number,
+  groupRange: { readonly first: number; readonly last: number },
+): InstalledState {
+  const installed = new InstalledState();
+  const cache = new Map<string, InstructionFacts>();
+  for (const flow of flows) {
+    const key = flow.instructions.toString('latin1');
+    let facts = cache.get(key);
+    if (facts === undefined) {
+      facts = instructionFacts(flow.instructions);
+      cache.set(key, facts);
+    }
+    const prefix = flow.tableId === table && facts.applyOnly ? prefixOfRawMatch(flow.match) : null;
+    const ours =
+      prefix !== null &&
+      flow.priority === priorityFor(Number(prefix.slice(prefix.indexOf('/') + 1))) &&
+      !installed.flows.has(prefix);
+    if (!ours) {
+      const decoded = decodeRawMatch(flow.match);
+      const matchText = decoded === null ? '(undecodable match)' : formatMatch(decoded);
+      installed.strays.push({
+        tableId: flow.tableId,
+        priority: flow.priority,
+        match: Buffer.from(flow.match),
+        text: `table=${flow.tableId},priority=${flow.priority}${matchText ? `,${matchText}` : ''} actions=${facts.text}`,
+      });
+      continue;
+    }
+    installed.setFlow(prefix, facts.text, facts.groupId);
+  }
+  for (const group of groups) {
+    if (group.groupId < groupRange.first || group.groupId > groupRange.last) continue;
+    installed.groups.set(
+      group.groupId,
+      group.groupType === 'select' ? bucketsText(group.buckets) : `type=${group.groupType}`,
+    );
+  }
+  return installed;
 }
 
-/** How many entries the bridge had different from what we believed: the repairs a sync makes. */
-export function countDrift(
-  believed: {
-    readonly flows: ReadonlyMap<string, InstalledFlow>;
-    readonly groups: ReadonlyMap<number, InstalledGroup>;
-  },
-  actual: DumpedState,
-): number {
+/** Entries the bridge had different from what we believed: what a full sync repairs. */
+export function countDrift(believed: InstalledState, actual: InstalledState): number {
   let drift = actual.strays.length;
-  for (const [prefix, flow] of believed.flows) {
-    const now = actual.flows.get(prefix);
-    if (!now || now.priority !== flow.priority || now.actionsText !== flow.actionsText) drift++;
-  }
+  for (const [prefix, text] of believed.flows) if (actual.flows.get(prefix) !== text) drift++;
   for (const prefix of actual.flows.keys()) if (!believed.flows.has(prefix)) drift++;
-  for (const [id, group] of believed.groups) if (actual.groups.get(id)?.text !== group.text) drift++;
+  for (const [id, text] of believed.groups) if (actual.groups.get(id) !== text) drift++;
   for (const id of actual.groups.keys()) if (!believed.groups.has(id)) drift++;
   return drift;
-}
-
-// --- fib diff ---------------------------------------------------------------
-
-export function flowText(flow: InstalledFlow): string {
-  return `priority=${flow.priority},${prefixMatchText(flow.version, flow.prefix)} actions=${flow.actionsText}`;
-}
-
-/**
- * `fib diff --ovs`: desired (compiled, and routes that cannot be programmed
- * with the reason) against a fresh dump. Empty when converged.
- */
-export function diffState(
-  desired: ReadonlyMap<string, FlowSpec>,
-  unprogrammed: ReadonlyMap<string, string>,
-  desiredGroups: ReadonlyMap<number, DesiredGroup>,
-  actual: DumpedState,
-): FibDiffEntry[] {
-  const entries: FibDiffEntry[] = [];
-  for (const [prefix, flow] of desired) {
-    const have = actual.flows.get(prefix);
-    if (!have) entries.push({ prefix, problem: 'missing', desired: flowText(flow), actual: null });
-    else if (have.priority !== flow.priority || have.actionsText !== flow.actionsText)
-      entries.push({ prefix, problem: 'different', desired: flowText(flow), actual: flowText(have) });
-  }
-  for (const [prefix, reason] of unprogrammed) {
-    const have = actual.flows.get(prefix);
-    entries.push({
-      prefix,
-      problem: have ? 'different' : 'missing',
-      desired: `(not programmable: ${reason})`,
-      actual: have ? flowText(have) : null,
-    });
-  }
-  for (const [prefix, have] of actual.flows)
-    if (!desired.has(prefix) && !unprogrammed.has(prefix))
-      entries.push({ prefix, problem: 'extra', desired: null, actual: flowText(have) });
-  for (const stray of actual.strays)
-    entries.push({ prefix: '(other)', problem: 'extra', desired: null, actual: stray.text });
-  for (const [id, group] of desiredGroups) {
-    if (group.refs === 0) continue;
-    const have = actual.groups.get(id);
-    const name = `group:${id}`;
-    if (!have) entries.push({ prefix: name, problem: 'missing', desired: group.spec.text, actual: null });
-    else if (have.text !== group.spec.text)
-      entries.push({ prefix: name, problem: 'different', desired: group.spec.text, actual: have.text });
-  }
-  for (const [id, have] of actual.groups) {
-    const want = desiredGroups.get(id);
-    if (!want || want.refs === 0)
-      entries.push({ prefix: `group:${id}`, problem: 'extra', desired: null, actual: have.text });
-  }
-  return entries;
 }

@@ -1,25 +1,21 @@
-// Route -> flow compilation without OVS: routed and tunnel actions, ECMP
-// select groups shared by next-hop set, blackhole, priorities by prefix
-// length, the reasons a route cannot be programmed, matches read back from
-// dumps, cookie-derived group ids.
+// Next hops -> OpenFlow actions without OVS: routed and tunnel actions, ECMP
+// select groups, blackhole, the reasons a next-hop set cannot be programmed,
+// and the cookie-derived group id range.
 import { describe, expect, it } from 'vitest';
 import type { FibRoute } from '../../src/fib/types.js';
 import {
   type CompileConfig,
+  type Compiled,
   type CompileFacts,
-  Compiler,
+  compileNextHopSet,
   GroupIdAllocator,
   groupIdRange,
-  matchOfPrefix,
-  parsePrefix,
-  prefixMatch,
-  prefixMatchText,
-  prefixOfMatch,
-  prefixOfRawMatch,
-  priorityFor,
+  isEcmp,
+  nextHopSetKey,
+  sameCompiled,
 } from '../../src/ovs/compile.js';
-import { ByteWriter } from '../../src/ovs/openflow/buffer.js';
-import { formatMatch, writeOxm } from '../../src/ovs/openflow/oxm.js';
+import { formatInstructions } from '../../src/ovs/openflow/actions.js';
+import { decodeInstructions } from '../../src/ovs/openflow/messages.js';
 import type { OvsPort } from '../../src/ovs/ovsdb/facts.js';
 
 const ports = new Map<string, OvsPort>([
@@ -27,6 +23,7 @@ const ports = new Map<string, OvsPort>([
   ['eth2', { name: 'eth2', ofport: 2, mac: '8a:09:c8:f4:c4:07', type: '' }],
   ['vx0', { name: 'vx0', ofport: 10, mac: 'c6:12:f4:97:52:9a', type: 'vxlan' }],
   ['pending', { name: 'pending', ofport: null, mac: null, type: '' }],
+  ['nomac', { name: 'nomac', ofport: 3, mac: null, type: '' }],
 ]);
 const macs: Record<string, string> = {
   '172.18.8.102': '02:00:00:00:00:02',
@@ -34,14 +31,9 @@ const macs: Record<string, string> = {
   'fd00:18:8::102': '02:00:00:00:00:62',
 };
 const facts: CompileFacts = { ports, neighborMac: (address) => macs[address] ?? null };
-const routed: CompileConfig = {
-  table: 0,
-  mode: 'routed',
-  cookie: 0xb6b0000000000000n,
-  uplinkPort: 'eth1',
-  tunnelPort: null,
-};
-const tunnel: CompileConfig = { ...routed, mode: 'tunnel', uplinkPort: null, tunnelPort: 'vx0' };
+const routed: CompileConfig = { mode: 'routed', uplinkPort: 'eth1', tunnelPort: null };
+const tunnel: CompileConfig = { mode: 'tunnel', uplinkPort: null, tunnelPort: 'vx0' };
+const GROUP = 0xb6b00000;
 
 function route(prefix: string, nextHops: string[], blackhole = false): FibRoute {
   return {
@@ -55,160 +47,158 @@ function route(prefix: string, nextHops: string[], blackhole = false): FibRoute 
   };
 }
 
-function compile(
-  config: CompileConfig,
-  r: FibRoute,
-  allocator = new GroupIdAllocator(groupIdRange(config.cookie)),
-) {
-  return new Compiler(config, facts).compile(r, (key) => allocator.acquire(key));
+function compile(config: CompileConfig, r: FibRoute, factsOf: CompileFacts = facts): Compiled {
+  return compileNextHopSet(
+    { key: nextHopSetKey(r), nextHops: r.nextHops, blackhole: r.blackhole },
+    config,
+    factsOf,
+    isEcmp(r) ? GROUP : null,
+  );
 }
+
+/** The actions text, checked against the encoded instructions read back. */
+function actions(compiled: Compiled): string {
+  if (!compiled.ok) throw new Error(compiled.reason);
+  const decoded = decodeInstructions(compiled.instructions);
+  if (!decoded.ok) throw new Error(decoded.error);
+  expect(formatInstructions(decoded.value)).toBe(compiled.text);
+  return compiled.text;
+}
+
+describe('next-hop sets', () => {
+  it('are keyed by blackhole, one address, or the sorted addresses (with interfaces)', () => {
+    expect(nextHopSetKey(route('10.0.0.0/8', [], true))).toBe('blackhole');
+    expect(nextHopSetKey(route('10.0.0.0/8', ['172.18.8.102']))).toBe('172.18.8.102');
+    expect(nextHopSetKey(route('10.0.0.0/8', ['172.18.8.103', '172.18.8.102%eth2']))).toBe(
+      '172.18.8.102%eth2,172.18.8.103',
+    );
+    expect(nextHopSetKey(route('10.0.0.0/8', ['b', 'a']))).toBe(
+      nextHopSetKey(route('10.1.0.0/16', ['a', 'b'])),
+    );
+    expect(isEcmp(route('10.0.0.0/8', ['a', 'b']))).toBe(true);
+    expect(isEcmp(route('10.0.0.0/8', ['a']))).toBe(false);
+  });
+});
 
 describe('routed mode', () => {
   it('one next hop: port MAC as source, neighbour MAC as destination, dec_ttl, output to the uplink', () => {
-    const result = compile(routed, route('10.233.2.0/24', ['172.18.8.102']));
-    expect(result.ok).toBe(true);
-    if (!result.ok) return;
-    expect(result.flow).toMatchObject({
-      prefix: '10.233.2.0/24',
-      priority: 1048,
-      groupId: null,
-      group: null,
-    });
-    expect(result.flow.actionsText).toBe(
+    const compiled = compile(routed, route('10.233.2.0/24', ['172.18.8.102']));
+    expect(actions(compiled)).toBe(
       'set_field:8a:09:c8:f4:c4:06->eth_src,set_field:02:00:00:00:00:02->eth_dst,dec_ttl,output:1',
     );
-    expect(formatMatch(prefixMatch(result.flow))).toBe('ip,nw_dst=10.233.2.0/24');
+    expect(compiled).toMatchObject({ groupId: null, group: null });
   });
 
   it('a next hop whose interface is a bridge port goes out of that port', () => {
-    const result = compile(routed, route('10.233.2.0/24', ['172.18.8.102%eth2']));
-    expect(result.ok && result.flow.actionsText).toBe(
+    expect(actions(compile(routed, route('10.233.2.0/24', ['172.18.8.102%eth2'])))).toBe(
       'set_field:8a:09:c8:f4:c4:07->eth_src,set_field:02:00:00:00:00:02->eth_dst,dec_ttl,output:2',
     );
   });
 
-  it('IPv6: ipv6_dst match, longer prefixes get higher priority', () => {
-    const result = compile(routed, route('fd00:233:2::/64', ['fd00:18:8::102']));
-    expect(result.ok && result.flow.priority).toBe(1088);
-    expect(result.ok && formatMatch(prefixMatch(result.flow))).toBe('ipv6,ipv6_dst=fd00:233:2::/64');
-    expect(priorityFor(32)).toBeGreaterThan(priorityFor(24));
-  });
-
-  it('ECMP: dec_ttl then a select group with one bucket per next hop; the same set shares one group', () => {
-    const allocator = new GroupIdAllocator(groupIdRange(routed.cookie));
-    const compiler = new Compiler(routed, facts);
-    const a = compiler.compile(route('10.233.3.0/24', ['172.18.8.103', '172.18.8.102']), (k) =>
-      allocator.acquire(k),
-    );
-    const b = compiler.compile(route('10.233.4.0/24', ['172.18.8.102', '172.18.8.103']), (k) =>
-      allocator.acquire(k),
-    );
-    if (!a.ok || !b.ok) throw new Error('not compiled');
-    expect(a.flow.groupId).toBe(0xb6b00000);
-    expect(b.flow.groupId).toBe(a.flow.groupId);
-    expect(a.flow.actionsText).toBe(`dec_ttl,group:${0xb6b00000}`);
-    expect(a.flow.group?.text).toBe(
+  it('ECMP: dec_ttl then a select group with one bucket per next hop, in a stable order', () => {
+    const a = compile(routed, route('10.233.3.0/24', ['172.18.8.103', '172.18.8.102']));
+    const b = compile(routed, route('10.233.4.0/24', ['172.18.8.102', '172.18.8.103']));
+    expect(actions(a)).toBe(`dec_ttl,group:${GROUP}`);
+    if (!a.ok) throw new Error('not compiled');
+    expect(a.groupId).toBe(GROUP);
+    expect(a.group?.text).toBe(
       'bucket=weight:1,actions=set_field:8a:09:c8:f4:c4:06->eth_src,set_field:02:00:00:00:00:02->eth_dst,output:1;' +
         'bucket=weight:1,actions=set_field:8a:09:c8:f4:c4:06->eth_src,set_field:02:00:00:00:00:03->eth_dst,output:1',
     );
-    expect(a.flow.actions).toBe(b.flow.actions); // shared, not rebuilt per route
+    expect(sameCompiled(a, b)).toBe(true);
   });
 
   it('ECMP with one unresolved next hop keeps the resolved buckets', () => {
-    const result = compile(routed, route('10.233.3.0/24', ['172.18.8.102', '172.18.8.199']));
-    expect(result.ok && result.flow.group?.buckets).toHaveLength(1);
+    const compiled = compile(routed, route('10.233.3.0/24', ['172.18.8.102', '172.18.8.199']));
+    expect(compiled.ok && compiled.group?.buckets).toHaveLength(1);
   });
 
-  it('says why a route cannot be programmed', () => {
+  it('says why a next-hop set cannot be programmed', () => {
     const cases: [CompileConfig, FibRoute, RegExp][] = [
-      [routed, route('10.233.2.0/24', ['172.18.8.199']), /no MAC in the neighbour table/],
+      [routed, route('10.233.2.0/24', ['172.18.8.199']), /172.18.8.199: no MAC in the neighbour table/],
       [{ ...routed, uplinkPort: null }, route('10.233.2.0/24', ['172.18.8.102']), /set fib.ovs.uplinkPort/],
       [
         { ...routed, uplinkPort: 'absent' },
         route('10.233.2.0/24', ['172.18.8.102']),
-        /port absent is not on the bridge/,
+        /absent is not on the bridge/,
       ],
       [
         { ...routed, uplinkPort: 'pending' },
         route('10.233.2.0/24', ['172.18.8.102']),
         /no OpenFlow port number/,
       ],
-      [routed, route('10.233.2.1/24', ['172.18.8.102']), /bad prefix/],
+      [{ ...routed, uplinkPort: 'nomac' }, route('10.233.2.0/24', ['172.18.8.102']), /no MAC \(mac_in_use\)/],
       [routed, route('10.233.2.0/24', []), /no next hop/],
       [{ ...tunnel, tunnelPort: null }, route('10.233.2.0/24', ['172.18.8.102']), /needs fib.ovs.tunnelPort/],
+      [
+        { ...tunnel, tunnelPort: 'vx9' },
+        route('10.233.2.0/24', ['172.18.8.102']),
+        /vx9 is not on the bridge/,
+      ],
+      [tunnel, route('10.233.2.0/24', ['not-an-address']), /bad next hop/],
       [routed, route('10.233.3.0/24', ['172.18.8.198', '172.18.8.199']), /no MAC/],
     ];
     for (const [config, r, reason] of cases) {
-      const result = compile(config, r);
-      expect(result.ok, r.prefix).toBe(false);
-      if (!result.ok) expect(result.reason).toMatch(reason);
+      const compiled = compile(config, r);
+      expect(compiled.ok, `${r.prefix} ${r.nextHops.map((h) => h.address)}`).toBe(false);
+      if (!compiled.ok) expect(compiled.reason).toMatch(reason);
     }
+    // An ECMP set without a group id (the range is full) cannot be programmed either.
+    const r = route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']);
+    const noId = compileNextHopSet(
+      { key: nextHopSetKey(r), nextHops: r.nextHops, blackhole: false },
+      routed,
+      facts,
+      null,
+    );
+    expect(noId.ok).toBe(false);
   });
 });
 
 describe('tunnel mode', () => {
   it('sets tun_dst to the BGP next hop and outputs to the tunnel port', () => {
-    const result = compile(tunnel, route('10.233.2.0/24', ['172.18.8.102']));
-    expect(result.ok && result.flow.actionsText).toBe('set_field:172.18.8.102->tun_dst,output:10');
+    expect(actions(compile(tunnel, route('10.233.2.0/24', ['172.18.8.102'])))).toBe(
+      'set_field:172.18.8.102->tun_dst,output:10',
+    );
   });
 
   it('an IPv6 next hop sets tun_ipv6_dst; ECMP buckets each set their own destination', () => {
-    const v6 = compile(tunnel, route('fd00:233:2::/64', ['fd00:18:8::102']));
-    expect(v6.ok && v6.flow.actionsText).toBe('set_field:fd00:18:8::102->tun_ipv6_dst,output:10');
+    expect(actions(compile(tunnel, route('fd00:233:2::/64', ['fd00:18:8::102'])))).toBe(
+      'set_field:fd00:18:8::102->tun_ipv6_dst,output:10',
+    );
     const ecmp = compile(tunnel, route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']));
-    expect(ecmp.ok && ecmp.flow.actionsText).toBe(`group:${0xb6b00000}`);
-    expect(ecmp.ok && ecmp.flow.group?.text).toBe(
+    expect(actions(ecmp)).toBe(`group:${GROUP}`);
+    expect(ecmp.ok && ecmp.group?.text).toBe(
       'bucket=weight:1,actions=set_field:172.18.8.102->tun_dst,output:10;bucket=weight:1,actions=set_field:172.18.8.103->tun_dst,output:10',
     );
+  });
+
+  it('needs no neighbour MACs', () => {
+    const noMacs: CompileFacts = { ports, neighborMac: () => null };
+    expect(compile(tunnel, route('10.233.2.0/24', ['172.18.8.199']), noMacs).ok).toBe(true);
   });
 });
 
 describe('blackhole', () => {
-  it('drops: no actions, whatever the mode', () => {
+  it('drops: no instructions at all, whatever the mode and next hops', () => {
     for (const config of [routed, tunnel]) {
-      const result = compile(config, route('10.233.9.0/24', [], true));
-      expect(result.ok && result.flow.actionsText).toBe('drop');
-      expect(result.ok && result.flow.actions).toHaveLength(0);
+      const compiled = compile(config, route('10.233.9.0/24', [], true));
+      expect(actions(compiled)).toBe('drop');
+      expect(compiled.ok && compiled.instructions.length).toBe(0);
     }
   });
 });
 
-describe('prefixes and matches', () => {
-  it('parses canonical prefixes, refuses host bits and bad lengths', () => {
-    expect(parsePrefix(4, '10.233.0.0/16')?.length).toBe(16);
-    expect(parsePrefix(4, '10.233.0.1/16')).toBeNull();
-    expect(parsePrefix(4, '10.233.0.0/33')).toBeNull();
-    expect(parsePrefix(6, 'fd00::/129')).toBeNull();
-    expect(parsePrefix(6, 'fd00::/8')).toMatchObject({ version: 6, length: 8 });
-  });
-
-  it('reads a prefix back from a match (host routes unmasked, /0 without a destination)', () => {
-    for (const [version, prefix] of [
-      [4, '10.233.2.0/24'],
-      [4, '10.233.5.7/32'],
-      [4, '0.0.0.0/0'],
-      [6, 'fd00:233:2::/64'],
-      [6, '::/0'],
-      [6, 'fd00::1/128'],
-    ] as const) {
-      const match = matchOfPrefix(version, prefix);
-      expect(prefixOfMatch(match)).toEqual({ version, prefix });
-      const w = new ByteWriter();
-      for (const tlv of match.fields) writeOxm(w, tlv);
-      expect(prefixOfRawMatch(w.toBuffer())).toEqual({ version, prefix });
-      expect(prefixMatchText(version, prefix)).toBe(formatMatch(match));
-    }
-  });
-
-  it('a match of another shape is not ours', () => {
-    const extra = {
-      fields: [...matchOfPrefix(4, '10.0.0.0/8').fields, { kind: 'inPort' as const, value: 1 }],
-    };
-    expect(prefixOfMatch(extra)).toBeNull();
-    const w = new ByteWriter();
-    for (const tlv of extra.fields) writeOxm(w, tlv);
-    expect(prefixOfRawMatch(w.toBuffer())).toBeNull();
-    expect(prefixOfMatch({ fields: [] })).toBeNull();
+describe('sameCompiled', () => {
+  it('compares what the bridge would see: actions, group id and buckets, or the reason', () => {
+    const a = compile(routed, route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']));
+    const moved = compile(routed, route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']), {
+      ports,
+      neighborMac: (address) => (address === '172.18.8.103' ? '02:00:00:00:00:33' : (macs[address] ?? null)),
+    });
+    expect(sameCompiled(a, moved)).toBe(false);
+    expect(sameCompiled({ ok: false, reason: 'x' }, { ok: false, reason: 'x' })).toBe(true);
+    expect(sameCompiled(a, null)).toBe(false);
   });
 });
 
@@ -222,7 +212,8 @@ describe('group ids', () => {
     expect(allocator.acquire('d')).toBeNull();
     allocator.release('b');
     expect(allocator.acquire('d')).toBe(101);
-    expect(allocator.adopt('e', 101)).toBe(false);
-    expect(allocator.keyOf(101)).toBe('d');
+    expect(allocator.size).toBe(3);
+    expect(allocator.contains(102)).toBe(true);
+    expect(allocator.contains(103)).toBe(false);
   });
 });

@@ -1,151 +1,190 @@
-// Desired vs installed without OVS: batch plans in a safe order (groups
-// before the flows that use them, group deletes after the last user), no-ops
-// skipped, exclusions after a refusal; dumps turned into owned state (strays
-// found); drift counted; `fib diff` entries.
+// Planning without a switch: a chunk of dirty prefixes against what is
+// installed becomes group writes, flow deletes and adds, and group deletes,
+// in an order the switch accepts; committed plans update the installed view;
+// OVS's own dumps (captured) become installed state; drift is counted.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { FibRoute } from '../../src/fib/types.js';
-import {
-  type CompileFacts,
-  Compiler,
-  type FlowSpec,
-  GroupIdAllocator,
-  groupIdRange,
-} from '../../src/ovs/compile.js';
+import { GroupIdAllocator, groupIdRange } from '../../src/ovs/compile.js';
+import { DesiredState } from '../../src/ovs/desired.js';
 import { decodeGroupDesc, decodeMessage, scanFlowStats } from '../../src/ovs/openflow/messages.js';
 import type { OvsPort } from '../../src/ovs/ovsdb/facts.js';
 import {
+  applyPlan,
   countDrift,
-  type DesiredGroup,
-  diffState,
-  groupRefs,
-  type InstalledFlow,
-  type InstalledGroup,
-  type Op,
-  planBatch,
-  stateFromDump,
+  InstalledState,
+  installedFromDump,
+  opAt,
+  opCount,
+  type Plan,
+  planChunk,
+  type Stray,
 } from '../../src/ovs/reconcile.js';
 
+const GROUP = 0xb6b00000;
 const ports = new Map<string, OvsPort>([
-  ['eth1', { name: 'eth1', ofport: 1, mac: '02:00:00:00:00:01', type: '' }],
+  ['eth1', { name: 'eth1', ofport: 1, mac: '8a:09:c8:f4:c4:06', type: '' }],
 ]);
-const macs: Record<string, string> = {
-  '172.18.8.102': '02:00:00:00:00:02',
-  '172.18.8.103': '02:00:00:00:00:03',
-};
-const facts: CompileFacts = { ports, neighborMac: (a) => macs[a] ?? null };
-const cookie = 0xb6b0000000000000n;
-const allocator = new GroupIdAllocator(groupIdRange(cookie));
-const compiler = new Compiler(
-  { table: 0, mode: 'routed', cookie, uplinkPort: 'eth1', tunnelPort: null },
-  facts,
-);
 
-function flow(prefix: string, hops: string[], blackhole = false): FlowSpec {
-  const r: FibRoute = { version: 4, prefix, nextHops: hops.map((address) => ({ address })), blackhole };
-  const result = compiler.compile(r, (k) => allocator.acquire(k));
-  if (!result.ok) throw new Error(result.reason);
-  return result.flow;
-}
-
-interface World {
-  desired: Map<string, FlowSpec>;
-  desiredGroups: Map<number, DesiredGroup>;
-  installed: Map<string, InstalledFlow>;
-  installedGroups: Map<number, InstalledGroup>;
-}
-
-function world(
-  desired: FlowSpec[],
-  installed: InstalledFlow[],
-  installedGroups: InstalledGroup[] = [],
-): World {
-  const desiredGroups = new Map<number, DesiredGroup>();
-  for (const f of desired)
-    if (f.group && f.groupId !== null)
-      desiredGroups.set(f.groupId, { spec: f.group, refs: (desiredGroups.get(f.groupId)?.refs ?? 0) + 1 });
+function route(prefix: string, nextHops: string[], blackhole = false): FibRoute {
   return {
-    desired: new Map(desired.map((f) => [f.prefix, f])),
-    desiredGroups,
-    installed: new Map(installed.map((f) => [f.prefix, f])),
-    installedGroups: new Map(installedGroups.map((g) => [g.id, g])),
+    version: prefix.includes(':') ? 6 : 4,
+    prefix,
+    nextHops: nextHops.map((address) => ({ address })),
+    blackhole,
   };
 }
 
-function plan(
-  w: World,
-  prefixes: string[],
-  groups: number[] = [],
-  extra: Partial<Parameters<typeof planBatch>[0]> = {},
-) {
-  return planBatch({ prefixes, groups, installedGroupRefs: groupRefs(w.installed), ...w, ...extra });
+function world(routes: FibRoute[]): DesiredState {
+  const desired = new DesiredState(
+    { mode: 'routed', uplinkPort: 'eth1', tunnelPort: null },
+    new GroupIdAllocator(groupIdRange(0xb6b0000000000000n)),
+  );
+  desired.setPorts(ports);
+  desired.setNeighborMacs(
+    new Map([
+      ['172.18.8.102', '02:00:00:00:00:02'],
+      ['172.18.8.103', '02:00:00:00:00:03'],
+    ]),
+  );
+  for (const r of routes) desired.install(r);
+  return desired;
 }
 
-const kinds = (ops: readonly Op[]) =>
-  ops.map((op) => `${op.kind}:${'flow' in op ? op.flow.prefix : 'id' in op ? op.id : op.stray.text}`);
+/** The plan's operations in encoding order, as short strings. */
+function ops(plan: Plan): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < opCount(plan); i++) {
+    const op = opAt(plan, i);
+    if (op === null) throw new Error(`no op ${i}`);
+    switch (op.kind) {
+      case 'groupWrite':
+        out.push(`group ${op.write.command} ${op.write.id}`);
+        break;
+      case 'stray':
+        out.push(`stray ${op.stray.text}`);
+        break;
+      case 'delete':
+        out.push(`delete ${op.prefix}`);
+        break;
+      case 'add':
+        out.push(`add ${op.prefix}`);
+        break;
+      case 'groupDelete':
+        out.push(`group delete ${op.id}`);
+        break;
+    }
+  }
+  expect(opAt(plan, opCount(plan))).toBeNull();
+  expect(opAt(plan, -1)).toBeNull();
+  return out;
+}
 
-describe('planBatch', () => {
-  const single = flow('10.233.2.0/24', ['172.18.8.102']);
-  const ecmp = flow('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']);
-  const gid = ecmp.groupId ?? -1;
+/** Plans everything dirty and applies it as committed. */
+function converge(desired: DesiredState, installed: InstalledState): Plan {
+  const plan = planChunk([...desired.dirty], [...desired.dirtyGroups], installed.strays, desired, installed);
+  desired.dirty.clear();
+  desired.dirtyGroups.clear();
+  installed.strays = [];
+  applyPlan(installed, plan);
+  return plan;
+}
 
-  it('adds a missing group before the flow that uses it; leaves converged flows alone', () => {
-    const w = world([single, ecmp], [single]);
-    const p = plan(w, ['10.233.2.0/24', '10.233.3.0/24']);
-    expect(kinds(p.ops)).toEqual([`groupAdd:${gid}`, 'flowAdd:10.233.3.0/24']);
-    expect(p.settledPrefixes).toEqual(['10.233.2.0/24', '10.233.3.0/24']);
-    expect(p.settledGroups).toEqual([gid]);
+describe('planChunk', () => {
+  it('adds what is missing, leaves what is there, replaces what differs (ADD overwrites), deletes what is withdrawn', () => {
+    const desired = world([route('10.233.2.0/24', ['172.18.8.102']), route('10.233.9.0/24', [], true)]);
+    const installed = new InstalledState();
+    expect(ops(converge(desired, installed))).toEqual(['add 10.233.2.0/24', 'add 10.233.9.0/24']);
+    expect(installed.flows.get('10.233.9.0/24')).toBe('drop');
+    // Nothing changed: nothing to write.
+    expect(opCount(planChunk(['10.233.2.0/24', '10.233.9.0/24'], [], [], desired, installed))).toBe(0);
+    desired.install(route('10.233.2.0/24', ['172.18.8.103']));
+    desired.withdraw('10.233.9.0/24');
+    expect(ops(converge(desired, installed))).toEqual(['delete 10.233.9.0/24', 'add 10.233.2.0/24']);
+    expect([...installed.flows.keys()]).toEqual(['10.233.2.0/24']);
+    expect(installed.flows.get('10.233.2.0/24')).toContain('02:00:00:00:00:03->eth_dst');
   });
 
-  it('replaces a flow whose actions differ, deletes one no longer wanted', () => {
-    const stale: InstalledFlow = { ...single, actionsText: 'output:9' };
-    const w = world([single], [stale, flow('10.233.9.0/24', [], true)]);
-    expect(kinds(plan(w, ['10.233.2.0/24', '10.233.9.0/24']).ops)).toEqual([
-      'flowAdd:10.233.2.0/24',
-      'flowDelete:10.233.9.0/24',
+  it('ECMP: the group is added before the flows that use it, and deleted after the last of them', () => {
+    const desired = world([
+      route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']),
+      route('10.233.4.0/24', ['172.18.8.103', '172.18.8.102']),
     ]);
-  });
-
-  it('modifies a group whose buckets changed (MAC moved) without touching its flows', () => {
-    const w = world([ecmp], [ecmp], [{ id: gid, text: 'bucket=weight:1,actions=output:1' }]);
-    expect(kinds(plan(w, [], [gid]).ops)).toEqual([`groupModify:${gid}`]);
-  });
-
-  it('deletes a group only after its last flow, and only once no installed flow outside the batch uses it', () => {
-    const other = { ...ecmp, prefix: '10.233.4.0/24' };
-    const groups = [{ id: gid, text: ecmp.group?.text ?? '' }];
-    const w = world([], [ecmp, other], groups);
-    const first = plan(w, ['10.233.3.0/24'], [gid]);
-    expect(kinds(first.ops)).toEqual(['flowDelete:10.233.3.0/24']);
-    expect(first.settledGroups).toEqual([]); // 10.233.4.0/24 still uses it
-    const both = plan(w, ['10.233.3.0/24', '10.233.4.0/24'], [gid]);
-    expect(kinds(both.ops)).toEqual([
-      'flowDelete:10.233.3.0/24',
-      'flowDelete:10.233.4.0/24',
-      `groupDelete:${gid}`,
+    const installed = new InstalledState();
+    expect(ops(converge(desired, installed))).toEqual([
+      `group add ${GROUP}`,
+      'add 10.233.3.0/24',
+      'add 10.233.4.0/24',
     ]);
+    expect(installed.groupRefs.get(GROUP)).toBe(2);
+    desired.withdraw('10.233.3.0/24');
+    expect(ops(converge(desired, installed))).toEqual(['delete 10.233.3.0/24']);
+    desired.withdraw('10.233.4.0/24');
+    expect(ops(converge(desired, installed))).toEqual(['delete 10.233.4.0/24', `group delete ${GROUP}`]);
+    expect(installed.groups.size).toBe(0);
+    expect(installed.groupRefs.size).toBe(0);
   });
 
-  it('leaves out excluded prefixes; flows of an excluded group are removed rather than left pointing at it', () => {
-    const w = world([single, ecmp], [ecmp], [{ id: gid, text: 'old' }]);
-    const p = plan(w, ['10.233.2.0/24', '10.233.3.0/24'], [gid], {
-      excludePrefixes: new Set(['10.233.2.0/24']),
-      excludeGroups: new Set([gid]),
-    });
-    expect(kinds(p.ops)).toEqual(['flowDelete:10.233.3.0/24']);
-  });
-
-  it('deletes strays first among the flow operations', () => {
-    const w = world([single], []);
-    const stray = { priority: 5, match: { fields: [] }, text: 'priority=5 actions=drop' };
-    expect(kinds(plan(w, ['10.233.2.0/24'], [], { strays: [stray] }).ops)).toEqual([
-      'strayDelete:priority=5 actions=drop',
-      'flowAdd:10.233.2.0/24',
+  it('an unwanted group still used by installed flows outside the chunk is not settled yet', () => {
+    const desired = world([
+      route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']),
+      route('10.233.4.0/24', ['172.18.8.102', '172.18.8.103']),
     ]);
+    const installed = new InstalledState();
+    converge(desired, installed);
+    desired.withdraw('10.233.3.0/24');
+    desired.withdraw('10.233.4.0/24');
+    const partial = planChunk(['10.233.3.0/24'], [GROUP], [], desired, installed);
+    expect(ops(partial)).toEqual(['delete 10.233.3.0/24']);
+    expect(partial.settledGroups).toEqual([]);
+    applyPlan(installed, partial);
+    const rest = planChunk(['10.233.4.0/24'], [GROUP], [], desired, installed);
+    expect(ops(rest)).toEqual(['delete 10.233.4.0/24', `group delete ${GROUP}`]);
+    expect(rest.settledGroups).toEqual([GROUP]);
+  });
+
+  it('a group whose buckets changed is modified; its flows stay', () => {
+    const desired = world([route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103'])]);
+    const installed = new InstalledState();
+    converge(desired, installed);
+    desired.setNeighborMacs(new Map([['172.18.8.103', '02:00:00:00:00:33']]));
+    expect(ops(converge(desired, installed))).toEqual([`group modify ${GROUP}`]);
+    expect(installed.groups.get(GROUP)).toContain('02:00:00:00:00:33');
+  });
+
+  it('strays (our cookie, not our shape) are deleted first', () => {
+    const desired = world([route('10.233.2.0/24', ['172.18.8.102'])]);
+    const stray: Stray = { tableId: 0, priority: 5, match: Buffer.alloc(0), text: 'priority=5 actions=drop' };
+    const plan = planChunk(['10.233.2.0/24'], [], [stray], desired, new InstalledState());
+    expect(ops(plan)).toEqual(['stray priority=5 actions=drop', 'add 10.233.2.0/24']);
+  });
+
+  it('a route that cannot be programmed removes the flow it had', () => {
+    const desired = world([route('10.233.2.0/24', ['172.18.8.102'])]);
+    const installed = new InstalledState();
+    converge(desired, installed);
+    desired.setNeighborMacs(new Map([['172.18.8.102', null]]));
+    expect(ops(converge(desired, installed))).toEqual(['delete 10.233.2.0/24']);
   });
 });
 
-describe('dumps', () => {
+describe('applyPlan', () => {
+  it('with refused operations (plain, non-atomic writes) records only what applied', () => {
+    const desired = world([
+      route('10.233.2.0/24', ['172.18.8.102']),
+      route('10.233.3.0/24', ['172.18.8.102']),
+    ]);
+    const installed = new InstalledState();
+    const stray: Stray = { tableId: 0, priority: 5, match: Buffer.alloc(0), text: 'x' };
+    const plan = planChunk(['10.233.2.0/24', '10.233.3.0/24'], [], [stray], desired, installed);
+    expect(ops(plan)).toEqual(['stray x', 'add 10.233.2.0/24', 'add 10.233.3.0/24']);
+    applyPlan(installed, plan, new Set([0, 2]));
+    expect([...installed.flows.keys()]).toEqual(['10.233.2.0/24']);
+    expect(installed.strays).toEqual([stray]);
+  });
+});
+
+describe('installedFromDump', () => {
   const fixture = JSON.parse(readFileSync(new URL('fixtures/ofctl.json', import.meta.url), 'utf8')) as {
     cases: { name: string; exchanges: { from: string; hex: string }[] }[];
   };
@@ -156,13 +195,13 @@ describe('dumps', () => {
     }
     throw new Error(`no reply in ${name}`);
   }
+  const flows = scanFlowStats(reply('dump-flows-cookie'));
+  const groups = decodeGroupDesc(reply('dump-groups'));
+  if (!flows.ok || !groups.ok) throw new Error('fixture');
 
-  it("turns OVS's flow and group dumps into installed state; flows of another shape are strays", () => {
-    const flows = scanFlowStats(reply('dump-flows-cookie'));
-    const groups = decodeGroupDesc(reply('dump-groups'));
-    if (!flows.ok || !groups.ok) throw new Error('fixture');
-    // The fixture's group sits at 0xb6bf0000: in range for a cookie 0xb6bf...
-    const state = stateFromDump(flows.value, groups.value, 0, groupIdRange(0xb6bf000000000000n));
+  it("turns OVS's flow and group dumps into installed state", () => {
+    // The fixture's group is 0xb6bf0000: ours for a cookie 0xb6bf....
+    const state = installedFromDump(flows.value, groups.value, 0, groupIdRange(0xb6bf000000000000n));
     expect([...state.flows.keys()].sort()).toEqual([
       '10.233.2.0/24',
       '10.233.3.0/24',
@@ -172,82 +211,58 @@ describe('dumps', () => {
       'fd00:233:2::/64',
       'fd00:233:3::/64',
     ]);
-    expect(state.flows.get('10.233.4.0/24')).toMatchObject({
-      actionsText: 'dec_ttl,group:3065970688',
-      groupId: 3065970688,
-    });
-    expect(state.flows.get('10.233.9.0/24')?.actionsText).toBe('drop');
-    expect(state.groups.get(3065970688)?.text).toMatch(
+    expect(state.flows.get('10.233.4.0/24')).toBe('dec_ttl,group:3065970688');
+    expect(state.flowGroups.get('10.233.4.0/24')).toBe(3065970688);
+    expect(state.groupRefs.get(3065970688)).toBe(1);
+    expect(state.flows.get('10.233.9.0/24')).toBe('drop');
+    expect(state.groups.get(3065970688)).toMatch(
       /^bucket=weight:1,actions=set_field:02:00:00:00:00:01->eth_src/,
     );
     expect(state.strays).toEqual([]);
-    // ... and out of range for ours.
-    expect(stateFromDump(flows.value, groups.value, 0, groupIdRange(cookie)).groups.size).toBe(0);
-    // Another table is not ours.
-    expect(stateFromDump(flows.value, [], 1, groupIdRange(cookie)).flows.size).toBe(0);
+    // Out of our group range: not ours.
+    expect(
+      installedFromDump(flows.value, groups.value, 0, groupIdRange(0xb6b0000000000000n)).groups.size,
+    ).toBe(0);
   });
 
-  it('counts drift between what we believed and what is there', () => {
-    const a = flow('10.233.2.0/24', ['172.18.8.102']);
-    const b = flow('10.233.9.0/24', [], true);
-    const believed = {
-      flows: new Map<string, InstalledFlow>([
-        [a.prefix, a],
-        [b.prefix, b],
-      ]),
-      groups: new Map<number, InstalledGroup>(),
-    };
-    const actual = {
-      flows: new Map<string, InstalledFlow>([[a.prefix, { ...a, actionsText: 'drop' }]]),
-      strays: [],
-      groups: new Map(),
-    };
-    expect(countDrift(believed, actual)).toBe(2); // one changed, one deleted
-    expect(countDrift(believed, { ...actual, flows: new Map(believed.flows) })).toBe(0);
+  it('flows of ours in another table, or at a priority that does not match the prefix, are strays', () => {
+    const otherTable = installedFromDump(flows.value, [], 1, groupIdRange(0xb6b0000000000000n));
+    expect(otherTable.flows.size).toBe(0);
+    expect(otherTable.strays).toHaveLength(7);
+    expect(otherTable.strays[0]?.text).toMatch(
+      /^table=0,priority=1088,ipv6,ipv6_dst=fd00:233:2::\/64 actions=/,
+    );
+    const wrongPriority = flows.value.map((f) => ({ ...f, priority: f.priority + 1 }));
+    expect(installedFromDump(wrongPriority, [], 0, groupIdRange(0xb6b0000000000000n)).strays).toHaveLength(7);
   });
 });
 
-describe('diffState (fib diff --ovs)', () => {
-  it('lists missing, different, extra and unprogrammable entries; empty when converged', () => {
-    const a = flow('10.233.2.0/24', ['172.18.8.102']);
-    const b = flow('10.233.9.0/24', [], true);
-    const w = world([a, b], []);
-    const converged = {
-      flows: new Map<string, InstalledFlow>([
-        [a.prefix, a],
-        [b.prefix, b],
-      ]),
-      strays: [],
-      groups: new Map(),
-    };
-    expect(diffState(w.desired, new Map(), w.desiredGroups, converged)).toEqual([]);
-    const drifted = {
-      flows: new Map<string, InstalledFlow>([
-        [a.prefix, { ...a, actionsText: 'output:7' }],
-        [
-          '10.1.0.0/16',
-          { version: 4, prefix: '10.1.0.0/16', priority: 1040, actionsText: 'drop', groupId: null },
-        ],
-      ]),
-      strays: [],
-      groups: new Map(),
-    };
-    const entries = diffState(
-      w.desired,
-      new Map([['10.233.7.0/24', 'next hop 172.18.8.107: no MAC']]),
-      w.desiredGroups,
-      drifted,
-    );
-    expect(entries.map((e) => `${e.problem} ${e.prefix}`).sort()).toEqual([
-      'different 10.233.2.0/24',
-      'extra 10.1.0.0/16',
-      'missing 10.233.7.0/24',
-      'missing 10.233.9.0/24',
+describe('countDrift', () => {
+  it('counts entries changed, missing, extra, and strays', () => {
+    const believed = new InstalledState();
+    believed.setFlow('10.233.2.0/24', 'output:1', null);
+    believed.setFlow('10.233.9.0/24', 'drop', null);
+    believed.groups.set(GROUP, 'bucket=a');
+    const actual = new InstalledState();
+    actual.setFlow('10.233.2.0/24', 'output:7', null); // changed
+    actual.setFlow('10.233.8.0/24', 'drop', null); // extra
+    actual.strays.push({ tableId: 0, priority: 7, match: Buffer.alloc(0), text: 'x' });
+    // 10.233.9.0/24 and the group: missing
+    expect(countDrift(believed, actual)).toBe(5);
+    expect(countDrift(believed, believed)).toBe(0);
+  });
+
+  it('InstalledState keeps group reference counts with its flows', () => {
+    const installed = new InstalledState();
+    installed.setFlow('a', 'group:1', 1);
+    installed.setFlow('b', 'group:1', 1);
+    installed.setFlow('a', 'group:2', 2);
+    expect([...installed.groupRefs]).toEqual([
+      [1, 1],
+      [2, 1],
     ]);
-    expect(entries.find((e) => e.prefix === '10.233.2.0/24')).toMatchObject({
-      desired: `priority=1048,ip,nw_dst=10.233.2.0/24 actions=${a.actionsText}`,
-      actual: 'priority=1048,ip,nw_dst=10.233.2.0/24 actions=output:7',
-    });
-    expect(entries.find((e) => e.prefix === '10.233.7.0/24')?.desired).toMatch(/not programmable: next hop/);
+    installed.deleteFlow('b');
+    installed.deleteFlow('missing');
+    expect([...installed.groupRefs]).toEqual([[2, 1]]);
   });
 });

@@ -12,6 +12,23 @@ export class ByteWriter {
     this.buffer = Buffer.allocUnsafe(initialCapacity);
   }
 
+  /** The backing store; valid until the next write that grows it. */
+  get raw(): Buffer {
+    return this.buffer;
+  }
+
+  /**
+   * Advances by `count` bytes and returns where they start, for encoders that
+   * fill a fixed-size record in place (the hot path: one capacity check per
+   * flow mod instead of one per field). The bytes are not cleared.
+   */
+  claim(count: number): number {
+    this.ensure(count);
+    const at = this.length;
+    this.length += count;
+    return at;
+  }
+
   private ensure(extra: number): void {
     const needed = this.length + extra;
     if (needed <= this.buffer.length) return;

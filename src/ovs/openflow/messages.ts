@@ -863,41 +863,6 @@ export function decodeInstructions(bytes: Buffer): DecodeResult<Instruction[]> {
   }
 }
 
-/** The fixed part of a FLOW_MOD that a batch shares (everything but priority, match and instructions). */
-export interface FlowModHead {
-  readonly cookie: bigint;
-  readonly cookieMask: bigint;
-  readonly tableId: number;
-  readonly command: FlowModCommand;
-  readonly flags: number;
-}
-
-/** FLOW_MOD with instructions already encoded (the hot path: many flows share one action list). */
-export function writeFlowModWith(
-  w: ByteWriter,
-  xid: number,
-  head: FlowModHead,
-  priority: number,
-  match: Match,
-  instructions: Uint8Array,
-): void {
-  const start = begin(w, OfpType.FLOW_MOD, xid);
-  w.u64(head.cookie);
-  w.u64(head.cookieMask);
-  w.u8(head.tableId);
-  w.u8(FLOW_MOD_CODES[head.command]);
-  w.u32(0); // idle and hard timeout
-  w.u16(priority);
-  w.u32(OFP_NO_BUFFER);
-  w.u32(OFPP_ANY);
-  w.u32(OFPG_ANY);
-  w.u16(head.flags);
-  w.zeros(2);
-  writeMatch(w, match);
-  w.bytes(instructions);
-  finish(w, start);
-}
-
 export function encodeInstructions(instructions: readonly Instruction[]): Buffer {
   const w = new ByteWriter(64);
   writeInstructions(w, instructions);

@@ -22,6 +22,8 @@ export interface BridgeWatcherOptions {
   readonly logger: OvsLogger;
   readonly onFacts: (facts: BridgeFacts) => void;
   readonly onState: (state: OvsConnectionState, error: string | null) => void;
+  /** After each failed connection attempt (the state may not change: it stays "connecting"). */
+  readonly onFailure?: (error: string) => void;
   readonly backoff?: BackoffOptions;
 }
 
@@ -103,6 +105,7 @@ export class BridgeWatcher {
         this.loggedFailure = message;
       }
       this.setState('connecting', message);
+      this.options.onFailure?.(message);
       this.schedule();
     }
   }

@@ -41,7 +41,6 @@ import {
   scanFlowStats,
   writeBundleControl,
   writeFlowMod,
-  writeFlowModWith,
   writeFlowStatsRequest,
   writeGroupDescRequest,
   writeGroupMod,
@@ -54,7 +53,10 @@ import {
   macBytes,
   oxmLength,
   prefixMask,
+  writeOxm,
 } from '../../../src/ovs/openflow/oxm.js';
+import { flowModTemplate, writeRawDelete, writeRouteFlowMod } from '../../../src/ovs/openflow/route-flow.js';
+import { parsePrefixInto, prefixVersion, priorityFor } from '../../../src/ovs/prefix.js';
 
 interface Exchange {
   readonly from: 'ofctl' | 'switch';
@@ -230,24 +232,136 @@ describe('our encodings equal the ones ovs-ofctl builds', () => {
     );
   });
 
-  it('writeFlowModWith (pre-encoded instructions) builds the same bytes', () => {
-    const captured = first('add-flow-routed-v4', 'flowMod');
-    const actions = [
+  it('the route-flow template encoder builds the same bytes (add, host route, drop, strict delete)', () => {
+    const add = flowModTemplate({ cookie: COOKIE, cookieMask: 0n, tableId: 0, command: 'add', flags: 0 });
+    const del = flowModTemplate({
+      cookie: COOKIE,
+      cookieMask: 0xffffffff00000000n,
+      tableId: 0,
+      command: 'deleteStrict',
+      flags: 0,
+    });
+    const routedActions = [
       ethSrc,
       setField({ kind: 'ethDst', value: mac('02:00:00:00:00:02'), mask: null }),
       decNwTtl,
       output(1),
     ];
-    const w = new ByteWriter();
-    writeFlowModWith(
-      w,
-      captured.readUInt32BE(4),
-      { cookie: COOKIE, cookieMask: 0n, tableId: 0, command: 'add', flags: 0 },
-      1048,
-      v4Match('10.233.2.0', 24),
-      encodeInstructions([{ type: 'applyActions', actions }]),
+    const cases: [string, Buffer, string, Uint8Array][] = [
+      [
+        'add-flow-routed-v4',
+        add,
+        '10.233.2.0/24',
+        encodeInstructions([{ type: 'applyActions', actions: routedActions }]),
+      ],
+      [
+        'add-flow-routed-v6',
+        add,
+        'fd00:233:2::/64',
+        encodeInstructions([
+          {
+            type: 'applyActions',
+            actions: [
+              ethSrc,
+              setField({ kind: 'ethDst', value: mac('02:00:00:00:00:03'), mask: null }),
+              decNwTtl,
+              output(1),
+            ],
+          },
+        ]),
+      ],
+      [
+        'add-flow-host-route',
+        add,
+        '10.233.5.7/32',
+        encodeInstructions([{ type: 'applyActions', actions: [output(1)] }]),
+      ],
+      ['add-flow-drop', add, '10.233.9.0/24', new Uint8Array(0)],
+      ['del-flows-strict-cookie', del, '10.233.9.0/24', new Uint8Array(0)],
+    ];
+    const address = new Uint8Array(16);
+    for (const [name, template, prefix, instructions] of cases) {
+      const captured = first(name, 'flowMod');
+      const length = parsePrefixInto(prefix, address);
+      const w = new ByteWriter(16);
+      writeRouteFlowMod(
+        w,
+        captured.readUInt32BE(4),
+        template,
+        prefixVersion(prefix),
+        address,
+        length,
+        priorityFor(length),
+        instructions,
+        -1,
+        0,
+      );
+      expect(w.toBuffer().toString('hex'), name).toBe(captured.toString('hex'));
+    }
+  });
+
+  it('the route-flow encoder writes the bundle ADD_MESSAGE wrapper ovs-ofctl --bundle sends', () => {
+    const adds = frames('bundle-add-flows', 'ofctl').filter((f) => decoded(f).type === 'bundleAdd');
+    expect(adds).toHaveLength(2);
+    const template = flowModTemplate({
+      cookie: COOKIE,
+      cookieMask: 0n,
+      tableId: 0,
+      command: 'add',
+      flags: 0,
+    });
+    const address = new Uint8Array(16);
+    const cases: [string, Uint8Array][] = [
+      ['10.234.0.0/16', encodeInstructions([{ type: 'applyActions', actions: [output(1)] }])],
+      ['10.235.0.0/16', new Uint8Array(0)],
+    ];
+    cases.forEach(([prefix, instructions], i) => {
+      const captured = adds[i] as Buffer;
+      const message = decoded(captured);
+      if (message.type !== 'bundleAdd') throw new Error('not a bundle add');
+      const length = parsePrefixInto(prefix, address);
+      const w = new ByteWriter(16);
+      writeRouteFlowMod(
+        w,
+        message.xid,
+        template,
+        4,
+        address,
+        length,
+        1040,
+        instructions,
+        message.bundleId,
+        message.flags,
+      );
+      expect(w.toBuffer().toString('hex'), prefix).toBe(captured.toString('hex'));
+    });
+  });
+
+  it('a delete known only by dumped match bytes equals the general encoder', () => {
+    const template = flowModTemplate({
+      cookie: COOKIE,
+      cookieMask: 0xffffffff00000000n,
+      tableId: 0,
+      command: 'deleteStrict',
+      flags: 0,
+    });
+    const match: Match = { fields: [{ kind: 'inPort', value: 1 }, ...v4Match('10.0.0.0', 8).fields] };
+    const tlvs = new ByteWriter();
+    for (const tlv of match.fields) writeOxm(tlvs, tlv);
+    const w = new ByteWriter(16);
+    writeRawDelete(w, 9, template, 3, 7, tlvs.toBuffer(), -1, 0);
+    expect(w.toBuffer().toString('hex')).toBe(
+      encodeFlowMod(9, {
+        ...flowModDefaults,
+        cookie: COOKIE,
+        cookieMask: 0xffffffff00000000n,
+        tableId: 3,
+        command: 'deleteStrict',
+        priority: 7,
+        match,
+        instructions: [],
+      }),
     );
-    expect(w.toBuffer().toString('hex')).toBe(captured.toString('hex'));
   });
 
   it('strict delete matching the cookie owner bits', () => {
