@@ -174,6 +174,7 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'invalid_type' && value === undefined) {
     return `${formatPath(path)}: missing; it ${issue.message}`;
   }
+  if (issue.code === 'custom' && value === undefined) return `${formatPath(path)}: missing; ${issue.message}`;
   return `${formatPath(path)}:${describeValue(value)} is not valid: ${issue.message}`;
 }
 

@@ -309,6 +309,15 @@ export const configSchema = z
   })
   .strict()
   .superRefine((config, context) => {
+    const ovs = config.fib?.ovs;
+    if (ovs?.mode === 'tunnel' && (ovs.tunnelPort ?? '') === '') {
+      context.addIssue({
+        code: 'custom',
+        path: ['fib', 'ovs', 'tunnelPort'],
+        message:
+          'mode is tunnel: set it to the name of a flow-based VXLAN or Geneve port (options:remote_ip=flow), or use mode: routed',
+      });
+    }
     const seen = new Map<string, number>();
     (config.neighbors ?? []).forEach((n, index) => {
       const key = n.address.toLowerCase();

@@ -45,6 +45,20 @@ describe('config', () => {
     });
   });
 
+  it('takes an OVS tunnel-mode section with its tunnel port', () => {
+    const config = parseConfig(
+      `${minimal}fib:\n  ovs: { enabled: true, bridge: br0, mode: tunnel, tunnelPort: vxlan0, cookie: "0xb6b1000000000000" }\n`,
+    );
+    expect(config.fib.ovs).toMatchObject({
+      enabled: true,
+      bridge: 'br0',
+      mode: 'tunnel',
+      tunnelPort: 'vxlan0',
+      cookie: 0xb6b1000000000000n,
+      openflow: null,
+    });
+  });
+
   it('accepts the full example of DESIGN.md', () => {
     const config = parseConfig(`
 asn: 64512
@@ -123,6 +137,14 @@ metrics: { listen: "127.0.0.1:9179" }
     [
       `${minimal}metrics: { listen: "localhost" }\n`,
       'agent.yaml: metrics.listen: "localhost" is not valid: must be HOST:PORT',
+    ],
+    [
+      `${minimal}fib:\n  ovs: { enabled: true, mode: tunnel }\n`,
+      'agent.yaml: fib.ovs.tunnelPort: missing; mode is tunnel: set it to the name of a flow-based VXLAN or Geneve port (options:remote_ip=flow), or use mode: routed',
+    ],
+    [
+      `${minimal}fib:\n  ovs: { enabled: true, mode: tunnel, tunnelPort: null }\n`,
+      'agent.yaml: fib.ovs.tunnelPort: null is not valid: mode is tunnel: set it to the name of a flow-based VXLAN',
     ],
   ])('one line naming the field and the fix: %#', (text, expected) => {
     const message = errorOf(text);
