@@ -5,7 +5,7 @@
 // Loc-RIB, and the receiver's RSS.
 //
 //   npm run build && node dist/bench/rib.js [--only agent,frr] [--cases a,b,v6]
-//        [--repeat N] [--json PATH] [--scale F] [--timeout S] [--settle S]
+//        [--repeat N] [--json PATH] [--scale F] [--timeout S] [--settle S] [--help]
 //
 // Cases (bench/lib/feed.ts): a = 1M IPv4 /24s in 16 attribute sets, b = 1M
 // Internet-like IPv4 prefixes in 250k attribute sets, v6 = 200k IPv6 /48s
@@ -15,9 +15,11 @@
 // receiver a fresh pair of namespaces (injector <-veth-> receiver), a fresh
 // receiver and a fresh injector. The injector pre-encodes the feed, connects
 // (iBGP, same AS, hold time 90 s), and waits at Established; we read the
-// receiver's idle RSS, then SIGUSR1 starts the feed. Time = feed start until
-// the first poll (every 50 ms) whose answer counts every prefix as best;
-// both ends use CLOCK_MONOTONIC. Memory = RSS `--settle` seconds after that,
+// receiver's idle RSS (after waiting for the rest of the box to be quiet),
+// then SIGUSR1 starts the feed. Time = feed start until the first poll
+// (every 50 ms) whose answer counts every prefix as best (see waitLoaded and
+// bench/lib/receivers.ts for what each receiver is asked); both ends use
+// CLOCK_MONOTONIC. Memory = RSS `--settle` seconds after that,
 // minus the idle RSS, per prefix. Everything (namespaces, processes, by
 // saved PID) is removed after each load, and on Ctrl-C.
 
@@ -34,6 +36,7 @@ import { InjectorLog } from './lib/events.js';
 import { CASE_FAMILY, CASE_NAMES, type CaseName, DEFAULT_PREFIXES } from './lib/feed.js';
 import { memoryOf } from './lib/proc.js';
 import {
+  agentRevision,
   type FamilyName,
   RECEIVER_NAMES,
   type Receiver,
@@ -203,8 +206,8 @@ interface Loaded {
 /**
  * Polls until every prefix is in the Loc-RIB. Receivers with a cheap count
  * (agent, BIRD, FRR) are asked for it every `pollMs`. gobgpd's counts walk
- * its whole table inside its main loop (each walk of 1M destinations costs
- * ~0.1 s there, so polling them every 50 ms triples its load time); it is
+ * its whole table inside its main loop (~0.2 s per walk at 1M destinations:
+ * counting every 50 ms made case a take 40 s instead of ~10 s); it is
  * asked instead whether the feed's last prefix is in its Loc-RIB (one map
  * lookup; gobgpd handles a peer's UPDATEs in order), and once it is, the
  * full count confirms it (counted again every second if it falls short).
@@ -420,6 +423,7 @@ async function main(): Promise<number> {
   if (!existsSync(INJECTOR_JS) || !existsSync(`${repositoryRoot()}/dist/src/cli/agent.js`))
     throw new Error('build first: npm run build (dist/bench/injector.js and bin/agent are needed)');
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
+  log(`agent: ${await agentRevision()}`);
   const stale = await cleanupStaleRuns();
   if (stale.length > 0) log(`removed leftovers of crashed runs: ${stale.join(', ')}`);
   const started = monoMs();

@@ -75,13 +75,24 @@ function comm(pid: number): string {
   }
 }
 
-async function gitRevision(): Promise<string> {
-  const repository = repositoryRoot();
-  const out = await run(['git', '-C', repository, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 5000 });
-  const dirty = await run(['git', '-C', repository, 'status', '--porcelain', '--untracked-files=no', 'src'], {
-    timeoutMs: 5000,
-  });
-  return out.code === 0 ? `${out.stdout.trim()}${dirty.stdout.trim() !== '' ? '+dirty src' : ''}` : 'unknown';
+let revision: Promise<string> | undefined;
+
+/**
+ * The repository's HEAD (and "+dirty src" if src/ has changes) when first
+ * asked: rib.ts asks at start, so this labels the agent as built then.
+ */
+export function agentRevision(): Promise<string> {
+  revision ??= (async () => {
+    const repository = repositoryRoot();
+    const out = await run(['git', '-C', repository, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 5000 });
+    const dirty = await run(
+      ['git', '-C', repository, 'status', '--porcelain', '--untracked-files=no', 'src'],
+      { timeoutMs: 5000 },
+    );
+    if (out.code !== 0) return 'unknown';
+    return `${out.stdout.trim()}${dirty.stdout.trim() !== '' ? '+dirty src' : ''}`;
+  })();
+  return revision;
 }
 
 async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
@@ -113,7 +124,7 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
   if (pid === null) throw new Error('agent: no PID after start');
   return {
     name: 'agent',
-    version: `agent ${await gitRevision()}`,
+    version: `agent ${await agentRevision()}`,
     pid,
     async count(family) {
       const body = await agent.get('/v1/rib/summary');
