@@ -15,10 +15,12 @@ import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { Metrics, serveMetrics } from '../metrics/metrics.js';
 import { KernelWriter } from '../netlink/writer.js';
+import { OvsWriter } from '../ovs/writer.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
 import { buildApiRoutes } from './api-routes.js';
 import { FibFeed } from './fib-feed.js';
+import { OvsFeed } from './ovs-feed.js';
 import { type PeerPolicies, Routing } from './routing.js';
 
 export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
@@ -97,6 +99,8 @@ export class Agent {
   private readonly log: Logger;
   kernel: KernelWriter | null = null;
   private feed: FibFeed | null = null;
+  ovs: OvsWriter | null = null;
+  private ovsFeed: OvsFeed | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private redecideTimer: NodeJS.Timeout | null = null;
   readonly startedAt = Date.now();
@@ -202,6 +206,7 @@ export class Agent {
       if (this.config.metrics.listen !== null)
         this.metricsServer = await serveMetrics(this.metrics, this.config.metrics.listen);
       const restarting = await this.startKernel();
+      await this.startOvs();
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
       this.routing.syncConfigOrigination(this.config.originate);
@@ -209,6 +214,7 @@ export class Agent {
     } catch (error) {
       await this.api.stop();
       this.metricsServer?.close();
+      await this.ovs?.stop();
       await this.kernel?.stop();
       throw error;
     }
@@ -261,6 +267,30 @@ export class Agent {
       this.sweepTimer.unref();
     }
     return restarting;
+  }
+
+  /**
+   * Starts the OVS flow writer when enabled. OVS missing, the bridge missing
+   * or ovs-vswitchd down is the writer's business (a log line, a metric,
+   * retries): it never stops the agent or its BGP sessions.
+   */
+  private async startOvs(): Promise<void> {
+    const settings = this.config.fib.ovs;
+    if (!settings.enabled) return;
+    const ovs = new OvsWriter(settings, {
+      logger: this.log,
+      metrics: this.metrics.ovsSink(),
+      options: { startTimeoutMs: 5000 },
+    });
+    try {
+      await ovs.start();
+    } catch (error) {
+      this.log.error({ err: String(error) }, 'ovs: the flow writer failed to start; BGP goes on without it');
+      await ovs.stop().catch(() => undefined);
+      return;
+    }
+    this.ovs = ovs;
+    this.ovsFeed = new OvsFeed(this.rib, ovs);
   }
 
   private maybeSweep(): void {
@@ -364,6 +394,9 @@ export class Agent {
     this.routing.close();
     for (const timer of [this.sweepTimer, this.redecideTimer]) if (timer !== null) clearTimeout(timer);
     this.feed?.close();
+    this.ovsFeed?.close();
+    // OVS flows stay too; the next start reconciles them.
+    await this.ovs?.stop();
     // Kernel routes stay: forwarding goes on while the agent is away (RFC 4724).
     await this.kernel?.stop();
     await this.api.stop();
@@ -376,6 +409,7 @@ export class Agent {
   /** A forwarding writer by name ('kernel', 'ovs'), when enabled. */
   writer(name: string): ForwardingWriter | null {
     if (name === 'kernel') return this.kernel;
+    if (name === 'ovs') return this.ovs;
     return null;
   }
 

@@ -8,6 +8,12 @@ import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
 import type { MessageCounts } from '../bgp/peer.js';
+import {
+  type OvsChannel,
+  type OvsConnectionState,
+  type OvsMetrics,
+  ovsConnectionStates,
+} from '../ovs/types.js';
 
 export interface PeerSample {
   readonly address: string;
@@ -36,6 +42,7 @@ export class Metrics {
   private readonly fibFailures: Counter<'writer'>;
   private readonly fibBatchSeconds: Histogram<'writer'>;
   private sources: MetricSources = { peers: () => [] };
+  private ovs: OvsMetrics | null = null;
 
   constructor() {
     const registry = this.registry;
@@ -119,6 +126,61 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers: [registry],
     });
+  }
+
+  /**
+   * What the OVS flow writer reports: batches, repairs and failures go to the
+   * fib_* metrics shared with the kernel writer (writer="ovs"); flows, groups,
+   * routes waiting to be programmed and the connection state are OVS's own.
+   */
+  ovsSink(): OvsMetrics {
+    this.ovs ??= this.createOvsSink();
+    return this.ovs;
+  }
+
+  private createOvsSink(): OvsMetrics {
+    const fib = this.fibSink('ovs');
+    const registry = this.registry;
+    const flows = new Gauge({
+      name: 'ovs_flows',
+      help: 'Flows the OVS writer owns in the bridge',
+      registers: [registry],
+    });
+    const groups = new Gauge({
+      name: 'ovs_groups',
+      help: 'Select groups (ECMP) the OVS writer owns in the bridge',
+      registers: [registry],
+    });
+    const unprogrammed = new Gauge({
+      name: 'ovs_unprogrammed_routes',
+      help: 'Routes the OVS writer cannot program now (no next-hop MAC, no port, refused by the switch)',
+      registers: [registry],
+    });
+    const connection = new Gauge({
+      name: 'ovs_connection',
+      help: '1 for the current state of each OVS channel (openflow, ovsdb): connected, connecting, no-bridge, stopped',
+      labelNames: ['channel', 'state'],
+      registers: [registry],
+    });
+    for (const channel of ['openflow', 'ovsdb'] as const)
+      for (const state of ovsConnectionStates)
+        connection.set({ channel, state }, state === 'stopped' ? 1 : 0);
+    return {
+      setInstalled: (flowCount: number, groupCount: number) => {
+        flows.set(flowCount);
+        groups.set(groupCount);
+      },
+      observeBatch: (seconds: number, operations: number, outcome: 'committed' | 'failed') => {
+        fib.batch(operations, seconds * 1000);
+        if (outcome === 'failed') fib.failed(operations);
+      },
+      addRepairs: (count: number) => fib.repaired(count),
+      setConnectionState: (channel: OvsChannel, state: OvsConnectionState) => {
+        for (const each of ovsConnectionStates)
+          connection.set({ channel, state: each }, each === state ? 1 : 0);
+      },
+      setUnprogrammed: (count: number) => unprogrammed.set(count),
+    };
   }
 
   /** What a forwarding writer reports (kernel, ovs). */
