@@ -2,10 +2,14 @@
 // and node2 (172.18.8.102) joined by eth1, a pod on each (10.233.1.10,
 // 10.233.2.10) set up by lab/node-setup.sh (the script the Vagrant VMs run),
 // and a real agent daemon per node with its own config file and control
-// socket. Variant: node2 runs gobgpd or FRR instead of the agent.
+// socket. Variants: node2 runs gobgpd or FRR instead of the agent; or
+// (--ovs) each node's pod and uplink hang off a userspace Open vSwitch bridge
+// and the agents forward between the nodes with OpenFlow flows
+// (lab/ovs-node.ts), --tunnel for VXLAN tunnel mode.
 //
-//   node dist/lab/lab.js up [--node2 agent|gobgp|frr] [--prefix P] [--state DIR]
+//   node dist/lab/lab.js up [--node2 agent|gobgp|frr] [--ovs [--tunnel]] [--prefix P] [--state DIR]
 //   node dist/lab/lab.js status | ping | down   [--prefix P] [--state DIR]
+//   node dist/lab/lab.js restart-ovs [--node 1|2]   (OVS variant: restart that node's ovs-vswitchd)
 //
 // Everything it creates is recorded in the state directory (namespaces in
 // lab.json, PIDs in pids/), so `down` from another process removes it all.
@@ -16,6 +20,16 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_BIN, AGENTCTL_BIN } from './agent.js';
 import { deleteNamespace, execOk, namespaceExists, run, runOk } from './netns.js';
+import {
+  BRIDGE,
+  type OvsLabMode,
+  type OvsNodeOptions,
+  ovsAgentConfig,
+  ovsStateDir,
+  ovsTools,
+  restartVswitchd,
+  setUpOvsNode,
+} from './ovs-node.js';
 import { startPeer } from './peers/index.js';
 import { killAllSaved, startProcess } from './process.js';
 import { repositoryRoot } from './repository.js';
@@ -30,6 +44,8 @@ export interface LabOptions {
   readonly state: string;
   readonly node2: Node2Kind;
   readonly holdTimeSeconds: number;
+  /** OVS variant: each node forwards through a userspace OVS bridge programmed by its agent (default: none). */
+  readonly ovs?: OvsLabMode | null;
 }
 
 export const defaultLabOptions: LabOptions = {
@@ -37,12 +53,14 @@ export const defaultLabOptions: LabOptions = {
   state: '/tmp/agent-lab',
   node2: 'agent',
   holdTimeSeconds: 9,
+  ovs: null,
 };
 
 interface LabRecord {
   readonly prefix: string;
   readonly node2: Node2Kind;
   readonly namespaces: string[];
+  readonly ovs?: OvsLabMode | null;
 }
 
 export const NODE_IPS = ['172.18.8.101', '172.18.8.102'] as const;
@@ -71,6 +89,11 @@ export class Lab {
     this.names = { node1: `${p}node1`, node2: `${p}node2`, pod1: `${p}pod1`, pod2: `${p}pod2` };
   }
 
+  /** The OVS variant's mode, or null for the default lab. */
+  get ovsMode(): OvsLabMode | null {
+    return this.options.ovs ?? null;
+  }
+
   node(n: 1 | 2): string {
     return n === 1 ? this.names.node1 : this.names.node2;
   }
@@ -97,6 +120,7 @@ export class Lab {
       prefix: this.options.prefix,
       node2: this.options.node2,
       namespaces: [this.names.pod1, this.names.pod2, this.names.node1, this.names.node2],
+      ovs: this.ovsMode,
     };
     writeFileSync(join(this.options.state, 'lab.json'), `${JSON.stringify(record)}\n`);
   }
@@ -133,6 +157,11 @@ export class Lab {
       'netns',
       node2,
     ]);
+    const ovs = this.ovsMode;
+    if (ovs !== null) {
+      await this.createOvsNodes(ovs);
+      return;
+    }
     for (const [i, ns] of [node1, node2].entries()) {
       await execOk(ns, ['ip', 'addr', 'add', `${NODE_IPS[i]}/24`, 'dev', 'eth1']);
       await execOk(ns, ['ip', 'link', 'set', 'eth1', 'up']);
@@ -162,6 +191,49 @@ export class Lab {
         ...(runsAgent ? [] : ['--no-config']),
       ]);
     }
+  }
+
+  ovsNode(n: 1 | 2, mode: OvsLabMode): OvsNodeOptions {
+    return {
+      index: n,
+      namespace: this.node(n),
+      podNamespace: this.pod(n),
+      stateDir: this.stateDir(n),
+      mode,
+      nodeIp: nodeIp(n),
+    };
+  }
+
+  /** The OVS variant: both nodes' bridges, ports, addresses, pods, and the agents' configs. */
+  private async createOvsNodes(mode: OvsLabMode): Promise<void> {
+    for (const n of [1, 2] as const) {
+      mkdirSync(this.stateDir(n), { recursive: true });
+      await setUpOvsNode(this.ovsNode(n, mode));
+      writeFileSync(
+        this.configPath(n),
+        ovsAgentConfig({
+          index: n,
+          nodeIp: nodeIp(n),
+          peerIp: nodeIp(other(n)),
+          holdTimeSeconds: this.options.holdTimeSeconds,
+          mode,
+          nodeStateDir: this.stateDir(n),
+          socket: this.socket(n),
+        }),
+      );
+    }
+  }
+
+  /** OVS variant: restarts node n's ovs-vswitchd (its flows are gone until the agent restores them). */
+  async restartOvs(n: 1 | 2): Promise<void> {
+    const mode = this.ovsMode;
+    if (mode === null) throw new Error('not the OVS variant of the lab');
+    await restartVswitchd(this.ovsNode(n, mode));
+  }
+
+  /** OVS variant: `ovs-ofctl -O OpenFlow13 dump-flows br0` and `ovs-appctl ...` on node n. */
+  ovsTools(n: 1 | 2): ReturnType<typeof ovsTools> {
+    return ovsTools(this.stateDir(n));
   }
 
   /** Starts node n's agent (its PID saved in the node's state dir). */
@@ -255,9 +327,24 @@ export class Lab {
     }
   }
 
-  /** Waits until each node's kernel has the other pod's route. */
+  /** Waits until each node's kernel has the other pod's route (OVS variant: each bridge has its flow). */
   async waitRoutes(timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    if (this.ovsMode !== null) {
+      for (;;) {
+        const have = await Promise.all(
+          ([1, 2] as const).map(async (n) => {
+            const flows = await this.ovsTools(n)
+              .ofctl(['dump-flows', 'cookie=0xb6b0000000000000/0xffffffff00000000'])
+              .catch(() => '');
+            return flows.includes(`nw_dst=10.233.${3 - n}.0/24`);
+          }),
+        );
+        if (have.every(Boolean)) return;
+        if (Date.now() > deadline) throw new Error('pod flows not installed');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
     for (;;) {
       const have = await Promise.all(
         ([1, 2] as const).map(async (n) => {
@@ -333,7 +420,27 @@ export class Lab {
         `${ping.summary}${ping.received === ping.sent && ping.sent > 0 ? '  OK' : '  FAILED'}`,
       );
     }
+    // OVS variant: after the pings, so the counters and the trace's caches are warm.
+    if (this.ovsMode !== null) {
+      for (const n of [1, 2] as const) {
+        const tools = this.ovsTools(n);
+        section(
+          `node${n}: agentctl fib show --ovs`,
+          (await this.agentctl(n, ['fib', 'show', '--ovs'])).stdout,
+        );
+        section(`node${n}: ovs-ofctl -O OpenFlow13 dump-flows ${BRIDGE}`, await tools.ofctl(['dump-flows']));
+        section(
+          `node${n}: ovs-appctl ofproto/trace ${BRIDGE} ${this.traceFlow(n)}`,
+          await tools.appctl(['ofproto/trace', BRIDGE, this.traceFlow(n)]),
+        );
+      }
+    }
     return out.join('\n');
+  }
+
+  /** The packet pod n sends to the other pod, as ofproto/trace takes it (in_port: vethpod). */
+  traceFlow(n: 1 | 2): string {
+    return `in_port=2,icmp,nw_src=${podIp(n)},nw_dst=${podIp(other(n))},nw_ttl=64`;
   }
 
   /** Kills every saved PID and deletes every namespace of the lab recorded in `state`. */
@@ -343,6 +450,7 @@ export class Lab {
     for (const n of [1, 2]) {
       const dir = join(state, `node${n}`);
       if (existsSync(dir)) await killAllSaved(dir);
+      if (existsSync(ovsStateDir(dir))) await killAllSaved(ovsStateDir(dir));
     }
     if (existsSync(recordFile)) {
       const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
@@ -358,12 +466,26 @@ export class Lab {
   }
 }
 
-function parseArguments(argv: readonly string[]): { command: string; options: LabOptions } {
+function parseArguments(argv: readonly string[]): { command: string; options: LabOptions; node: 1 | 2 } {
   const [command = 'up', ...rest] = argv;
   let options: LabOptions = { ...defaultLabOptions };
+  let node: 1 | 2 = 1;
+  let tunnel = false;
   for (let i = 0; i < rest.length; i += 2) {
     const value = rest[i + 1];
     switch (rest[i]) {
+      case '--ovs':
+        options = { ...options, ovs: options.ovs ?? 'routed' };
+        i--; // a flag: no value
+        break;
+      case '--tunnel':
+        tunnel = true;
+        i--;
+        break;
+      case '--node':
+        if (value !== '1' && value !== '2') throw new Error('--node must be 1 or 2');
+        node = value === '1' ? 1 : 2;
+        break;
       case '--node2':
         if (value !== 'agent' && value !== 'gobgp' && value !== 'frr')
           throw new Error('--node2 must be agent, gobgp or frr');
@@ -376,14 +498,22 @@ function parseArguments(argv: readonly string[]): { command: string; options: La
         options = { ...options, state: value ?? options.state };
         break;
       default:
-        throw new Error(`unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --prefix P, --state DIR`);
+        throw new Error(
+          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --prefix P, --state DIR`,
+        );
     }
   }
-  return { command, options };
+  if (tunnel) {
+    if ((options.ovs ?? null) === null) throw new Error('--tunnel goes with --ovs: lab.sh up --ovs --tunnel');
+    options = { ...options, ovs: 'tunnel' };
+  }
+  if ((options.ovs ?? null) !== null && options.node2 !== 'agent')
+    throw new Error('--ovs needs agents on both nodes (leave out --node2)');
+  return { command, options, node };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { command, options } = parseArguments(argv);
+  const { command, options, node } = parseArguments(argv);
   if (process.getuid?.() !== 0) {
     console.error('lab: run as root (it creates network namespaces)');
     return 1;
@@ -419,9 +549,33 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
-      const lab = new Lab({ ...options, prefix: record.prefix, node2: record.node2 });
+      const lab = new Lab({
+        ...options,
+        prefix: record.prefix,
+        node2: record.node2,
+        ovs: record.ovs ?? null,
+      });
       if (command === 'status') console.log(await lab.report());
       else for (const from of [1, 2] as const) console.log((await lab.ping(from)).summary);
+      return 0;
+    }
+    case 'restart-ovs': {
+      const recordFile = join(options.state, 'lab.json');
+      if (!existsSync(recordFile)) {
+        console.error('lab: no lab is up');
+        return 1;
+      }
+      const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
+      const lab = new Lab({
+        ...options,
+        prefix: record.prefix,
+        node2: record.node2,
+        ovs: record.ovs ?? null,
+      });
+      await lab.restartOvs(node);
+      await lab.waitRoutes();
+      console.log(`node${node}: ovs-vswitchd restarted; the agent's flows are back:`);
+      console.log(await lab.ovsTools(node).ofctl(['dump-flows']));
       return 0;
     }
     case 'down': {
@@ -430,7 +584,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     default:
-      console.error(`lab: unknown command ${command}: use up, status, ping or down`);
+      console.error(`lab: unknown command ${command}: use up, status, ping, restart-ovs or down`);
       return 2;
   }
 }
