@@ -7,9 +7,9 @@
 // signed, hence socket() through libc and `new net.Socket({ fd })`.
 // Passive side: keys go on the listening socket, one per neighbor address.
 
-import { createRequire } from 'node:module';
 import type net from 'node:net';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
+import { loadLibc, setIntOption } from '../net/libc.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -28,37 +28,6 @@ const TCP_MD5SIG = 14;
 const TCP_MD5SIG_SIZE = 216;
 export const TCP_MD5SIG_MAXKEYLEN = 80;
 
-interface Libc {
-  setsockopt(fd: number, level: number, name: number, value: Buffer, length: number): number;
-  socket(domain: number, type: number, protocol: number): number;
-  close(fd: number): number;
-  errno(): number;
-}
-
-let libc: Libc | null = null;
-
-function loadLibc(): Libc {
-  if (libc !== null) return libc;
-  const require = createRequire(import.meta.url);
-  const koffi = require('koffi') as {
-    load(path: string): { func(signature: string): (...args: unknown[]) => number };
-    errno(): number;
-  };
-  const lib = koffi.load('libc.so.6');
-  const setsockopt = lib.func(
-    'int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)',
-  );
-  const socket = lib.func('int socket(int domain, int type, int protocol)');
-  const close = lib.func('int close(int fd)');
-  libc = {
-    setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length),
-    socket: (domain, type, protocol) => socket(domain, type, protocol),
-    close: (fd) => close(fd),
-    errno: () => koffi.errno(),
-  };
-  return libc;
-}
-
 export class SocketOptionError extends Error {}
 
 /** The file descriptor behind a net.Socket or net.Server (Node keeps it on the internal handle). */
@@ -70,11 +39,10 @@ export function descriptorOf(handleOwner: net.Socket | net.Server): number {
 }
 
 function setInt(fd: number, level: number, name: number, value: number, what: string): void {
-  const buffer = Buffer.alloc(4);
-  buffer.writeInt32LE(value);
-  const c = loadLibc();
-  if (c.setsockopt(fd, level, name, buffer, 4) !== 0) {
-    throw new SocketOptionError(`setsockopt(${what}=${value}) failed: errno ${c.errno()}`);
+  try {
+    setIntOption(fd, level, name, value, what);
+  } catch (error) {
+    throw new SocketOptionError((error as Error).message);
   }
 }
 

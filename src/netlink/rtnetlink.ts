@@ -29,6 +29,8 @@ export const NlFlag = {
   replace: 0x100,
   excl: 0x200,
   create: 0x400,
+  /** On dump replies: the table changed while it was dumped, so the dump may be inconsistent. */
+  dumpInterrupted: 0x10,
 } as const;
 
 export const Rta = { dst: 1, oif: 4, gateway: 5, priority: 6, multipath: 9, table: 15 } as const;

@@ -11,6 +11,7 @@ import { createRtNetlink, RawNetlinkSocket } from 'netlink';
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
 import { PrefixTable } from '../net/prefix-table.js';
 import { ChangeQueue } from '../util/change-queue.js';
+import { CommandChannel } from './command-channel.js';
 import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
 import {
   AF_INET,
@@ -19,6 +20,7 @@ import {
   type KernelNextHop,
   type KernelRoute,
   NETLINK_ROUTE,
+  NlFlag,
   NlMsgType,
   parseRoute,
   peekRoute,
@@ -28,6 +30,7 @@ import {
   RtnlGroup,
   splitMessages,
 } from './rtnetlink.js';
+import { dropMessagesFromPort, netlinkDescriptor, netlinkTable, setNoEnobufs } from './socket-options.js';
 
 export interface KernelWriterConfig {
   readonly table: number;
@@ -69,6 +72,13 @@ const ROUTES_PER_TURN = 16_384;
 const SEQ_V6 = 0x40000000;
 const SEQ_MARKER = 0x80000000;
 const ESRCH = -3;
+
+interface PendingDump {
+  readonly visit: (route: KernelRoute) => void;
+  readonly resolve: (consistent: boolean) => void;
+  readonly reject: (error: Error) => void;
+  interrupted: boolean;
+}
 
 interface HopSet {
   readonly id: number;
@@ -142,19 +152,26 @@ export class KernelWriter implements ForwardingWriter {
   private readonly hopSetsByKey = new Map<string, HopSet>();
   private readonly view = new KernelView();
   private readonly writer = new RouteMessageWriter();
-  private command: RawNetlinkSocket | null = null;
+  private command: CommandChannel | null = null;
   private monitor: RawNetlinkSocket | null = null;
   private scheduled = false;
   private markerSeq = 0;
   /** Sequence number of the last NOOP marker sent, and of the last one acknowledged. */
   private lastMarker = 0;
   private acknowledged = 0;
-  private readonly dumps = new Map<number, { visit: (route: KernelRoute) => void; done: () => void }>();
+  private readonly dumps = new Map<number, PendingDump>();
   private dumpSeq = 0;
+  /** The kernel runs one dump per socket at a time (a second one gets EBUSY): dumps wait their turn here. */
+  private dumpQueue: Promise<unknown> = Promise.resolve();
   private readonly startedAt = Date.now();
   private viewTimer: NodeJS.Timeout | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private periodicTimer: NodeJS.Timeout | null = null;
+  private dropsTimer: NodeJS.Timeout | null = null;
+  /** Kernel drop counts of the two sockets when last looked at (see watchDrops). */
+  private drops = { command: 0, monitor: 0 };
+  /** The monitor's filter drops the echoes of our writes in the kernel (see socket-options.ts). */
+  private echoesFiltered = false;
   private swept = false;
   private reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
@@ -186,9 +203,11 @@ export class KernelWriter implements ForwardingWriter {
 
   /** Opens the sockets, learns links, addresses and routes, and adopts the routes we own (see `adopted`). */
   async start(): Promise<void> {
-    const command = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
-    command.on('message', (datagram: Buffer) => this.onCommandMessage(datagram));
-    command.on('error', (error) => this.log.error({ error: error.message }, 'kernel: netlink socket error'));
+    const command = await CommandChannel.open({
+      message: (datagram) => this.onCommandMessage(datagram),
+      error: (message) => this.log.error({ error: message }, 'kernel: netlink command socket error'),
+      writable: () => this.schedule(),
+    });
     this.command = command;
     const monitor = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 16 });
     for (const group of [
@@ -208,12 +227,53 @@ export class KernelWriter implements ForwardingWriter {
       this.scheduleReconcile();
     });
     this.monitor = monitor;
+    this.hardenSockets(command, monitor);
     await this.refreshView();
     await this.adoptExisting();
     if (this.config.reconcileIntervalMs > 0) {
-      this.periodicTimer = setInterval(() => void this.reconcile(), this.config.reconcileIntervalMs);
+      this.periodicTimer = setInterval(() => this.reconcileLogged(), this.config.reconcileIntervalMs);
       this.periodicTimer.unref();
     }
+  }
+
+  /**
+   * NETLINK_NO_ENOBUFS on both sockets (an overflow would otherwise abort
+   * the process inside the netlink package) and the echo filter on the
+   * monitor; dropped messages are then noticed by watchDrops().
+   */
+  private hardenSockets(command: CommandChannel, monitor: RawNetlinkSocket): void {
+    const commandPort = command.port;
+    const monitorPort = monitor.address().port;
+    try {
+      if (command.hardenError !== null) throw new Error(command.hardenError);
+      const monitorFd = netlinkDescriptor(monitorPort);
+      setNoEnobufs(monitorFd);
+      dropMessagesFromPort(monitorFd, commandPort);
+      this.echoesFiltered = true;
+    } catch (error) {
+      this.log.warn(
+        { error: (error as Error).message },
+        'kernel: could not set netlink socket options; a notification overflow may stop the agent',
+      );
+      return;
+    }
+    this.dropsTimer = setInterval(() => this.watchDrops(commandPort, monitorPort), 1000);
+    this.dropsTimer.unref();
+  }
+
+  /** Messages the kernel could not queue for us: lost notifications or error reports mean a full comparison. */
+  private watchDrops(commandPort: number, monitorPort: number): void {
+    const table = netlinkTable();
+    const command = table.get(commandPort)?.drops ?? 0;
+    const monitor = table.get(monitorPort)?.drops ?? 0;
+    if (command === this.drops.command && monitor === this.drops.monitor) return;
+    this.log.warn(
+      { notifications: monitor - this.drops.monitor, replies: command - this.drops.command },
+      'kernel: netlink messages dropped, reconciling',
+    );
+    this.drops = { command, monitor };
+    if (monitor > 0) this.scheduleViewRefresh();
+    this.scheduleReconcile();
   }
 
   /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
@@ -222,15 +282,23 @@ export class KernelWriter implements ForwardingWriter {
   private async adoptExisting(): Promise<void> {
     let count = 0;
     for (const family of [this.v4, this.v6]) {
-      await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        const p = this.prefixOf(family, route);
-        family.ensure(p);
-        if (family.programmed[p] === NONE) {
-          family.programmed[p] = ADOPTED;
-          count++;
-        }
-      });
+      let found = 0;
+      await this.consistentDump(
+        family.af,
+        () => {
+          found = 0;
+        },
+        (route) => {
+          if (!this.owns(route)) return;
+          const p = this.prefixOf(family, route);
+          family.ensure(p);
+          if (family.programmed[p] === NONE || family.programmed[p] === ADOPTED) {
+            family.programmed[p] = ADOPTED;
+            found++;
+          }
+        },
+      );
+      count += found;
     }
     this.adopted = count;
     if (count > 0) {
@@ -245,8 +313,9 @@ export class KernelWriter implements ForwardingWriter {
   async stop(): Promise<void> {
     for (const timer of [this.viewTimer, this.reconcileTimer]) if (timer !== null) clearTimeout(timer);
     if (this.periodicTimer !== null) clearInterval(this.periodicTimer);
+    if (this.dropsTimer !== null) clearInterval(this.dropsTimer);
     await this.flush().catch(() => undefined);
-    this.command?.close();
+    await this.command?.close();
     this.monitor?.close();
     this.command = null;
     this.monitor = null;
@@ -348,7 +417,9 @@ export class KernelWriter implements ForwardingWriter {
     let written = 0;
     const now = this.now();
     for (const family of [this.v4, this.v6]) {
-      while (written < ROUTES_PER_TURN) {
+      // The worker holds a bounded number of datagrams: when they are all
+      // in flight, stop and go on at `writable`.
+      while (written < ROUTES_PER_TURN && socket.canSend) {
         const p = family.queue.take();
         if (p < 0) break;
         if (this.programOne(family, p, now)) written++;
@@ -360,8 +431,9 @@ export class KernelWriter implements ForwardingWriter {
       this.metrics.batch(written, performance.now() - started);
       this.reportCounts();
     }
-    if (this.v4.queue.size > 0 || this.v6.queue.size > 0) this.schedule();
-    else this.marker(socket);
+    if (this.v4.queue.size > 0 || this.v6.queue.size > 0) {
+      if (socket.canSend) this.schedule();
+    } else this.marker(socket);
   }
 
   /** Writes one prefix if the kernel needs it; true when a message was written. */
@@ -416,16 +488,12 @@ export class KernelWriter implements ForwardingWriter {
     );
   }
 
-  private send(socket: RawNetlinkSocket): void {
-    const datagram = this.writer.take();
-    socket.send(datagram, { port: 0 }, (error) => {
-      if (error !== undefined)
-        this.log.error({ error: error.message }, 'kernel: sending route messages failed');
-    });
+  private send(channel: CommandChannel): void {
+    channel.send(this.writer.take());
   }
 
   /** An acknowledged no-op after the batch: when its ACK comes, everything before it was processed. */
-  private marker(socket: RawNetlinkSocket): void {
+  private marker(socket: CommandChannel): void {
     this.markerSeq = (this.markerSeq + 1) & 0x0fffffff;
     this.lastMarker = (SEQ_MARKER | this.markerSeq) >>> 0;
     this.writer.marker(this.lastMarker);
@@ -457,9 +525,13 @@ export class KernelWriter implements ForwardingWriter {
     for (const message of splitMessages(datagram)) {
       const dump = this.dumps.get(message.seq);
       if (dump !== undefined) {
-        if (message.type === NlMsgType.done || message.type === NlMsgType.error) {
+        if ((message.flags & NlFlag.dumpInterrupted) !== 0) dump.interrupted = true;
+        if (message.type === NlMsgType.error) {
           this.dumps.delete(message.seq);
-          dump.done();
+          dump.reject(new Error(`kernel: route dump refused: errno ${-errorCode(message.payload)}`));
+        } else if (message.type === NlMsgType.done) {
+          this.dumps.delete(message.seq);
+          dump.resolve(!dump.interrupted);
         } else if (message.type === NlMsgType.newRoute) {
           const route = parseRoute(message.payload);
           if (route !== null) dump.visit(route);
@@ -498,16 +570,38 @@ export class KernelWriter implements ForwardingWriter {
     return family.table.internKey(words, 0, route.prefixLength);
   }
 
-  /** Streams a route dump of one family through `visit`. */
-  private dump(af: number, visit: (route: KernelRoute) => void): Promise<void> {
-    const socket = this.command;
-    if (socket === null) return Promise.resolve();
-    this.dumpSeq = (this.dumpSeq + 1) & 0x0fffffff;
-    const seq = (0x30000000 | this.dumpSeq) >>> 0;
-    return new Promise((resolve) => {
-      this.dumps.set(seq, { visit, done: resolve });
-      socket.send(RouteMessageWriter.dumpRequest(af, seq), { port: 0 });
-    });
+  /**
+   * Streams a route dump of one family through `visit`, after any dump
+   * already under way. Resolves to false when the kernel flagged the dump
+   * as interrupted by changes (NLM_F_DUMP_INTR: it may have missed or
+   * repeated routes); rejects when the kernel refused it.
+   */
+  private dump(af: number, visit: (route: KernelRoute) => void): Promise<boolean> {
+    const run = (): Promise<boolean> => {
+      const socket = this.command;
+      if (socket === null) return Promise.resolve(true);
+      this.dumpSeq = (this.dumpSeq + 1) & 0x0fffffff;
+      const seq = (0x30000000 | this.dumpSeq) >>> 0;
+      return new Promise((resolve, reject) => {
+        this.dumps.set(seq, { visit, resolve, reject, interrupted: false });
+        socket.send(RouteMessageWriter.dumpRequest(af, seq));
+      });
+    };
+    const result = this.dumpQueue.then(run, run);
+    this.dumpQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** A dump that is complete and consistent: repeated (a few times) while the kernel says it was interrupted. */
+  private async consistentDump(
+    af: number,
+    start: () => void,
+    visit: (route: KernelRoute) => void,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      start();
+      if ((await this.dump(af, visit)) || attempt === 3) return;
+    }
   }
 
   private async refreshView(): Promise<void> {
@@ -539,15 +633,22 @@ export class KernelWriter implements ForwardingWriter {
       });
       const routes: KernelRoute[] = [];
       for (const af of [AF_INET, AF_INET6]) {
-        await this.dump(af, (route) => {
-          // Only main-table routes of other protocols carry next hops for us (not our own, not local/broadcast).
-          if (
-            route.protocol !== this.config.protocol &&
-            route.table === 254 &&
-            route.type === RouteType.unicast
-          )
-            routes.push(route);
-        });
+        const first = routes.length;
+        await this.consistentDump(
+          af,
+          () => {
+            routes.length = first;
+          },
+          (route) => {
+            // Only main-table routes of other protocols carry next hops for us (not our own, not local/broadcast).
+            if (
+              route.protocol !== this.config.protocol &&
+              route.table === 254 &&
+              route.type === RouteType.unicast
+            )
+              routes.push(route);
+          },
+        );
       }
       this.view.interfaces = interfaces;
       this.view.subnets = subnets;
@@ -608,7 +709,8 @@ export class KernelWriter implements ForwardingWriter {
           const family = peek.family === AF_INET ? this.v4 : this.v6;
           const p = family.table.findKey(peek.words, 0, peek.prefixLength);
           if (p < 0 || (family.desired[p] as number) < 0) break; // not wanted: a reconcile removes it
-          if (this.now() - (family.written[p] as number) <= 1) break; // the echo of our own write
+          // The echo of our own write, when the kernel does not filter them for us.
+          if (!this.echoesFiltered && this.now() - (family.written[p] as number) <= 1) break;
           const route = parseRoute(message.payload);
           if (route !== null) this.checkOwned(family, p, route, message.type === NlMsgType.delRoute);
           break;
@@ -638,11 +740,19 @@ export class KernelWriter implements ForwardingWriter {
     this.schedule();
   }
 
+  /** A reconcile whose failure (a refused dump) is logged and retried, never thrown at a timer. */
+  private reconcileLogged(): void {
+    this.reconcile().catch((error: unknown) => {
+      this.log.error({ error: String(error) }, 'kernel: reconcile failed, retrying');
+      this.scheduleReconcile();
+    });
+  }
+
   private scheduleReconcile(): void {
     if (this.reconcileTimer !== null) return;
     this.reconcileTimer = setTimeout(() => {
       this.reconcileTimer = null;
-      void this.reconcile();
+      this.reconcileLogged();
     }, 200);
   }
 
@@ -655,12 +765,16 @@ export class KernelWriter implements ForwardingWriter {
     let repaired = 0;
     let removed = 0;
     for (const family of [this.v4, this.v6]) {
-      const seen = new Uint8Array(family.table.capacity);
-      await this.dump(family.af, (route) => {
+      let seen = new Uint8Array(0);
+      const consistent = await this.dump(family.af, (route) => {
         if (!this.owns(route)) return;
         const p = this.prefixOf(family, route);
         family.ensure(p);
-        if (p >= seen.length) return;
+        if (p >= seen.length) {
+          const grown = new Uint8Array(Math.max(family.table.capacity, p + 1));
+          grown.set(seen);
+          seen = grown;
+        }
         seen[p] = 1;
         const desired = family.desired[p] as number;
         if (desired < 0) {
@@ -679,7 +793,13 @@ export class KernelWriter implements ForwardingWriter {
           repaired++;
         }
       });
-      for (let p = 0; p < family.table.capacity && p < seen.length; p++) {
+      // An interrupted dump may have skipped routes: do not take them for
+      // deleted; look again shortly.
+      if (!consistent) {
+        this.scheduleReconcile();
+        continue;
+      }
+      for (let p = 0; p < family.table.capacity; p++) {
         const desired = family.desired[p] as number;
         if (desired < 0 || seen[p] === 1) continue;
         const set = this.hopSets[desired] as HopSet;
@@ -796,21 +916,23 @@ export class KernelWriter implements ForwardingWriter {
     const entries: FibDiffEntry[] = [];
     for (const family of [this.v4, this.v6]) {
       const actual = new Map<number, { signature: string; text: string }>();
-      await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
-        wordsOf(route.destination, words);
-        const p = family.table.internKey(words, 0, route.prefixLength);
-        family.ensure(p);
-        const hops = route.nextHops.map(
-          (hop) =>
-            `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
-        );
-        actual.set(p, {
-          signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
-          text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
-        });
-      });
+      await this.consistentDump(
+        family.af,
+        () => actual.clear(),
+        (route) => {
+          if (!this.owns(route)) return;
+          const p = this.prefixOf(family, route);
+          family.ensure(p);
+          const hops = route.nextHops.map(
+            (hop) =>
+              `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
+          );
+          actual.set(p, {
+            signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
+            text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
+          });
+        },
+      );
       for (let p = 0; p < family.table.capacity; p++) {
         const desired = family.desired[p] as number;
         const have = actual.get(p);
