@@ -35,6 +35,8 @@ export interface ReceiverSetup {
   readonly holdTimeSeconds: number;
   /** agent only: node options before bin/agent (profiling). */
   readonly agentNodeArgs?: readonly string[];
+  /** Install best routes into the namespace's kernel table (bench/fib): the agent's kernel writer, BIRD's kernel protocol, FRR's zebra. */
+  readonly installFib?: boolean;
 }
 
 export interface Receiver {
@@ -43,6 +45,8 @@ export interface Receiver {
   readonly version: string;
   /** The process whose RSS is reported. */
   readonly pid: number;
+  /** Every process of the receiver whose CPU counts (FRR: bgpd and zebra); default [pid]. */
+  readonly processes?: () => readonly number[];
   /** Best routes of `family` in the Loc-RIB. */
   count(family: FamilyName): Promise<number>;
   /** Whether `prefix` has a best route; only where counting is too costly to poll (gobgpd). */
@@ -113,7 +117,7 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
           import: 'accept-all',
         },
       ],
-      fib: { kernel: { enabled: false } },
+      fib: { kernel: { enabled: setup.installFib ?? false } },
       metrics: { listen: '' },
     },
     'warn',
@@ -241,7 +245,7 @@ async function startBird(setup: ReceiverSetup): Promise<Receiver> {
     stateDir: setup.stateDir,
     routerId: setup.routerId,
     asn: setup.asn,
-    installFib: false,
+    installFib: setup.installFib ?? false,
     neighbors: [peerNeighbor(setup)],
   });
   const pid = peer.pids()[0];
@@ -270,7 +274,7 @@ async function startFrr(setup: ReceiverSetup): Promise<Receiver> {
     stateDir: setup.stateDir,
     routerId: setup.routerId,
     asn: setup.asn,
-    installFib: false, // bgpd -n
+    installFib: setup.installFib ?? false, // false: bgpd -n
     neighbors: [peerNeighbor(setup)],
   });
   const pid = peer.pids().find((p) => comm(p) === 'bgpd');
@@ -280,6 +284,7 @@ async function startFrr(setup: ReceiverSetup): Promise<Receiver> {
     name: 'frr',
     version: await peer.version(),
     pid,
+    processes: () => peer.pids(),
     count: (family) => frrBestCount(vty, family, setup.neighbor),
     async established() {
       return (await peer.sessionState(setup.neighbor)) === 'established';
