@@ -360,6 +360,10 @@ export class Agent {
     ) {
       this.log.warn({}, 'api.socket, metrics.listen and fib.kernel changes take effect at the next start');
     }
+    const ovsText = (ovs: AgentConfig['fib']['ovs']) =>
+      JSON.stringify({ ...ovs, cookie: ovs.cookie.toString(16) });
+    if (ovsText(next.fib.ovs) !== ovsText(this.config.fib.ovs))
+      this.log.warn({}, 'fib.ovs changes take effect at the next start');
     const previous = this.config;
     this.config = next;
     const result = await this.speaker.reconfigure(speakerConfigOf(next, false));

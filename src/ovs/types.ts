@@ -33,12 +33,14 @@ export const ovsConnectionStates: readonly OvsConnectionState[] = [
 export type OvsChannel = 'openflow' | 'ovsdb';
 
 /**
- * Suggested prom-client mapping (see createPromOvsMetrics):
- *   ovs_fib_flows             gauge     flows (and groups) we own in the bridge
- *   ovs_fib_batch_seconds     histogram time from sending a batch to its commit reply
- *   ovs_fib_repairs_total     counter   entries found changed behind our back and rewritten
- *   ovs_fib_connection        gauge     1 for the current state of each channel
- *   ovs_fib_unprogrammed      gauge     routes we want but cannot program (no MAC, no port, rejected)
+ * What the writer reports; the daemon maps it onto prom-client
+ * (src/metrics/metrics.ts, Metrics.ovsSink):
+ *   setInstalled      -> ovs_flows, ovs_groups (gauges: what we own in the bridge)
+ *   observeBatch      -> fib_batch_seconds{writer="ovs"} (send to commit reply);
+ *                        failed batches' operations -> fib_failures_total{writer="ovs"}
+ *   addRepairs        -> fib_repairs_total{writer="ovs"} (entries changed behind our back, rewritten)
+ *   setConnectionState -> ovs_connection{channel,state} (1 for the current state)
+ *   setUnprogrammed   -> ovs_unprogrammed_routes (no MAC, no port, refused by the switch)
  */
 export interface OvsMetrics {
   setInstalled(flows: number, groups: number): void;
