@@ -22,7 +22,8 @@ import {
 function withoutLayout(message: BgpMessage): BgpMessage {
   if (message.type !== 'update') return message;
   const attributes: PathAttributes = { ...message.attributes, layout: undefined };
-  return { ...message, attributes, attributesKey: undefined };
+  const { attributesKey: _key, ...rest } = message;
+  return { ...rest, attributes };
 }
 
 function roundTrip(message: BgpMessage, context: CodecContext): BgpMessage {
