@@ -6,13 +6,16 @@
 //   agent   bin/agent (bench/lib/agent.ts), fib.kernel off, metrics off, --log-level warn;
 //           count: GET /v1/rib/summary -> <family>.prefixes (Loc-RIB prefixes).
 //   gobgp   gobgpd (no FIB code); count: `gobgp global rib summary -a ipv4|ipv6`
-//           "Destination: N" (best paths in the global table).
+//           "Destination: N" (best paths in the global table; a walk of the
+//           whole table, so polled only once the feed's last prefix is there:
+//           hasPrefix, `gobgp global rib -a ipv4 PREFIX -j`, one lookup).
 //   bird    BIRD 2 with no kernel protocol; count: `show protocols all n0`,
 //           the channel's "Routes: ... N preferred" (routes from the injector
 //           that are best in master4/master6), over the control socket.
 //   frr     zebra + `bgpd -n` (no route install into zebra/kernel; zebra only
-//           serves interfaces and next-hop tracking); count: best paths, see
-//           frrBestCount. RSS is bgpd's.
+//           serves interfaces and next-hop tracking); count: min(pfxRcd,
+//           tableVersion) of `show bgp <afi> unicast summary json` over bgpd's
+//           vty socket, see frrBestCount. RSS is bgpd's.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
