@@ -23,6 +23,9 @@ export function callAgent(
         socketPath,
         method,
         path,
+        // A fresh connection per call: a kept-alive one races the server
+        // closing it after its idle timeout (ECONNRESET on the next call).
+        agent: false,
         headers:
           payload === undefined
             ? {}

@@ -292,14 +292,29 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
     }
     return writer;
   };
-  routes.set('GET /v1/fib', async (request) => ({
-    status: 200,
-    body: { writer: writerOf(request).name, entries: await writerOf(request).show() },
-  }));
-  routes.set('GET /v1/fib/diff', async (request) => ({
-    status: 200,
-    body: { writer: writerOf(request).name, differences: await writerOf(request).diff() },
-  }));
+  /** A writer that cannot read its forwarding plane now (OVS not connected) is 503, not a server fault. */
+  const reading = async <T>(name: string, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ApiError(503, message.startsWith(`${name}:`) ? message : `${name}: ${message}`);
+    }
+  };
+  routes.set('GET /v1/fib', async (request) => {
+    const writer = writerOf(request);
+    return {
+      status: 200,
+      body: { writer: writer.name, entries: await reading(writer.name, () => writer.show()) },
+    };
+  });
+  routes.set('GET /v1/fib/diff', async (request) => {
+    const writer = writerOf(request);
+    return {
+      status: 200,
+      body: { writer: writer.name, differences: await reading(writer.name, () => writer.diff()) },
+    };
+  });
 
   return routes;
 }
