@@ -13,6 +13,8 @@
 // prefix is one UPDATE (the most octets per prefix a peer can cost).
 // --stop-reading: once Established, the socket is paused (KEEPALIVEs still
 // go out), so the other side's writes back up; SIGUSR2 resumes reading.
+// --sessions N: N sessions from --local and the N-1 IPv4 addresses after it
+// (each its own router ID); events then carry "session": index.
 
 import { once } from 'node:events';
 import net from 'node:net';
@@ -28,6 +30,7 @@ import {
 } from '../src/bgp/codec/index.js';
 import { endOfRib, endOfRibFamily } from '../src/bgp/codec/update.js';
 import { buildOpen, isNotification, negotiate } from '../src/bgp/negotiation.js';
+import { formatIpv4, parseIpv4 } from '../src/net/ip.js';
 
 function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ event, t: Date.now(), ...fields })}\n`);
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     announce: { type: 'string', default: '0' },
     'distinct-sets': { type: 'boolean', default: false },
     'stop-reading': { type: 'boolean', default: false },
+    sessions: { type: 'string', default: '1' },
   },
   strict: true,
 });
@@ -115,104 +119,142 @@ function buildTable(): Uint8Array[] {
 }
 
 const table = buildTable();
-const framer = new MessageFramer();
-const received = { updates: 0, prefixes: 0, withdrawn: 0, endOfRib: 0 };
-let lastReport = 0;
-let state: 'openSent' | 'openConfirm' | 'established' = 'openSent';
-let keepaliveSeconds = 0;
+const sessionCount = Number(values.sessions);
+const firstAddress = parseIpv4(localAddress);
+if (sessionCount > 1 && firstAddress === null)
+  fail('--sessions N needs an IPv4 --local (addresses count up from it)');
 
-function report(force: boolean): void {
-  const now = Date.now();
-  if (!force && now - lastReport < 200) return;
-  lastReport = now;
-  emit('received', { ...received });
-}
+/** One BGP session from one local address. */
+class ScriptedSession {
+  private readonly framer = new MessageFramer();
+  readonly received = { updates: 0, prefixes: 0, withdrawn: 0, endOfRib: 0 };
+  private lastReport = 0;
+  private state: 'openSent' | 'openConfirm' | 'established' = 'openSent';
+  private keepaliveSeconds = 0;
+  private socket: net.Socket | null = null;
 
-async function connect(): Promise<net.Socket> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const socket = net.connect({ host, port: Number(values.port), localAddress });
-    try {
-      await once(socket, 'connect');
-      return socket;
-    } catch (error) {
-      socket.destroy();
-      if (Date.now() > deadline) fail(`could not connect to ${host}: ${String(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+  constructor(
+    private readonly index: number,
+    private readonly address: string,
+  ) {}
+
+  private emit(event: string, fields: Record<string, unknown> = {}): void {
+    emit(event, sessionCount > 1 ? { session: this.index, ...fields } : fields);
+  }
+
+  report(force: boolean): void {
+    const now = Date.now();
+    if (!force && now - this.lastReport < 200) return;
+    this.lastReport = now;
+    this.emit('received', { ...this.received });
+  }
+
+  private async connect(): Promise<net.Socket> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const socket = net.connect({ host, port: Number(values.port), localAddress: this.address });
+      try {
+        await once(socket, 'connect');
+        return socket;
+      } catch (error) {
+        socket.destroy();
+        if (Date.now() > deadline)
+          fail(`could not connect to ${host} from ${this.address}: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
   }
-}
 
-async function announce(socket: net.Socket): Promise<void> {
-  for (const chunk of table) if (!socket.write(chunk)) await once(socket, 'drain');
-  socket.write(encodeMessage(endOfRib(1, 1)));
-  socket.write(encodeMessage(endOfRib(2, 1)));
-  emit('announced', { prefixes: announceCount, messages: table.length });
-}
+  private async announce(socket: net.Socket): Promise<void> {
+    for (const chunk of table) if (!socket.write(chunk)) await once(socket, 'drain');
+    socket.write(encodeMessage(endOfRib(1, 1)));
+    socket.write(encodeMessage(endOfRib(2, 1)));
+    this.emit('announced', { prefixes: announceCount, messages: table.length });
+  }
 
-function onEstablished(socket: net.Socket, keepaliveSeconds: number): void {
-  state = 'established';
-  emit('established');
-  if (keepaliveSeconds > 0)
-    setInterval(() => socket.write(encodeMessage(KEEPALIVE)), keepaliveSeconds * 1000);
-  if (values['stop-reading']) {
-    socket.pause();
-    emit('reading-stopped');
-    process.on('SIGUSR2', () => {
-      socket.resume();
-      emit('reading-resumed');
+  private onEstablished(socket: net.Socket): void {
+    this.state = 'established';
+    this.emit('established');
+    if (this.keepaliveSeconds > 0)
+      setInterval(() => socket.write(encodeMessage(KEEPALIVE)), this.keepaliveSeconds * 1000);
+    if (values['stop-reading']) {
+      socket.pause();
+      this.emit('reading-stopped');
+      process.on('SIGUSR2', () => {
+        socket.resume();
+        this.emit('reading-resumed');
+      });
+    }
+    void this.announce(socket);
+  }
+
+  async run(): Promise<void> {
+    const socket = await this.connect();
+    this.socket = socket;
+    this.emit('connected');
+    const open = { ...local, routerId: values['router-id'] ?? this.address };
+    socket.write(encodeMessage(buildOpen(open)));
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk, open));
+    socket.on('close', () => {
+      this.report(true);
+      this.emit('closed');
+      if (sessionCount === 1) process.exit(0);
     });
   }
-  void announce(socket);
-}
 
-const socket = await connect();
-emit('connected');
-socket.write(encodeMessage(buildOpen(local)));
-socket.on('data', (chunk: Buffer) => {
-  const messages = framer.push(chunk);
-  if (!Array.isArray(messages)) fail(`bad stream: ${messages.reason}`);
-  for (const bytes of messages) {
-    const decoded = decodeMessage(bytes);
-    if (!decoded.ok) fail(`undecodable message: ${decoded.error.reason}`);
-    const message = decoded.value;
-    switch (message.type) {
-      case 'open': {
-        const outcome = negotiate(local, message);
-        if (isNotification(outcome)) fail(`OPEN refused: ${outcome.reason}`);
-        socket.write(encodeMessage(KEEPALIVE));
-        state = 'openConfirm';
-        keepaliveSeconds = outcome.keepaliveSeconds;
-        break;
+  private onData(socket: net.Socket, chunk: Buffer, open: typeof local): void {
+    const messages = this.framer.push(chunk);
+    if (!Array.isArray(messages)) fail(`bad stream: ${messages.reason}`);
+    for (const bytes of messages) {
+      const decoded = decodeMessage(bytes);
+      if (!decoded.ok) fail(`undecodable message: ${decoded.error.reason}`);
+      const message = decoded.value;
+      switch (message.type) {
+        case 'open': {
+          const outcome = negotiate(open, message);
+          if (isNotification(outcome)) fail(`OPEN refused: ${outcome.reason}`);
+          socket.write(encodeMessage(KEEPALIVE));
+          this.state = 'openConfirm';
+          this.keepaliveSeconds = outcome.keepaliveSeconds;
+          break;
+        }
+        case 'keepalive':
+          if (this.state === 'openConfirm') this.onEstablished(socket);
+          break;
+        case 'update': {
+          const received = this.received;
+          received.updates++;
+          if (endOfRibFamily(message) !== null) received.endOfRib++;
+          const mpReach = message.attributes.mpReach?.prefixes?.count ?? 0;
+          const mpUnreach = message.attributes.mpUnreach?.prefixes?.count ?? 0;
+          received.prefixes += message.nlri.count + mpReach;
+          received.withdrawn += message.withdrawn.count + mpUnreach;
+          this.report(received.endOfRib > 0);
+          break;
+        }
+        case 'notification':
+          this.emit('notification-received', { code: message.code, subcode: message.subcode });
+          break;
+        default:
+          break;
       }
-      case 'keepalive':
-        if (state === 'openConfirm') onEstablished(socket, keepaliveSeconds);
-        break;
-      case 'update': {
-        received.updates++;
-        if (endOfRibFamily(message) !== null) received.endOfRib++;
-        const mpReach = message.attributes.mpReach?.prefixes?.count ?? 0;
-        const mpUnreach = message.attributes.mpUnreach?.prefixes?.count ?? 0;
-        received.prefixes += message.nlri.count + mpReach;
-        received.withdrawn += message.withdrawn.count + mpUnreach;
-        report(received.endOfRib > 0);
-        break;
-      }
-      case 'notification':
-        emit('notification-received', { code: message.code, subcode: message.subcode });
-        break;
-      default:
-        break;
     }
   }
-});
-setInterval(() => report(true), 1000);
-socket.on('close', () => {
-  report(true);
-  emit('closed');
-  process.exit(0);
-});
+
+  destroy(): void {
+    this.socket?.destroy();
+  }
+}
+
+const sessions = Array.from(
+  { length: sessionCount },
+  (_, i) => new ScriptedSession(i, i === 0 ? localAddress : formatIpv4(((firstAddress as number) + i) >>> 0)),
+);
+await Promise.all(sessions.map((session) => session.run()));
+setInterval(() => {
+  for (const session of sessions) session.report(true);
+}, 1000);
 process.on('SIGTERM', () => {
-  socket.destroy();
+  for (const session of sessions) session.destroy();
   process.exit(0);
 });
