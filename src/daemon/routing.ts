@@ -21,6 +21,7 @@ import type { MaxPrefixConfig, OriginateConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { canonicalIp, ipFamilyOf, isIpv6LinkLocal, parseIpv4, parseIpv6 } from '../net/ip.js';
 import { AdjRibOut } from '../rib/adj-rib-out.js';
+import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import type { LocalNextHops } from '../rib/export.js';
 import type { Policy } from '../rib/policy.js';
 import { LOCAL_SOURCE, type Rib, type Source } from '../rib/rib.js';
@@ -101,6 +102,8 @@ function singlePrefix(parsed: ParsedPrefix): Prefixes {
 }
 
 export class Routing {
+  /** Outgoing attribute encodings, shared by every peer's Adj-RIB-Out. */
+  private readonly encodings = new AttributeEncodingCache();
   private readonly peers = new Map<Peer, PeerRouting>();
   /** Routes from the config's `originate:` and from `rib add`; a runtime one wins over a configured one. */
   private readonly configured = new Map<string, LocalRoute>();
@@ -264,6 +267,7 @@ export class Routing {
         write: (bytes, messageCount) => session.sendEncodedUpdates(bytes, messageCount),
       },
       () => this.scheduleDrain(state, this.advertisementIntervalMs),
+      this.encodings,
     );
     state.out = out;
     out.queueFullTable();

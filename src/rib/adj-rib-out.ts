@@ -1,19 +1,21 @@
 // Adj-RIB-Out of one peer: what was advertised to it, per prefix, and the
 // work of turning Loc-RIB changes into UPDATEs. Changed prefixes are drained
 // from the peer's change queues, grouped by their outgoing attribute set
-// (BIRD's buckets) and packed into as few UPDATEs as fit; the attribute
-// encoding is cached by outgoing set, so peers that get the same result share
-// it. Writing stops when the session's socket is full and resumes on drain.
+// (BIRD's buckets) and packed into as few UPDATEs as fit. Outgoing sets are
+// interned in the RIB's store and their encoding is shared across peers
+// (encoding-cache.ts): peers that get the same export result share both.
+// Writing stops when the session's socket is full and resumes on drain.
 
 import type { CodecContext } from '../bgp/codec/context.js';
 import { RouteRefreshSubtype } from '../bgp/codec/iana.js';
 import { encodeMessage } from '../bgp/codec/message.js';
 import type { Prefixes } from '../bgp/codec/nlri.js';
-import { packAnnouncements, packWithdrawals } from '../bgp/codec/pack.js';
+import { packEncodedAnnouncements, packWithdrawals } from '../bgp/codec/pack.js';
 import { endOfRib } from '../bgp/codec/update.js';
 import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 import type { AttrSet } from './attribute-store.js';
+import { AttributeEncodingCache } from './encoding-cache.js';
 import { type ExportContext, type Exported, type ExportTarget, exportRoute } from './export.js';
 import type { Rib } from './rib.js';
 
@@ -64,6 +66,8 @@ export class AdjRibOut {
     families: readonly AddressFamily[],
     private readonly sink: UpdateSink,
     onPending: () => void,
+    /** Shared by every peer's Adj-RIB-Out (one per RIB). */
+    private readonly encodings: AttributeEncodingCache = new AttributeEncodingCache(),
   ) {
     for (const family of families) {
       const queue = rib.subscribe(family);
@@ -263,9 +267,9 @@ export class AdjRibOut {
       }
       for (const [setId, ids] of buckets) {
         const set = this.rib.attrs.get(setId);
-        const packed = packAnnouncements(
+        const packed = packEncodedAnnouncements(
           listOf(ids),
-          set.attributes,
+          this.encodings.get(set, this.sendContext),
           this.sendContext,
           out.nextHops.get(setId) ?? [],
         );

@@ -57,7 +57,7 @@ const attributeScratch = new BufferWriter(4096);
 const messageScratch = new BufferWriter(1 << 16);
 
 /** The attributes encoded once, without MP_REACH (a view into scratch space, valid until the next call). */
-function encodeAttributesOnce(attributes: PathAttributes, context: CodecContext): Uint8Array {
+export function encodeAttributesOnce(attributes: PathAttributes, context: CodecContext): Uint8Array {
   const writer = attributeScratch;
   writer.truncate(0);
   const withoutMp =
@@ -103,7 +103,20 @@ export function packAnnouncements(
   context: CodecContext,
   mpNextHops: readonly string[] = [],
 ): PackedUpdates {
-  const attributeBytes = encodeAttributesOnce(attributes, context);
+  return packEncodedAnnouncements(prefixes, encodeAttributesOnce(attributes, context), context, mpNextHops);
+}
+
+/**
+ * packAnnouncements() with the attributes already encoded for `context`
+ * (encodeAttributesOnce(): no MP_REACH_NLRI), e.g. from an encoding shared
+ * by several peers.
+ */
+export function packEncodedAnnouncements(
+  prefixes: Prefixes,
+  attributeBytes: Uint8Array,
+  context: CodecContext,
+  mpNextHops: readonly string[] = [],
+): PackedUpdates {
   const withPathIds = addPathFor(prefixes.afi, context);
   const writer = messageWriter();
   let messageCount = 0;
