@@ -22,10 +22,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanupStaleRuns, execOk, Topology } from '../lab/netns.js';
-import { type ManagedProcess, startProcess } from '../lab/process.js';
+import type { ManagedProcess } from '../lab/process.js';
 import { monoMs, sleep } from './lib/clock.js';
 import { machineBusyTicks, processTicks, TICKS_PER_SECOND } from './lib/cpu.js';
 import { InjectorLog } from './lib/events.js';
+import { startInjector, waitReceiverEstablished } from './lib/injector-process.js';
 import { memoryOf } from './lib/proc.js';
 import { type Receiver, type ReceiverName, startReceiver } from './lib/receivers.js';
 
@@ -34,7 +35,6 @@ const FIB_RECEIVERS: readonly FibReceiver[] = ['agent', 'bird', 'frr', 'raw'];
 const ASN = 64512;
 const INJECTOR = { v4: '10.78.0.1', v6: 'fd78::1' };
 const RECEIVER = { v4: '10.78.0.2', v6: 'fd78::2' };
-const INJECTOR_JS = fileURLToPath(new URL('./injector.js', import.meta.url));
 const RAW_JS = fileURLToPath(new URL('./netlink-raw.js', import.meta.url));
 
 interface Options {
@@ -184,6 +184,8 @@ async function runReceiver(
       a: { ns: injNs, ifname: 'eth1', ipv4: `${INJECTOR.v4}/24`, ipv6: `${INJECTOR.v6}/64` },
       b: { ns: rcvNs, ifname: 'eth1', ipv4: `${RECEIVER.v4}/24`, ipv6: `${RECEIVER.v6}/64` },
     });
+    // The injector's state dir first: destroy() stops it (Cease) before the receiver.
+    const injectorDir = topology.stateDir('injector');
     receiver = await startReceiver(name, {
       namespace: rcvNs,
       stateDir: topology.stateDir(name),
@@ -193,43 +195,21 @@ async function runReceiver(
       holdTimeSeconds: 90,
       installFib: true,
     });
-    injector = await startProcess({
-      name: 'injector',
-      argv: [
-        process.execPath,
-        INJECTOR_JS,
-        '--case',
-        'a',
-        '--prefixes',
-        String(options.prefixes),
-        '--connect',
-        RECEIVER.v4,
-        '--local',
-        INJECTOR.v4,
-        '--next-hop',
-        INJECTOR.v4,
-        '--next-hop6',
-        INJECTOR.v6,
-        '--asn',
-        String(ASN),
-        '--router-id',
-        INJECTOR.v4,
-        '--hold',
-        '90',
-        '--wait-go',
-      ],
-      stateDir: topology.stateDir('injector'),
+    injector = await startInjector({
+      caseName: 'a',
+      prefixes: options.prefixes,
+      local: INJECTOR,
+      receiver: RECEIVER.v4,
+      asn: ASN,
+      holdSeconds: 90,
       namespace: injNs,
+      stateDir: injectorDir,
     });
     const running = injector;
     const events = new InjectorLog(running.logFile, () => running.running());
     await events.waitFor('ready', 120_000);
     await events.waitFor('established', 60_000);
-    const deadline = Date.now() + 20_000;
-    while (!(await receiver.established().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`${name} does not report the session Established`);
-      await sleep(100);
-    }
+    await waitReceiverEstablished(receiver, 20_000);
     await sleep(1000);
     const pids = receiver.processes?.() ?? [receiver.pid];
     const baseline = kernelPrefixes(receiver.pid);

@@ -25,15 +25,15 @@
 
 import { cpSync, existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cleanupStaleRuns, Topology } from '../lab/netns.js';
-import { type ManagedProcess, startProcess } from '../lab/process.js';
+import type { ManagedProcess } from '../lab/process.js';
 import { repositoryRoot } from './lib/agent.js';
 import { monoMs, sleep } from './lib/clock.js';
 import { cpuBetween, cpuSnapshot } from './lib/cpu.js';
 import { InjectorLog } from './lib/events.js';
 import { CASE_FAMILY, CASE_NAMES, type CaseName, DEFAULT_PREFIXES } from './lib/feed.js';
+import { INJECTOR_JS, startInjector, waitReceiverEstablished } from './lib/injector-process.js';
 import { memoryOf } from './lib/proc.js';
 import {
   agentRevision,
@@ -49,7 +49,6 @@ const ASN = 64512;
 const INJECTOR = { v4: '10.77.0.1', v6: 'fd77::1' };
 const RECEIVER = { v4: '10.77.0.2', v6: 'fd77::2' };
 const HOLD_SECONDS = 90;
-const INJECTOR_JS = fileURLToPath(new URL('./injector.js', import.meta.url));
 
 interface Options {
   readonly receivers: readonly ReceiverName[];
@@ -159,16 +158,6 @@ function notableAgentLines(text: string): string[] {
         return true;
       }
     });
-}
-
-async function waitReceiverEstablished(receiver: Receiver, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await receiver.established().catch(() => false)) return;
-    if (Date.now() > deadline)
-      throw new Error(`${receiver.name} does not report the session Established within ${timeoutMs} ms`);
-    await sleep(100);
-  }
 }
 
 /**
@@ -287,33 +276,15 @@ async function runOne(
       holdTimeSeconds: HOLD_SECONDS,
       agentNodeArgs: options.agentNodeArgs,
     });
-    injector = await startProcess({
-      name: 'injector',
-      argv: [
-        process.execPath,
-        INJECTOR_JS,
-        '--case',
-        caseName,
-        '--prefixes',
-        String(prefixes),
-        '--connect',
-        RECEIVER.v4,
-        '--local',
-        INJECTOR.v4,
-        '--next-hop',
-        INJECTOR.v4,
-        '--next-hop6',
-        INJECTOR.v6,
-        '--asn',
-        String(ASN),
-        '--router-id',
-        INJECTOR.v4,
-        '--hold',
-        String(HOLD_SECONDS),
-        '--wait-go',
-      ],
-      stateDir: injectorDir,
+    injector = await startInjector({
+      caseName,
+      prefixes,
+      local: INJECTOR,
+      receiver: RECEIVER.v4,
+      asn: ASN,
+      holdSeconds: HOLD_SECONDS,
       namespace: injNs,
+      stateDir: injectorDir,
     });
     const running = injector;
     const events = new InjectorLog(running.logFile, () => running.running());
