@@ -122,22 +122,27 @@ export class AttributeStore {
     linkLocalNextHop: string | null = null,
     wireKey?: string,
   ): AttrSet {
-    const key =
-      wireKey === undefined || wireKey === ''
-        ? this.canonicalKey(attributes, nextHop, linkLocalNextHop)
-        : nextHop === (attributes.nextHop ?? null) && linkLocalNextHop === null
-          ? // IPv4 NLRI: the next hop is the NEXT_HOP attribute, already in the bytes.
-            wireKey
-          : // 'h' keeps these apart from bare wire keys (which start with a
-            // digit); next hops never hold '|', so the split is unambiguous.
-            `h${wireKey}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+    // Made once when there is no wire key: the canonical key encodes it, and a new set keeps it.
+    let stored: PathAttributes | null = null;
+    let key: string;
+    if (wireKey === undefined || wireKey === '') {
+      stored = storedAttributes(attributes);
+      key = this.canonicalKey(stored, nextHop, linkLocalNextHop);
+    } else if (nextHop === (attributes.nextHop ?? null) && linkLocalNextHop === null) {
+      // IPv4 NLRI: the next hop is the NEXT_HOP attribute, already in the bytes.
+      key = wireKey;
+    } else {
+      // 'h' keeps these apart from bare wire keys (which start with a digit);
+      // next hops never hold '|', so the split is unambiguous.
+      key = `h${wireKey}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+    }
     const existing = this.byKey.get(key);
     if (existing !== undefined) {
       (this.counts[existing] as number)++;
       return this.sets[existing] as AttrSet;
     }
     const id = this.freeIds.pop() ?? this.sets.length;
-    const stored = storedAttributes(attributes);
+    stored ??= storedAttributes(attributes);
     const communities = stored.communities;
     const set: AttrSet = Object.freeze({
       id,
@@ -169,15 +174,15 @@ export class AttributeStore {
     return set;
   }
 
-  /** Our own encoding of the attributes: for sets made here (origination, policy) rather than received. */
+  /** Our own encoding of `stored` (storedAttributes()): for sets made here (origination, policy) rather than received. */
   private canonicalKey(
-    attributes: PathAttributes,
+    stored: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null,
   ): string {
     const writer = this.writer;
     writer.truncate(0);
-    encodePathAttributes(writer, storedAttributes(attributes), keyContext);
+    encodePathAttributes(writer, stored, keyContext);
     // 'c' keeps these apart from wire keys, which start with a digit.
     return `c${Buffer.from(writer.peek()).toString('latin1')}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
   }
