@@ -647,6 +647,11 @@ function decodeBody(type: number, xid: number, r: ByteReader, frame: Buffer): Of
         const innerStart = r.offset;
         if (r.remaining < OFP_HEADER_LENGTH) throw new TruncatedError('embedded message header');
         const innerLength = frame.readUInt16BE(innerStart + 2);
+        // ONF bundle extension: the embedded message is a whole OpenFlow message, header included.
+        if (innerLength < OFP_HEADER_LENGTH)
+          throw new DecodeError(
+            `embedded message length ${innerLength} is shorter than its ${OFP_HEADER_LENGTH}-octet header`,
+          );
         const message = Buffer.from(r.bytes(innerLength, 'embedded message'));
         return { type: 'bundleAdd', xid, bundleId, flags, message };
       }

@@ -59,6 +59,13 @@ describe('OpenFlow decoders under fuzzing', () => {
     );
   });
 
+  it('a BUNDLE_ADD_MESSAGE whose embedded message is shorter than a header is refused (found by this fuzzer)', () => {
+    const frame = Buffer.from('04040020000000074f4e4600000008fd00000000000000030400000000000007', 'hex');
+    const result = decodeMessage(frame);
+    expect(result.ok).toBe(false);
+    decodeAll(frame);
+  });
+
   it('captured frames with flipped bytes or cut short never throw', () => {
     fc.assert(
       fc.property(
