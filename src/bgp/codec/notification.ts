@@ -86,3 +86,16 @@ export function encodeNotificationBody(writer: BufferWriter, notification: Notif
     writer.bytes(notification.data);
   }
 }
+
+/**
+ * RFC 4486 §4: the data of Cease/Maximum Number of Prefixes Reached: AFI
+ * (2 octets), SAFI (1) and the prefix upper bound (4).
+ */
+export function maxPrefixesReachedData(afi: number, safi: number, limit: number): Uint8Array {
+  const data = new Uint8Array(7);
+  const view = new DataView(data.buffer);
+  view.setUint16(0, afi);
+  view.setUint8(2, safi);
+  view.setUint32(3, limit >>> 0);
+  return data;
+}
