@@ -5,6 +5,7 @@ import {
   codecContext,
   decodeMessage,
   encodeMessage,
+  expectPacked,
   MessageFramer,
   type PathAttributes,
   packAnnouncements,
@@ -68,7 +69,7 @@ for (const count of [1, 500]) {
   ]);
   const list = update(count).nlri;
   const encodeRate = rate(() => {
-    sink += packAnnouncements(list, attributes, context).messageCount;
+    sink += expectPacked(packAnnouncements(list, attributes, context)).messageCount;
   });
   rows.push([`encode (pack) ${count} prefix(es) into UPDATEs`, encodeRate, encodeRate * count]);
   if (sink < 0) console.log(sink);

@@ -5,6 +5,7 @@
 import {
   codecContext,
   decodeMessage,
+  expectPacked,
   type PathAttributes,
   type Prefixes,
   packAnnouncements,
@@ -36,7 +37,7 @@ for (let s = 0; s < sets; s++) {
     med: s,
     communities: [0xfc000000 + (s & 0xffff)],
   };
-  chunks.push(packAnnouncements(prefixes, attributes, context).bytes);
+  chunks.push(expectPacked(packAnnouncements(prefixes, attributes, context)).bytes);
 }
 const stream = Buffer.concat(chunks);
 const rib = new Rib({

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import {
   decodeMessage,
   encodeMessage,
+  expectPacked,
   KEEPALIVE,
   MessageFramer,
   type PathAttributes,
@@ -103,7 +104,7 @@ function buildTable(): Uint8Array[] {
     words,
     pathIds: null,
   };
-  if (!values['distinct-sets']) return [packAnnouncements(all, attributes(0), context).bytes];
+  if (!values['distinct-sets']) return [expectPacked(packAnnouncements(all, attributes(0), context)).bytes];
   const chunks: Uint8Array[] = [];
   for (let i = 0; i < announceCount; i++) {
     const one: Prefixes = {
@@ -113,7 +114,7 @@ function buildTable(): Uint8Array[] {
       words: words.subarray(i, i + 1),
       pathIds: null,
     };
-    chunks.push(packAnnouncements(one, attributes(i), context).bytes);
+    chunks.push(expectPacked(packAnnouncements(one, attributes(i), context)).bytes);
   }
   return chunks;
 }

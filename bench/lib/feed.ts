@@ -18,6 +18,7 @@ import {
   decodeMessage,
   encodeMessage,
   endOfRib,
+  expectPacked,
   type PathAttributes,
   type Prefixes,
   packAnnouncements,
@@ -158,7 +159,9 @@ function sixteenSets(nextHop: string | undefined): PathAttributes[] {
  */
 function packSixteen(all: Prefixes, sets: readonly PathAttributes[], mpNextHops: readonly string[]) {
   const perSet = sets.map((attributes, k) =>
-    splitMessages(packAnnouncements(strided(all, k, sets.length), attributes, context, mpNextHops).bytes),
+    splitMessages(
+      expectPacked(packAnnouncements(strided(all, k, sets.length), attributes, context, mpNextHops)).bytes,
+    ),
   );
   const interleaved: Uint8Array[] = [];
   const longest = Math.max(...perSet.map((m) => m.length));
@@ -302,7 +305,7 @@ function caseB(count: number, nextHop: string): { pieces: Uint8Array[]; sets: nu
       words: all.words.subarray(at, at + size),
       pathIds: null,
     };
-    pieces.push(packAnnouncements(slice, attributes, context).bytes);
+    pieces.push(expectPacked(packAnnouncements(slice, attributes, context)).bytes);
     at += size;
   }
   return { pieces, sets };

@@ -6,12 +6,12 @@ import type net from 'node:net';
 import { parseIpv4 } from '../net/ip.js';
 import type { AddPathMode } from './codec/capabilities.js';
 import type { BgpError } from './codec/errors.js';
-import { CeaseSubcode, ErrorCode } from './codec/iana.js';
-import type { BgpMessageType } from './codec/message.js';
+import { CeaseSubcode, ErrorCode, RouteRefreshSubtype } from './codec/iana.js';
+import { type BgpMessageType, encodeMessage } from './codec/message.js';
 import type { OpenMessage } from './codec/open.js';
 import type { RouteRefreshMessage } from './codec/route-refresh.js';
 import type { UpdateMessage } from './codec/update.js';
-import type { AddressFamily } from './family.js';
+import { type AddressFamily, familyAfiSafi } from './family.js';
 import {
   type DownReason,
   defaultFsmConfig,
@@ -63,6 +63,8 @@ export interface PeerEvents {
   update(peer: Peer, update: UpdateMessage, errors: readonly BgpError[]): void;
   routeRefresh(peer: Peer, message: RouteRefreshMessage): void;
   writable(peer: Peer): void;
+  /** An exception escaped work done for this neighbor; its session is being reset. */
+  internalError(peer: Peer, error: unknown, where: string): void;
   stateChanged(peer: Peer, from: FsmStateName, to: FsmStateName, reason: DownReason | undefined): void;
   notification(
     peer: Peer,
@@ -199,6 +201,31 @@ export class Peer {
     this.contender?.destroy();
     this.contender = null;
     this.session?.handle(event);
+  }
+
+  /**
+   * Asks the neighbor to send a family again (RFC 2918 ROUTE-REFRESH);
+   * false unless Established with route refresh and that family.
+   */
+  requestRefresh(family: AddressFamily): boolean {
+    const session = this.established;
+    const negotiated = session?.negotiated;
+    if (session === null || negotiated == null || !negotiated.routeRefresh) return false;
+    if (!negotiated.families.includes(family)) return false;
+    const { afi, safi } = familyAfiSafi(family);
+    session.send({ type: 'routeRefresh', afi, safi, subtype: RouteRefreshSubtype.normal });
+    return true;
+  }
+
+  /**
+   * Resets the current session after an internal error in work done for it
+   * outside the session (the Adj-RIB-Out, a routing timer): Cease/Out of
+   * Resources, and the session comes back by itself.
+   */
+  resetAfterInternalError(): void {
+    const session = this.session;
+    if (session === null || session.isDestroyed) return;
+    session.handle({ type: 'AutomaticStop', subcode: CeaseSubcode.outOfResources });
   }
 
   /** Stops and forgets everything (the neighbor was removed or replaced). */
@@ -416,20 +443,17 @@ export class Peer {
       messageCounted: (_session, direction, type, count = 1) => {
         this.messageCounts[direction][type] += count;
       },
+      internalError: (_session, error, where) => this.events.internalError(this, error, where),
     };
   }
 }
 
 /** Refuses a connection with a Cease NOTIFICATION (RFC 4486), without an OPEN. */
 export function rejectSocket(socket: net.Socket, subcode: number): void {
-  const notification = new Uint8Array(21);
-  notification.fill(0xff, 0, 16);
-  notification[17] = 21;
-  notification[18] = 3;
-  notification[19] = ErrorCode.cease;
-  notification[20] = subcode;
   socket.on('error', () => {});
-  socket.end(notification);
+  socket.end(
+    encodeMessage({ type: 'notification', code: ErrorCode.cease, subcode, data: new Uint8Array(0) }),
+  );
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 

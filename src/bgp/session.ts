@@ -9,7 +9,7 @@ import { ipFamilyOf } from '../net/ip.js';
 import { type CodecContext, codecContext } from './codec/context.js';
 import type { BgpError } from './codec/errors.js';
 import { MessageFramer } from './codec/header.js';
-import { ErrorCode, MAX_MESSAGE_LENGTH, OpenSubcode } from './codec/iana.js';
+import { CeaseSubcode, ErrorCode, MAX_MESSAGE_LENGTH, OpenSubcode } from './codec/iana.js';
 import {
   type BgpMessage,
   type BgpMessageType,
@@ -75,6 +75,11 @@ export interface SessionHooks {
   writable(session: Session): void;
   /** Messages of `type` went in or out (`count` of them, 1 unless batched). */
   messageCounted(session: Session, direction: 'in' | 'out', type: BgpMessageType, count?: number): void;
+  /**
+   * An exception escaped the handling of this connection's input or timers
+   * (a bug): the session is reset with Cease/Out of Resources right after.
+   */
+  internalError(session: Session, error: unknown, where: string): void;
 }
 
 /** RFC 4271 §10: timers are jittered by a factor in [0.75, 1.0]. */
@@ -233,7 +238,7 @@ export class Session {
     const delay = timer === 'connectRetry' || timer === 'keepalive' ? jittered(seconds) : seconds;
     const handle = setTimeout(() => {
       this.timers.delete(timer);
-      this.handle(timerEvent(timer));
+      this.guarded(`${timer} timer`, () => this.handle(timerEvent(timer)));
     }, delay * 1000);
     handle.unref();
     this.timers.set(timer, handle);
@@ -244,6 +249,41 @@ export class Session {
     if (handle !== undefined) {
       clearTimeout(handle);
       this.timers.delete(timer);
+    }
+  }
+
+  /**
+   * Runs work that the event loop started for this connection (input, a
+   * timer, the socket closing or draining). Nothing thrown inside reaches
+   * the event loop: one neighbor's input never stops the daemon.
+   */
+  private guarded(where: string, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.failInternally(error, where);
+    }
+  }
+
+  /**
+   * The last resort after an exception in this connection's work: report it,
+   * then reset this session alone with Cease/Out of Resources (RFC 4486);
+   * it comes back by itself after the idle hold time. If even the reset
+   * throws, the connection is destroyed.
+   */
+  failInternally(error: unknown, where: string): void {
+    this.queued.length = 0;
+    this.stepping = false;
+    this.pendingUpdate = null;
+    try {
+      this.hooks.internalError(this, error, where);
+      this.handle({ type: 'AutomaticStop', subcode: CeaseSubcode.outOfResources });
+    } catch (second) {
+      try {
+        this.hooks.internalError(this, second, `${where}, while resetting the session`);
+      } finally {
+        this.destroy();
+      }
     }
   }
 
@@ -271,12 +311,12 @@ export class Session {
       }
     } catch (error) {
       this.hooks.notification(this, 'sent', 0, 0, `cannot open a socket: ${(error as Error).message}`);
-      setImmediate(() => this.handle({ type: 'TcpConnectionFails' }));
+      setImmediate(() => this.guarded('connect', () => this.handle({ type: 'TcpConnectionFails' })));
       return;
     }
     this.adopt(socket);
     socket.once('connect', () => {
-      if (this.socket === socket) this.handle({ type: 'TcpCrAcked' });
+      if (this.socket === socket) this.guarded('connect', () => this.handle({ type: 'TcpCrAcked' }));
     });
     socket.connect({ host: peerAddress, port: peerPort, ...(localAddress !== null ? { localAddress } : {}) });
   }
@@ -289,10 +329,11 @@ export class Session {
     this.negotiatedSession = null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.onData(chunk);
+      if (this.socket === socket) this.guarded('input', () => this.onData(chunk));
     });
     socket.on('drain', () => {
-      if (this.socket === socket && this.fsm.name === 'established') this.hooks.writable(this);
+      if (this.socket === socket && this.fsm.name === 'established')
+        this.guarded('drain', () => this.hooks.writable(this));
     });
     socket.on('error', () => {
       // 'close' follows; errors are reported through TcpConnectionFails.
@@ -300,7 +341,7 @@ export class Session {
     socket.on('close', () => {
       if (this.socket === socket) {
         this.socket = null;
-        this.handle({ type: 'TcpConnectionFails' });
+        this.guarded('close', () => this.handle({ type: 'TcpConnectionFails' }));
       }
     });
   }

@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { Metrics, serveMetrics } from '../metrics/metrics.js';
 import { KernelWriter } from '../netlink/writer.js';
 import { OvsWriter } from '../ovs/writer.js';
+import { LocalRoutes } from '../rib/origination.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
 import { buildApiRoutes } from './api-routes.js';
@@ -93,6 +94,8 @@ export class Agent {
   readonly metrics = new Metrics();
   readonly rib: Rib;
   readonly routing: Routing;
+  /** Routes from `originate:` and `agentctl rib add`. */
+  readonly localRoutes: LocalRoutes;
   readonly speaker: Speaker;
   private readonly api: ControlServer;
   private metricsServer: http.Server | null = null;
@@ -119,7 +122,16 @@ export class Agent {
       alwaysCompareMed: config.alwaysCompareMed,
       preferOldestExternal: config.preferOldestEbgpPath,
     });
-    this.routing = new Routing(this.rib, this.log, config.advertisementIntervalMs);
+    this.localRoutes = new LocalRoutes(this.rib);
+    this.routing = new Routing(
+      this.rib,
+      this.log,
+      {
+        refused: (neighbor, error) => this.metrics.refusedPrefix(neighbor, error.kind),
+        internalError: (peer, error, where) => this.internalError(peer, error, where),
+      },
+      config.advertisementIntervalMs,
+    );
     this.speaker = new Speaker(
       speakerConfigOf(config, options.restarting ?? false),
       this.peerEvents(),
@@ -162,6 +174,7 @@ export class Agent {
       update: (peer, update, errors) => this.routing.update(peer, update, errors),
       routeRefresh: (peer, message) => this.routing.routeRefresh(peer, message),
       writable: (peer) => this.routing.writable(peer),
+      internalError: (peer, error, where) => this.internalError(peer, error, where),
       stateChanged: (peer, from, to, reason) => {
         this.log.info(
           {
@@ -199,6 +212,23 @@ export class Agent {
     };
   }
 
+  /**
+   * The last resort for a bug hit by one neighbor's input or timers: the
+   * stack goes to the log with the neighbor, the session is reset (by the
+   * caller) with Cease/Out of Resources, and every other session goes on.
+   */
+  private internalError(peer: Peer, error: unknown, where: string): void {
+    this.metrics.internalError(peer.address);
+    this.log.error(
+      {
+        neighbor: peer.address,
+        where,
+        err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+      },
+      `internal error on ${where} of neighbor ${peer.address}: resetting that session (Cease/Out of Resources)`,
+    );
+  }
+
   /** Starts everything; throws (before any session starts) when a socket cannot be had. */
   async start(): Promise<void> {
     await this.api.start();
@@ -209,7 +239,7 @@ export class Agent {
       await this.startOvs();
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
-      this.routing.syncConfigOrigination(this.config.originate);
+      this.localRoutes.syncConfigured(this.config.originate);
       await this.speaker.start();
     } catch (error) {
       await this.api.stop();
@@ -386,7 +416,7 @@ export class Agent {
         preferOldestExternal: next.preferOldestEbgpPath,
       });
     }
-    this.routing.syncConfigOrigination(next.originate);
+    this.localRoutes.syncConfigured(next.originate);
     this.logPolicyDefaults();
     this.log.info(result, 'configuration reloaded');
     return result;
@@ -424,7 +454,7 @@ export class Agent {
 
   requestRefresh(address: string, family: AddressFamily): boolean {
     const peer = this.speaker.peer(address);
-    return peer !== undefined && this.routing.requestRefresh(peer, family);
+    return peer !== undefined && peer.requestRefresh(family);
   }
 
   /** Stops or starts one neighbor at run time (agentctl neighbor disable/enable). */

@@ -8,6 +8,7 @@ import type { AddressFamily } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ConfigError } from '../config/load.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
+import { queryAdjRibOut } from './adj-rib-out-query.js';
 import type { Agent } from './agent.js';
 import { type DestinationJson, familyOfText, queryRib } from './rib-query.js';
 
@@ -62,7 +63,7 @@ function neighborsJson(agent: Agent): NeighborJson[] {
       prefixes: {
         received: source === undefined ? 0 : source.received[0] + source.received[1],
         accepted: source === undefined ? 0 : source.accepted[0] + source.accepted[1],
-        advertised: agent.routing.advertisedTo(peer),
+        advertised: agent.routing.adjRibOut(peer)?.stats.advertised ?? 0,
       },
       flaps: status.flaps,
       lastError: status.lastError,
@@ -185,7 +186,9 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
       if (peer === undefined) throw new ApiError(404, `no neighbor ${neighbor}`);
       const source = agent.routing.sourceOf(peer);
       if (direction === 'out') {
-        destinations = agent.routing.advertisedRoutes(peer, family, prefix ?? undefined);
+        const out = agent.routing.adjRibOut(peer);
+        destinations =
+          out === null ? [] : queryAdjRibOut(agent.rib, out, peer.address, family, prefix ?? undefined);
       } else if (direction === 'in') {
         destinations = queryRib(agent.rib, {
           family,
@@ -246,7 +249,7 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
       if (parseLargeCommunity(c) === null)
         throw new ApiError(400, `large community "${c}" is not GLOBAL:DATA1:DATA2`);
     }
-    agent.routing.originate({
+    agent.localRoutes.originate({
       prefix: body.prefix,
       nextHop: typeof body.nextHop === 'string' ? (canonicalIp(body.nextHop) ?? body.nextHop) : null,
       communities,
@@ -263,9 +266,9 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
     if (prefix === null || parsePrefix(prefix) === null) {
       throw new ApiError(400, `prefix "${prefix ?? ''}" is not a prefix (e.g. 10.233.1.0/24)`);
     }
-    if (!agent.routing.withdrawOriginated(prefix, 'runtime')) {
-      const configured = agent.routing
-        .localRoutes()
+    if (!agent.localRoutes.withdrawOriginated(prefix, 'runtime')) {
+      const configured = agent.localRoutes
+        .list()
         .some((r) => r.origin === 'config' && r.prefix === prefixText(prefix));
       throw new ApiError(
         404,
@@ -277,7 +280,7 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
     return { status: 200, body: { deleted: prefix } };
   });
 
-  routes.set('GET /v1/routes/local', () => ({ status: 200, body: agent.routing.localRoutes() }));
+  routes.set('GET /v1/routes/local', () => ({ status: 200, body: agent.localRoutes.list() }));
 
   const writerOf = (request: { query: URLSearchParams }) => {
     const name = request.query.get('writer') ?? 'kernel';

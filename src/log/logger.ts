@@ -17,3 +17,12 @@ export function createLogger(level: LogLevel = 'info', destination?: NodeJS.Writ
   };
   return destination === undefined ? pino(options) : pino(options, destination);
 }
+
+/**
+ * The part of a logger that protocol executors use: pino's call shape
+ * (fields first), so a Logger fits and a test can pass a recorder.
+ */
+export interface LogSink {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}

@@ -37,6 +37,8 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly notifications: Counter<'neighbor' | 'direction' | 'code' | 'subcode' | 'name'>;
   private readonly flaps: Counter<'neighbor'>;
+  private readonly refused: Counter<'neighbor' | 'reason'>;
+  private readonly internalErrors: Counter<'neighbor'>;
   private readonly fibRoutesGauge: Gauge<'writer' | 'family'>;
   private readonly fibRepairs: Counter<'writer'>;
   private readonly fibFailures: Counter<'writer'>;
@@ -98,6 +100,18 @@ export class Metrics {
     this.flaps = new Counter({
       name: 'bgp_session_flaps_total',
       help: 'Times an Established session went down',
+      labelNames: ['neighbor'],
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: 'bgp_prefixes_refused_total',
+      help: 'Prefixes not sent to a neighbor because their attributes cannot be encoded for it (e.g. too large for its maximum message size), by reason',
+      labelNames: ['neighbor', 'reason'],
+      registers: [registry],
+    });
+    this.internalErrors = new Counter({
+      name: 'agent_internal_errors_total',
+      help: 'Exceptions caught while handling a neighbor (its session was reset with Cease/Out of Resources)',
       labelNames: ['neighbor'],
       registers: [registry],
     });
@@ -211,6 +225,14 @@ export class Metrics {
 
   flap(neighbor: string): void {
     this.flaps.inc({ neighbor });
+  }
+
+  refusedPrefix(neighbor: string, reason: string): void {
+    this.refused.inc({ neighbor, reason });
+  }
+
+  internalError(neighbor: string): void {
+    this.internalErrors.inc({ neighbor });
   }
 }
 

@@ -5,12 +5,25 @@
 // interned in the RIB's store and their encoding is shared across peers
 // (encoding-cache.ts): peers that get the same export result share both.
 // Writing stops when the session's socket is full and resumes on drain.
+//
+// A prefix whose outgoing set cannot be encoded for this peer (pack.ts: an
+// attribute over its length field, or a set too large for the peer's
+// maximum message) is refused: it is withdrawn if it had been advertised,
+// kept with its reason for `rib show --out`, reported once, and everything
+// else goes on.
 
 import type { CodecContext } from '../bgp/codec/context.js';
 import { RouteRefreshSubtype } from '../bgp/codec/iana.js';
 import { encodeMessage } from '../bgp/codec/message.js';
-import type { Prefixes } from '../bgp/codec/nlri.js';
-import { packEncodedAnnouncements, packWithdrawals } from '../bgp/codec/pack.js';
+import { type Prefixes, prefixOctets } from '../bgp/codec/nlri.js';
+import {
+  announcementSpace,
+  type EncodeError,
+  messageTooLong,
+  nextHopBytes,
+  packEncodedAnnouncements,
+  packWithdrawals,
+} from '../bgp/codec/pack.js';
 import { endOfRib } from '../bgp/codec/update.js';
 import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
 import type { ChangeQueue } from '../util/change-queue.js';
@@ -29,6 +42,17 @@ export interface UpdateSink {
 const NOT_ADVERTISED = -1;
 /** Prefixes taken from the queue per drain round (bounds one round's memory). */
 const ROUND_PREFIXES = 8192;
+/** spaceBySet: not computed yet, or the set cannot be encoded at all (error in setErrors). */
+const SPACE_UNKNOWN = -0x80000000;
+const SPACE_NONE = -0x7fffffff;
+/** The longest NLRI entry: an IPv6 /128 with an ADD-PATH identifier (RFC 7911). */
+const LONGEST_PREFIX_OCTETS = 21;
+
+/** A prefix this peer should get but cannot, because its outgoing set cannot be encoded for it. */
+export interface Refusal {
+  readonly setId: number;
+  readonly error: EncodeError;
+}
 
 interface FamilyOut {
   readonly family: AddressFamily;
@@ -40,10 +64,29 @@ interface FamilyOut {
   /** An enhanced route refresh is under way: EoRR is owed once the queue empties (RFC 7313 §4). */
   endOfRefreshPending: boolean;
   readonly nextHops: Map<number, readonly string[]>;
+  /** Prefixes refused for this peer, by prefix id (few: normally none). */
+  readonly refused: Map<number, Refusal>;
 }
 
 export interface AdjRibOutStats {
   advertised: number;
+  /** Prefixes refused so far (each counted when it is first refused). */
+  refused: number;
+}
+
+export interface AdjRibOutOptions {
+  readonly rib: Rib;
+  readonly target: ExportTarget;
+  readonly exportContext: ExportContext;
+  readonly sendContext: CodecContext;
+  readonly families: readonly AddressFamily[];
+  readonly sink: UpdateSink;
+  /** Changes are waiting: schedule a drain. */
+  readonly onPending: () => void;
+  /** A prefix was refused for this peer (once per prefix until it is sent or no longer exported). */
+  readonly onRefused?: (family: AddressFamily, prefix: string, error: EncodeError) => void;
+  /** Shared by every peer's Adj-RIB-Out (one per RIB). */
+  readonly encodings?: AttributeEncodingCache;
 }
 
 export class AdjRibOut {
@@ -56,22 +99,34 @@ export class AdjRibOut {
   private exportCache = new WeakMap<AttrSet, Map<number, number | null>>();
   private readonly keyWords = new Uint32Array(4);
   private readonly heldSets = new Set<number>();
-  readonly stats: AdjRibOutStats = { advertised: 0 };
+  /**
+   * Octets left for NLRI per held outgoing set id in this peer's messages
+   * (announcementSpace()), SPACE_UNKNOWN until computed, SPACE_NONE when the
+   * set cannot be encoded at all. Held sets keep their ids, so the entry
+   * stays right for this Adj-RIB-Out's life.
+   */
+  private spaceBySet = new Int32Array(1024).fill(SPACE_UNKNOWN);
+  private readonly setErrors = new Map<number, EncodeError>();
+  readonly stats: AdjRibOutStats = { advertised: 0, refused: 0 };
+  private readonly rib: Rib;
+  private readonly target: ExportTarget;
+  private readonly exportContext: ExportContext;
+  private readonly sendContext: CodecContext;
+  private readonly sink: UpdateSink;
+  private readonly encodings: AttributeEncodingCache;
+  private readonly onRefused: (family: AddressFamily, prefix: string, error: EncodeError) => void;
 
-  constructor(
-    private readonly rib: Rib,
-    private readonly target: ExportTarget,
-    private readonly exportContext: ExportContext,
-    private readonly sendContext: CodecContext,
-    families: readonly AddressFamily[],
-    private readonly sink: UpdateSink,
-    onPending: () => void,
-    /** Shared by every peer's Adj-RIB-Out (one per RIB). */
-    private readonly encodings: AttributeEncodingCache = new AttributeEncodingCache(),
-  ) {
-    for (const family of families) {
-      const queue = rib.subscribe(family);
-      queue.onPending = onPending;
+  constructor(options: AdjRibOutOptions) {
+    this.rib = options.rib;
+    this.target = options.target;
+    this.exportContext = options.exportContext;
+    this.sendContext = options.sendContext;
+    this.sink = options.sink;
+    this.encodings = options.encodings ?? new AttributeEncodingCache();
+    this.onRefused = options.onRefused ?? (() => {});
+    for (const family of options.families) {
+      const queue = this.rib.subscribe(family);
+      queue.onPending = options.onPending;
       this.families.set(family, {
         family,
         queue,
@@ -79,6 +134,7 @@ export class AdjRibOut {
         endOfRibPending: false,
         endOfRefreshPending: false,
         nextHops: new Map(),
+        refused: new Map(),
       });
     }
   }
@@ -126,6 +182,11 @@ export class AdjRibOut {
       if (set !== NOT_ADVERTISED) entries.push([p, set]);
     }
     return entries;
+  }
+
+  /** What was refused: (prefix id, refusal) pairs of a family. */
+  refusals(family: AddressFamily): [number, Refusal][] {
+    return [...(this.families.get(family)?.refused ?? [])];
   }
 
   get hasWork(): boolean {
@@ -204,6 +265,75 @@ export class AdjRibOut {
   }
 
   /**
+   * Why a prefix of `lengthBits` cannot be announced with outgoing set
+   * `setId` to this peer, or null when it can. One array read per prefix
+   * once the set's room is known.
+   */
+  private unsendable(out: FamilyOut, setId: number, lengthBits: number): EncodeError | null {
+    if (setId >= this.spaceBySet.length) {
+      let capacity = this.spaceBySet.length * 2;
+      while (capacity <= setId) capacity *= 2;
+      const grown = new Int32Array(capacity).fill(SPACE_UNKNOWN);
+      grown.set(this.spaceBySet);
+      this.spaceBySet = grown;
+    }
+    let space = this.spaceBySet[setId] as number;
+    if (space === SPACE_UNKNOWN) {
+      space = this.roomFor(out, setId);
+      this.spaceBySet[setId] = space;
+    }
+    if (space === SPACE_NONE) return this.setErrors.get(setId) ?? null;
+    if (space >= LONGEST_PREFIX_OCTETS) return null;
+    const afi = familyAfiSafi(out.family).afi;
+    const withPathId = afi === 1 ? this.sendContext.addPathIpv4 : this.sendContext.addPathIpv6;
+    if (prefixOctets(lengthBits, withPathId) <= space) return null;
+    const encoded = this.encodings.get(this.rib.attrs.get(setId), this.sendContext);
+    const attributeOctets = encoded.ok ? encoded.value.length : 0;
+    return messageTooLong(attributeOctets, space, lengthBits, withPathId, this.sendContext);
+  }
+
+  /** announcementSpace() for an outgoing set, or SPACE_NONE (with the error kept) when it cannot be encoded. */
+  private roomFor(out: FamilyOut, setId: number): number {
+    const encoded = this.encodings.get(this.rib.attrs.get(setId), this.sendContext);
+    const afi = familyAfiSafi(out.family).afi;
+    let nextHopOctets = 0;
+    if (afi !== 1) {
+      const hops = nextHopBytes(out.nextHops.get(setId) ?? []);
+      if (!hops.ok) {
+        this.setErrors.set(setId, hops.error);
+        return SPACE_NONE;
+      }
+      nextHopOctets = hops.value.length;
+    }
+    if (!encoded.ok) {
+      this.setErrors.set(setId, encoded.error);
+      return SPACE_NONE;
+    }
+    return Math.max(
+      SPACE_NONE + 1,
+      announcementSpace(afi, encoded.value.length, nextHopOctets, this.sendContext),
+    );
+  }
+
+  /**
+   * Keeps prefix `p` from this peer: withdrawn if it was advertised (the
+   * peer must not keep a route we no longer agree with), remembered with
+   * its reason, reported the first time.
+   */
+  private refuse(out: FamilyOut, p: number, setId: number, error: EncodeError, withdrawn: number[]): void {
+    if ((out.advertised[p] as number) !== NOT_ADVERTISED) {
+      withdrawn.push(p);
+      out.advertised[p] = NOT_ADVERTISED;
+      this.stats.advertised--;
+    }
+    const known = out.refused.has(p);
+    out.refused.set(p, { setId, error });
+    if (known) return;
+    this.stats.refused++;
+    this.onRefused(out.family, this.rib.family(out.family).prefixes.toString(p), error);
+  }
+
+  /**
    * Turns queued changes into UPDATEs until the queues are empty or the sink
    * is full. Returns true when everything queued was sent.
    */
@@ -234,6 +364,14 @@ export class AdjRibOut {
         }
         const now = this.outgoing(family, out, p);
         const before = out.advertised[p] as number;
+        if (now !== null) {
+          const error = this.unsendable(out, now, table.length(p));
+          if (error !== null) {
+            this.refuse(out, p, now, error, withdrawn);
+            continue;
+          }
+        }
+        if (out.refused.size > 0) out.refused.delete(p);
         if (now === null) {
           if (before !== NOT_ADVERTISED) {
             withdrawn.push(p);
@@ -266,14 +404,16 @@ export class AdjRibOut {
         this.sink.write(packed.bytes, packed.messageCount);
       }
       for (const [setId, ids] of buckets) {
-        const set = this.rib.attrs.get(setId);
+        // unsendable() checked the encoding and every prefix's room above.
+        const encoded = this.encodings.get(this.rib.attrs.get(setId), this.sendContext);
+        if (!encoded.ok) continue;
         const packed = packEncodedAnnouncements(
           listOf(ids),
-          this.encodings.get(set, this.sendContext),
+          encoded.value,
           this.sendContext,
           out.nextHops.get(setId) ?? [],
         );
-        this.sink.write(packed.bytes, packed.messageCount);
+        if (packed.ok) this.sink.write(packed.value.bytes, packed.value.messageCount);
       }
     }
     if (out.endOfRibPending) {

@@ -29,6 +29,7 @@ function recorder(): Recorder {
     update: () => log.push('update'),
     routeRefresh: () => log.push('route-refresh'),
     writable: () => {},
+    internalError: (_peer: Peer, _error: unknown, where: string) => log.push(`internal-error:${where}`),
     stateChanged: (_peer: Peer, from: FsmStateName, to: FsmStateName) => log.push(`${from}->${to}`),
     notification: (_peer: Peer, direction, code, subcode, detail) =>
       log.push(`notification-${direction}:${code}/${subcode}${detail ? ` ${detail}` : ''}`),

@@ -141,9 +141,14 @@ export function decodePrefixes(
   return { afi, count, lengths, words, pathIds };
 }
 
+/** Octets one prefix of `lengthBits` takes in NLRI (RFC 4271 §4.3; RFC 7911 §3 adds a path identifier). */
+export function prefixOctets(lengthBits: number, withPathId: boolean): number {
+  return (withPathId ? 4 : 0) + 1 + ((lengthBits + 7) >> 3);
+}
+
 /** Octets prefix `index` takes on the wire. */
 export function encodedPrefixLength(prefixes: Prefixes, index: number): number {
-  return (prefixes.pathIds !== null ? 5 : 1) + (((prefixes.lengths[index] as number) + 7) >> 3);
+  return prefixOctets(prefixes.lengths[index] as number, prefixes.pathIds !== null);
 }
 
 /** Writes prefixes `[from, to)`; path identifiers only when `withPathIds`. */

@@ -2,13 +2,27 @@
 // negotiated maximum message size allows (4096, or 65535 with RFC 8654). The
 // attributes are encoded once and copied into each message; the messages come
 // back to back in one buffer, ready for one socket write.
+//
+// Encoding has a size budget (BIRD's encode(..., size)): an attribute set
+// that cannot be carried to a peer, because one attribute outgrew its
+// 2-octet length or the set leaves no room for a prefix in the peer's
+// maximum message, is an error value, never a throw. A set that is legal on
+// an extended-message session can be too large for a 4096-octet peer.
 
 import { parseIpv4, parseIpv6 } from '../../net/ip.js';
 import type { PathAttributes } from './attribute-types.js';
 import type { CodecContext } from './context.js';
-import { Afi, AttributeFlag, AttributeType, HEADER_LENGTH, MessageType, Safi } from './iana.js';
+import {
+  Afi,
+  AttributeFlag,
+  AttributeType,
+  HEADER_LENGTH,
+  MAX_EXTENDED_MESSAGE_LENGTH,
+  MessageType,
+  Safi,
+} from './iana.js';
 import { beginMessage, endMessage } from './message.js';
-import { encodePrefixes, type Prefixes } from './nlri.js';
+import { encodePrefixes, type Prefixes, prefixOctets } from './nlri.js';
 import { encodePathAttributes } from './path-attributes.js';
 import { BufferWriter } from './writer.js';
 
@@ -17,6 +31,29 @@ export interface PackedUpdates {
   readonly bytes: Uint8Array;
   readonly messageCount: number;
 }
+
+/** Why an announcement cannot be encoded for a peer. */
+export type EncodeError =
+  | {
+      readonly kind: 'attribute-too-long';
+      /** The attribute's type code and the length of its value. */
+      readonly code: number;
+      readonly octets: number;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'message-too-long';
+      readonly attributeOctets: number;
+      /** The whole UPDATE one prefix would need. */
+      readonly messageOctets: number;
+      readonly maxMessageLength: number;
+      readonly reason: string;
+    }
+  | { readonly kind: 'bad-next-hop'; readonly nextHop: string; readonly reason: string };
+
+export type EncodeResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: EncodeError };
 
 const UPDATE_FIXED = HEADER_LENGTH + 2 + 2; // header, withdrawn length, attribute length
 const MP_ATTRIBUTE_HEADER = 4; // flags, type, 2-octet length
@@ -27,7 +64,7 @@ function addPathFor(afi: number, context: CodecContext): boolean {
 
 /**
  * Greedily splits prefixes into runs whose encoding fits `space` octets and
- * calls `emit(from, to)` for each run.
+ * calls `emit(from, to)` for each run. Every prefix must fit `space` alone.
  */
 function forEachRun(
   prefixes: Prefixes,
@@ -35,11 +72,10 @@ function forEachRun(
   space: number,
   emit: (from: number, to: number) => void,
 ): void {
-  const idOctets = withPathIds ? 4 : 0;
   let from = 0;
   let used = 0;
   for (let i = 0; i < prefixes.count; i++) {
-    const size = idOctets + 1 + (((prefixes.lengths[i] as number) + 7) >> 3);
+    const size = prefixOctets(prefixes.lengths[i] as number, withPathIds);
     if (used + size > space) {
       emit(from, i);
       from = i;
@@ -56,16 +92,33 @@ function forEachRun(
 const attributeScratch = new BufferWriter(4096);
 const messageScratch = new BufferWriter(1 << 16);
 
-/** The attributes encoded once, without MP_REACH (a view into scratch space, valid until the next call). */
-export function encodeAttributesOnce(attributes: PathAttributes, context: CodecContext): Uint8Array {
+/**
+ * The attributes encoded once, without MP_REACH (a view into scratch space,
+ * valid until the next call), or why they cannot be encoded.
+ */
+export function encodeAttributesOnce(
+  attributes: PathAttributes,
+  context: CodecContext,
+): EncodeResult<Uint8Array> {
   const writer = attributeScratch;
   writer.truncate(0);
   const withoutMp =
     attributes.mpReach === undefined && attributes.mpUnreach === undefined
       ? attributes
       : { ...attributes, mpReach: undefined, mpUnreach: undefined };
-  encodePathAttributes(writer, withoutMp, context, { skipMpReach: true });
-  return writer.peek();
+  const overflow = encodePathAttributes(writer, withoutMp, context, { skipMpReach: true });
+  if (overflow !== null) {
+    return {
+      ok: false,
+      error: {
+        kind: 'attribute-too-long',
+        code: overflow.code,
+        octets: overflow.octets,
+        reason: `attribute ${overflow.code} of ${overflow.octets} octets exceeds its 2-octet length field (RFC 4271 §4.3)`,
+      },
+    };
+  }
+  return { ok: true, value: writer.peek() };
 }
 
 /** The scratch message writer, emptied. */
@@ -74,21 +127,70 @@ function messageWriter(): BufferWriter {
   return messageScratch;
 }
 
-function nextHopBytes(nextHops: readonly string[]): Uint8Array {
-  const parts = nextHops.map((hop) => {
+/** The MP_REACH_NLRI next-hop field: the addresses back to back (RFC 4760 §3, RFC 2545 §3). */
+export function nextHopBytes(nextHops: readonly string[]): EncodeResult<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (const hop of nextHops) {
     const v4 = parseIpv4(hop);
-    if (v4 !== null) return Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff);
+    if (v4 !== null) {
+      parts.push(Uint8Array.of(v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff));
+      continue;
+    }
     const v6 = parseIpv6(hop);
-    if (v6 === null) throw new Error(`next hop is not an IP address: ${hop}`);
-    return v6;
-  });
+    if (v6 === null) {
+      return {
+        ok: false,
+        error: { kind: 'bad-next-hop', nextHop: hop, reason: `next hop "${hop}" is not an IP address` },
+      };
+    }
+    parts.push(v6);
+  }
   const bytes = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let at = 0;
   for (const part of parts) {
     bytes.set(part, at);
     at += part.length;
   }
-  return bytes;
+  return { ok: true, value: bytes };
+}
+
+/**
+ * Octets left for NLRI in one UPDATE that announces prefixes of `afi` with
+ * attributes of `attributeOctets` (and, for IPv6, an MP_REACH_NLRI whose
+ * next hops take `nextHopOctets`) within the peer's maximum message length.
+ * A prefix can be sent when its prefixOctets() are at most this.
+ */
+export function announcementSpace(
+  afi: number,
+  attributeOctets: number,
+  nextHopOctets: number,
+  context: CodecContext,
+): number {
+  const fixed = UPDATE_FIXED + attributeOctets;
+  if (afi === Afi.ipv4) return context.maxMessageLength - fixed;
+  // RFC 4760 §3: attribute header, AFI, SAFI, next-hop length, next hops, reserved.
+  return context.maxMessageLength - fixed - (MP_ATTRIBUTE_HEADER + 3 + 1 + nextHopOctets + 1);
+}
+
+/** The error for a prefix of `lengthBits` that does not fit `space` (announcementSpace()). */
+export function messageTooLong(
+  attributeOctets: number,
+  space: number,
+  lengthBits: number,
+  withPathId: boolean,
+  context: CodecContext,
+): EncodeError {
+  const messageOctets = context.maxMessageLength - space + prefixOctets(lengthBits, withPathId);
+  const extended = context.maxMessageLength >= MAX_EXTENDED_MESSAGE_LENGTH;
+  return {
+    kind: 'message-too-long',
+    attributeOctets,
+    messageOctets,
+    maxMessageLength: context.maxMessageLength,
+    reason:
+      `attributes of ${attributeOctets} octets make an UPDATE of ${messageOctets} octets, over the ` +
+      `peer's maximum of ${context.maxMessageLength}${extended ? '' : ' (no Extended Message, RFC 8654)'}`,
+  };
 }
 
 /**
@@ -102,27 +204,39 @@ export function packAnnouncements(
   attributes: PathAttributes,
   context: CodecContext,
   mpNextHops: readonly string[] = [],
-): PackedUpdates {
-  return packEncodedAnnouncements(prefixes, encodeAttributesOnce(attributes, context), context, mpNextHops);
+): EncodeResult<PackedUpdates> {
+  const encoded = encodeAttributesOnce(attributes, context);
+  if (!encoded.ok) return encoded;
+  return packEncodedAnnouncements(prefixes, encoded.value, context, mpNextHops);
 }
 
 /**
  * packAnnouncements() with the attributes already encoded for `context`
  * (encodeAttributesOnce(): no MP_REACH_NLRI), e.g. from an encoding shared
- * by several peers.
+ * by several peers. Nothing is packed unless every prefix fits.
  */
 export function packEncodedAnnouncements(
   prefixes: Prefixes,
   attributeBytes: Uint8Array,
   context: CodecContext,
   mpNextHops: readonly string[] = [],
-): PackedUpdates {
+): EncodeResult<PackedUpdates> {
   const withPathIds = addPathFor(prefixes.afi, context);
+  let hops: Uint8Array | null = null;
+  if (prefixes.afi !== Afi.ipv4) {
+    const encoded = nextHopBytes(mpNextHops);
+    if (!encoded.ok) return encoded;
+    hops = encoded.value;
+  }
+  const space = announcementSpace(prefixes.afi, attributeBytes.length, hops?.length ?? 0, context);
+  let longest = 0;
+  for (let i = 0; i < prefixes.count; i++) longest = Math.max(longest, prefixes.lengths[i] as number);
+  if (prefixes.count > 0 && prefixOctets(longest, withPathIds) > space) {
+    return { ok: false, error: messageTooLong(attributeBytes.length, space, longest, withPathIds, context) };
+  }
   const writer = messageWriter();
   let messageCount = 0;
-  if (prefixes.afi === Afi.ipv4) {
-    const space = context.maxMessageLength - UPDATE_FIXED - attributeBytes.length;
-    if (space < 9) throw new Error(`attributes of ${attributeBytes.length} octets leave no room for NLRI`);
+  if (hops === null) {
     forEachRun(prefixes, withPathIds, space, (from, to) => {
       const start = beginMessage(writer, MessageType.update);
       writer.u16(0).u16(attributeBytes.length).bytes(attributeBytes);
@@ -130,12 +244,9 @@ export function packEncodedAnnouncements(
       endMessage(writer, start, context.maxMessageLength);
       messageCount++;
     });
-    return { bytes: writer.toBytes(), messageCount };
+    return { ok: true, value: { bytes: writer.toBytes(), messageCount } };
   }
-  const hops = nextHopBytes(mpNextHops);
-  const mpFixed = MP_ATTRIBUTE_HEADER + 3 + 1 + hops.length + 1; // AFI, SAFI, NH length, NH, reserved
-  const space = context.maxMessageLength - UPDATE_FIXED - attributeBytes.length - mpFixed;
-  if (space < 21) throw new Error(`attributes of ${attributeBytes.length} octets leave no room for NLRI`);
+  const nextHops = hops;
   forEachRun(prefixes, withPathIds, space, (from, to) => {
     const start = beginMessage(writer, MessageType.update);
     writer.u16(0);
@@ -143,7 +254,7 @@ export function packEncodedAnnouncements(
     writer.u16(0);
     writer.u8(AttributeFlag.optional | AttributeFlag.extendedLength).u8(AttributeType.mpReachNlri);
     const mpLengthAt = writer.length;
-    writer.u16(0).u16(prefixes.afi).u8(Safi.unicast).u8(hops.length).bytes(hops).u8(0);
+    writer.u16(0).u16(prefixes.afi).u8(Safi.unicast).u8(nextHops.length).bytes(nextHops).u8(0);
     encodePrefixes(writer, prefixes, from, to, withPathIds);
     writer.patchU16(mpLengthAt, writer.length - mpLengthAt - 2);
     writer.bytes(attributeBytes);
@@ -151,7 +262,16 @@ export function packEncodedAnnouncements(
     endMessage(writer, start, context.maxMessageLength);
     messageCount++;
   });
-  return { bytes: writer.toBytes(), messageCount };
+  return { ok: true, value: { bytes: writer.toBytes(), messageCount } };
+}
+
+/**
+ * The packed UPDATEs, for tools and tests that build their own tables and
+ * take a set that cannot be encoded for their own mistake.
+ */
+export function expectPacked(result: EncodeResult<PackedUpdates>): PackedUpdates {
+  if (!result.ok) throw new Error(`cannot pack: ${result.error.reason}`);
+  return result.value;
 }
 
 /** UPDATEs withdrawing `prefixes`: the Withdrawn Routes field for IPv4, MP_UNREACH_NLRI for IPv6. */

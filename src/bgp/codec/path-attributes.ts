@@ -222,39 +222,64 @@ function beginAttribute(writer: BufferWriter, flags: number, code: number): numb
 /**
  * Ends an attribute: patches its length. The length field stays two octets
  * when the value exceeds 255 octets or `extended` asks for it; otherwise the
- * E bit is cleared and the value moves one octet back.
+ * E bit is cleared and the value moves one octet back. Returns the value's
+ * length, which the caller checks against the 2-octet field (RFC 4271 §4.3).
  */
-function endAttribute(writer: BufferWriter, valueAt: number, extended: boolean): void {
+function endAttribute(writer: BufferWriter, valueAt: number, extended: boolean): number {
   const length = writer.length - valueAt;
   if (extended || length > 255) {
-    writer.patchU16(valueAt - 2, length);
-    return;
+    writer.patchU16(valueAt - 2, Math.min(length, MAX_ATTRIBUTE_VALUE_OCTETS));
+    return length;
   }
   const flagsAt = valueAt - 4;
   writer.patchU8(flagsAt, (writer.peek()[flagsAt] as number) & ~AttributeFlag.extendedLength);
   writer.patchU8(valueAt - 2, length);
   writer.shiftLeft(valueAt, 1);
+  return length;
 }
 
+/** Returns the value's length in octets. */
 function writeKnown(
   writer: BufferWriter,
   descriptor: AttributeDescriptor,
   value: unknown,
   flags: number,
   context: CodecContext,
-): void {
+): number {
   const valueAt = beginAttribute(writer, flags, descriptor.code);
   descriptor.encode(writer, value as never, context);
-  endAttribute(writer, valueAt, (flags & AttributeFlag.extendedLength) !== 0);
+  return endAttribute(writer, valueAt, (flags & AttributeFlag.extendedLength) !== 0);
 }
 
-function writeUnknown(writer: BufferWriter, attribute: UnknownAttribute): void {
+/** Returns the value's length in octets. */
+function writeUnknown(writer: BufferWriter, attribute: UnknownAttribute): number {
   const valueAt = beginAttribute(writer, attribute.flags, attribute.code);
   writer.bytes(attribute.data);
-  endAttribute(writer, valueAt, (attribute.flags & AttributeFlag.extendedLength) !== 0);
+  return endAttribute(writer, valueAt, (attribute.flags & AttributeFlag.extendedLength) !== 0);
+}
+
+/** RFC 4271 §4.3: an attribute's length field is at most two octets. */
+export const MAX_ATTRIBUTE_VALUE_OCTETS = 0xffff;
+
+/**
+ * An attribute whose value does not fit its 2-octet length field: a set
+ * grown here (a prepended AS_PATH, a longer CLUSTER_LIST) from one received
+ * at the limit. The bytes written for it are not a valid encoding.
+ */
+export interface AttributeOverflow {
+  readonly code: number;
+  readonly octets: number;
 }
 
 const writtenScratch = new Uint8Array(256);
+
+function firstOverflow(
+  previous: AttributeOverflow | null,
+  code: number,
+  octets: number,
+): AttributeOverflow | null {
+  return previous !== null || octets <= MAX_ATTRIBUTE_VALUE_OCTETS ? previous : { code, octets };
+}
 
 export interface EncodeAttributesOptions {
   /** Leave MP_REACH_NLRI out (the packer writes its own with a slice of the prefixes). */
@@ -264,14 +289,17 @@ export interface EncodeAttributesOptions {
 /**
  * Writes the attributes: in their received layout when they have one (so
  * decoded messages re-encode byte for byte), otherwise MP_* first (RFC 7606
- * §5.1) and then by type code, unknown attributes last.
+ * §5.1) and then by type code, unknown attributes last. Returns the first
+ * attribute too long for its length field, or null (the caller decides: a
+ * packer refuses the set for that peer, a tool throws).
  */
 export function encodePathAttributes(
   writer: BufferWriter,
   attributes: PathAttributes,
   context: CodecContext,
   options: EncodeAttributesOptions = {},
-): void {
+): AttributeOverflow | null {
+  let overflow: AttributeOverflow | null = null;
   const record = attributes as Readonly<Record<string, unknown>>;
   // Codes written so far: scratch reused across calls (encoding is synchronous).
   const written = writtenScratch.fill(0);
@@ -286,13 +314,13 @@ export function encodePathAttributes(
       if (descriptor !== undefined) {
         const value = record[descriptor.key];
         if (value === undefined || value === false) continue;
-        writeKnown(writer, descriptor, value, flags, context);
+        overflow = firstOverflow(overflow, code, writeKnown(writer, descriptor, value, flags, context));
         written[code] = 1;
         continue;
       }
       const attribute = attributes.unknown?.find((candidate) => candidate.code === code);
       if (attribute !== undefined) {
-        writeUnknown(writer, attribute);
+        overflow = firstOverflow(overflow, code, writeUnknown(writer, attribute));
         written[code] = 1;
       }
     }
@@ -302,12 +330,17 @@ export function encodePathAttributes(
     if (options.skipMpReach === true && descriptor.code === AttributeType.mpReachNlri) continue;
     const value = record[descriptor.key];
     if (value === undefined || value === false) continue;
-    writeKnown(writer, descriptor, value, descriptor.flags, context);
+    overflow = firstOverflow(
+      overflow,
+      descriptor.code,
+      writeKnown(writer, descriptor, value, descriptor.flags, context),
+    );
   }
   for (const attribute of attributes.unknown ?? []) {
     if (written[attribute.code] === 1) continue;
-    writeUnknown(writer, attribute);
+    overflow = firstOverflow(overflow, attribute.code, writeUnknown(writer, attribute));
   }
+  return overflow;
 }
 
 /**

@@ -138,7 +138,14 @@ export function encodeUpdateBody(writer: BufferWriter, update: UpdateMessage, co
   writer.patchU16(withdrawnLengthAt, writer.length - withdrawnLengthAt - 2);
   const attributesLengthAt = writer.length;
   writer.u16(0);
-  encodePathAttributes(writer, update.attributes, context);
+  const overflow = encodePathAttributes(writer, update.attributes, context);
+  // Messages built whole (tools, tests) come from values the caller chose;
+  // the agent's own UPDATEs go through the packer, which refuses such a set
+  // as a value instead (pack.ts).
+  if (overflow !== null)
+    throw new Error(
+      `attribute ${overflow.code} of ${overflow.octets} octets exceeds its 2-octet length field`,
+    );
   writer.patchU16(attributesLengthAt, writer.length - attributesLengthAt - 2);
   encodePrefixes(writer, update.nlri, 0, update.nlri.count, context.addPathIpv4);
 }
