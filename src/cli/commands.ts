@@ -3,10 +3,18 @@
 
 import type { Command } from 'commander';
 import { AgentUnreachable, callAgent } from '../api/client.js';
+import type {
+  DestinationJson,
+  ErrorReply,
+  FibDiffReply,
+  FibShowReply,
+  NeighborJson,
+  PathJson,
+  ReloadReply,
+  RibReply,
+} from '../api/types.js';
 import { parsePrefix } from '../bgp/codec/nlri.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
-import type { NeighborJson } from '../daemon/api-routes.js';
-import type { DestinationJson, PathJson } from '../daemon/rib-query.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { formatDuration, formatState, table } from './format.js';
 import { type CliIo, CommandFailure, UsageError } from './io.js';
@@ -15,7 +23,7 @@ async function request(socket: string, method: string, path: string, body?: unkn
   try {
     const reply = await callAgent(socket, method, path, body);
     if (reply.status >= 400) {
-      const message = (reply.body as { error?: string } | undefined)?.error ?? `HTTP ${reply.status}`;
+      const message = (reply.body as Partial<ErrorReply> | undefined)?.error ?? `HTTP ${reply.status}`;
       throw new CommandFailure(message);
     }
     return reply.body;
@@ -302,9 +310,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
           query.set('neighbor', options.neighbor);
           query.set('direction', options.out ? 'out' : 'in');
         }
-        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as {
-          destinations: DestinationJson[];
-        };
+        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as RibReply;
         io.stdout(
           options.json
             ? JSON.stringify(result, null, 2)
@@ -350,9 +356,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         socketOf(command),
         'GET',
         `/v1/fib?writer=${options.ovs ? 'ovs' : 'kernel'}`,
-      )) as {
-        entries: { prefix: string; text: string }[];
-      };
+      )) as FibShowReply;
       io.stdout(
         options.json
           ? JSON.stringify(result, null, 2)
@@ -369,9 +373,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         socketOf(command),
         'GET',
         `/v1/fib/diff?writer=${options.ovs ? 'ovs' : 'kernel'}`,
-      )) as {
-        differences: { prefix: string; problem: string; desired: string | null; actual: string | null }[];
-      };
+      )) as FibDiffReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else if (result.differences.length === 0) io.stdout('in sync');
       else {
@@ -390,11 +392,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     .description('re-read the configuration and apply the difference (same as SIGHUP)')
     .option('--json', 'print JSON', false)
     .action(async (options: { json: boolean }, command: Command) => {
-      const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as {
-        added: string[];
-        removed: string[];
-        restarted: string[];
-      };
+      const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as ReloadReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else {
         io.stdout(

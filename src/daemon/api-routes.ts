@@ -3,45 +3,14 @@
 // client other than agentctl gets the same one-line errors.
 
 import { ApiError, type ApiHandler } from '../api/server.js';
+import type { DestinationJson, NeighborJson } from '../api/types.js';
 import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ConfigError } from '../config/load.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import type { Agent } from './agent.js';
-import { type DestinationJson, familyOfText, queryRib } from './rib-query.js';
-
-export interface NeighborJson {
-  readonly address: string;
-  readonly asn: number;
-  readonly description: string | null;
-  readonly state: string;
-  /** Seconds in the current state group (up: since Established; down: since it went down or was configured). */
-  readonly upDownSeconds: number;
-  readonly messagesIn: number;
-  readonly messagesOut: number;
-  readonly updatesIn: number;
-  readonly updatesOut: number;
-  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
-  readonly flaps: number;
-  readonly lastError: string | null;
-  /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
-  readonly outQueueBytes: number;
-  readonly session: {
-    readonly localAddress: string | null;
-    readonly peerRouterId: string;
-    readonly peerHostname: string | null;
-    readonly holdTimeSeconds: number;
-    readonly keepaliveSeconds: number;
-    readonly families: readonly string[];
-    readonly fourOctetAs: boolean;
-    readonly routeRefresh: boolean;
-    readonly enhancedRouteRefresh: boolean;
-    readonly extendedMessage: boolean;
-    readonly gracefulRestart: boolean;
-    readonly addPath: Record<string, { send: boolean; receive: boolean }>;
-  } | null;
-}
+import { familyOfText, queryRib } from './rib-query.js';
 
 function neighborsJson(agent: Agent): NeighborJson[] {
   const now = Date.now();

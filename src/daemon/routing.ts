@@ -5,6 +5,7 @@
 // locally originated routes, and drives each Established peer's Adj-RIB-Out.
 
 import { networkInterfaces } from 'node:os';
+import type { DestinationJson } from '../api/types.js';
 import { mergeAs4Path } from '../bgp/codec/as-path.js';
 import type { PathAttributes } from '../bgp/codec/attribute-types.js';
 import { type BgpError, describeErrorCode, strongestAction } from '../bgp/codec/errors.js';
@@ -25,7 +26,7 @@ import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import type { LocalNextHops } from '../rib/export.js';
 import type { Policy } from '../rib/policy.js';
 import { LOCAL_SOURCE, type Rib, type Source } from '../rib/rib.js';
-import { attrJson, type DestinationJson, lookup } from './rib-query.js';
+import { attrJson, lookup } from './rib-query.js';
 
 export interface PeerPolicies {
   readonly importPolicy: Policy;
