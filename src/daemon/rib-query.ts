@@ -7,7 +7,6 @@ import { parsePrefix } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from '../bgp/format/communities.js';
 import { formatAsPath } from '../bgp/format/message.js';
-import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import type { AttrSet } from '../rib/attribute-store.js';
 import { type BestPathReason, bestPathReasonText } from '../rib/decision.js';
 import { LOCAL_SOURCE, type RejectReason, type Rib, type RouteView } from '../rib/rib.js';
@@ -66,12 +65,6 @@ function pathJson(view: RouteView, now: number): PathJson {
     eligible: view.eligible,
     ...(view.lostBecause !== undefined ? { reason: reasonText(view.lostBecause) } : {}),
   };
-}
-
-export function familyOfText(text: string): AddressFamily | null {
-  if (parseIpv4(text.split('/')[0] ?? '') !== null) return 'ipv4-unicast';
-  if (parseIpv6(text.split('/')[0] ?? '') !== null) return 'ipv6-unicast';
-  return null;
 }
 
 /** The prefix id for PREFIX (exact) or ADDRESS (longest match), or -1. */

@@ -1,60 +1,29 @@
 // The control API's requests: each turns a request into a call on the agent
-// and its answer into JSON. Argument checks here mirror agentctl's, so a
-// client other than agentctl gets the same one-line errors.
+// (through AgentControl, ./control.ts) and its answer into JSON. Argument
+// checks here mirror agentctl's, so a client other than agentctl gets the
+// same one-line errors.
 
-import { ApiError, type ApiHandler } from '../api/server.js';
-import type { DestinationJson, NeighborJson } from '../api/types.js';
 import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
-import { ConfigError } from '../config/load.js';
-import { canonicalIp, ipFamilyOf } from '../net/ip.js';
-import type { Agent } from './agent.js';
-import { familyOfText, queryRib } from './rib-query.js';
+import { canonicalIp, ipFamilyOf, parseIpv4, parseIpv6 } from '../net/ip.js';
+import type { AgentControl } from './control.js';
+import { ApiError, type ApiHandler } from './server.js';
+import type {
+  DestinationJson,
+  FibDiffReply,
+  FibShowReply,
+  RefreshReply,
+  ReloadReply,
+  RibAddReply,
+  RibDeleteReply,
+  RibReply,
+} from './types.js';
 
-function neighborsJson(agent: Agent): NeighborJson[] {
-  const now = Date.now();
-  return agent.speaker.allPeers().map((peer) => {
-    const status = peer.status();
-    const source = agent.routing.sourceOf(peer);
-    const negotiated = status.negotiated;
-    return {
-      address: status.address,
-      asn: status.asn,
-      description: peer.config.description,
-      state: status.state,
-      upDownSeconds: Math.max(0, Math.floor((now - status.stateSince) / 1000)),
-      messagesIn: status.messagesIn,
-      messagesOut: status.messagesOut,
-      updatesIn: status.updatesIn,
-      updatesOut: status.updatesOut,
-      prefixes: {
-        received: source === undefined ? 0 : source.received[0] + source.received[1],
-        accepted: source === undefined ? 0 : source.accepted[0] + source.accepted[1],
-        advertised: agent.routing.advertisedTo(peer),
-      },
-      flaps: status.flaps,
-      lastError: status.lastError,
-      outQueueBytes: status.outQueueBytes,
-      session:
-        negotiated === null
-          ? null
-          : {
-              localAddress: status.localAddress,
-              peerRouterId: negotiated.peerRouterId,
-              peerHostname: negotiated.peerHostname,
-              holdTimeSeconds: negotiated.holdTimeSeconds,
-              keepaliveSeconds: negotiated.keepaliveSeconds,
-              families: negotiated.families,
-              fourOctetAs: negotiated.asn4,
-              routeRefresh: negotiated.routeRefresh,
-              enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
-              extendedMessage: negotiated.extendedMessage,
-              gracefulRestart: negotiated.gracefulRestart !== null,
-              addPath: Object.fromEntries(negotiated.addPath),
-            },
-    };
-  });
+function familyOfText(text: string): AddressFamily | null {
+  if (parseIpv4(text.split('/')[0] ?? '') !== null) return 'ipv4-unicast';
+  if (parseIpv6(text.split('/')[0] ?? '') !== null) return 'ipv6-unicast';
+  return null;
 }
 
 function familyParam(value: string | null, fallback: AddressFamily): AddressFamily {
@@ -105,19 +74,17 @@ function prefixText(text: string): string {
       );
 }
 
-export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
+export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   const routes = new Map<string, ApiHandler>();
 
-  routes.set('GET /v1/neighbors', () => ({ status: 200, body: neighborsJson(agent) }));
+  routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
 
   routes.set('POST /v1/config/reload', async () => {
-    try {
-      return { status: 200, body: { reloaded: true, ...(await agent.reload()) } };
-    } catch (error) {
-      if (error instanceof ConfigError)
-        throw new ApiError(400, `config reload refused, the running configuration stays: ${error.message}`);
-      throw error;
-    }
+    const outcome = await control.reload();
+    if (!outcome.ok)
+      throw new ApiError(400, `config reload refused, the running configuration stays: ${outcome.reason}`);
+    const body: ReloadReply = { reloaded: true, ...outcome.changes };
+    return { status: 200, body };
   });
 
   routes.set('POST /v1/neighbors/refresh', (request) => {
@@ -128,11 +95,13 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
       typeof body.family === 'string' ? body.family : null,
       ipFamilyOf(body.address) === 6 ? 'ipv6-unicast' : 'ipv4-unicast',
     );
-    if (agent.peer(body.address) === undefined) throw new ApiError(404, `no neighbor ${body.address}`);
-    if (!agent.requestRefresh(body.address, family)) {
+    const outcome = control.requestRefresh(body.address, family);
+    if (outcome === 'unknown-neighbor') throw new ApiError(404, `no neighbor ${body.address}`);
+    if (outcome === 'not-capable') {
       throw new ApiError(409, `neighbor ${body.address} is not Established with route refresh and ${family}`);
     }
-    return { status: 200, body: { refreshRequested: body.address, family } };
+    const reply: RefreshReply = { refreshRequested: body.address, family };
+    return { status: 200, body: reply };
   });
 
   routes.set('GET /v1/rib', (request) => {
@@ -148,42 +117,22 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
         `"${prefix}" is not a prefix or an address (e.g. 10.233.1.0/24 or 10.233.1.10)`,
       );
     }
-    let destinations: DestinationJson[];
+    const selection = { family, ...(prefix !== null ? { prefix } : {}) };
+    let destinations: readonly DestinationJson[];
     if (neighbor !== null) {
-      const peer = agent.peer(neighbor);
-      if (peer === undefined) throw new ApiError(404, `no neighbor ${neighbor}`);
-      const source = agent.routing.sourceOf(peer);
-      if (direction === 'out') {
-        destinations = agent.routing.advertisedRoutes(peer, family, prefix ?? undefined);
-      } else if (direction === 'in') {
-        destinations = queryRib(agent.rib, {
-          family,
-          ...(prefix !== null ? { prefix } : {}),
-          ...(source !== undefined ? { neighborSourceId: source.id } : {}),
-        });
-      } else {
+      if (direction !== 'in' && direction !== 'out')
         throw new ApiError(400, `direction "${direction}" is not one of in, out`);
-      }
+      const found = control.neighborRib(neighbor, direction, selection);
+      if (found === null) throw new ApiError(404, `no neighbor ${neighbor}`);
+      destinations = found;
     } else {
-      destinations = queryRib(agent.rib, { family, ...(prefix !== null ? { prefix } : {}) });
+      destinations = control.rib(selection);
     }
-    return { status: 200, body: { family, destinations } };
+    const reply: RibReply = { family, destinations };
+    return { status: 200, body: reply };
   });
 
-  routes.set('GET /v1/rib/summary', () => ({
-    status: 200,
-    body: {
-      'ipv4-unicast': {
-        prefixes: agent.rib.locRibCount('ipv4-unicast'),
-        routes: agent.rib.family('ipv4-unicast').routes.count,
-      },
-      'ipv6-unicast': {
-        prefixes: agent.rib.locRibCount('ipv6-unicast'),
-        routes: agent.rib.family('ipv6-unicast').routes.count,
-      },
-      attributeSets: agent.rib.attrs.size,
-    },
-  }));
+  routes.set('GET /v1/rib/summary', () => ({ status: 200, body: control.ribSummary() }));
 
   routes.set('POST /v1/rib', (request) => {
     const body = (request.body ?? {}) as RibAddBody;
@@ -215,16 +164,16 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
       if (parseLargeCommunity(c) === null)
         throw new ApiError(400, `large community "${c}" is not GLOBAL:DATA1:DATA2`);
     }
-    agent.routing.originate({
+    control.originate({
       prefix: body.prefix,
       nextHop: typeof body.nextHop === 'string' ? (canonicalIp(body.nextHop) ?? body.nextHop) : null,
       communities,
       largeCommunities,
       med: uint32(body.med, 'med'),
       localPref: uint32(body.localPref, 'local-pref'),
-      origin: 'runtime',
     });
-    return { status: 200, body: { added: body.prefix } };
+    const reply: RibAddReply = { added: body.prefix };
+    return { status: 200, body: reply };
   });
 
   routes.set('DELETE /v1/rib', (request) => {
@@ -232,8 +181,8 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
     if (prefix === null || parsePrefix(prefix) === null) {
       throw new ApiError(400, `prefix "${prefix ?? ''}" is not a prefix (e.g. 10.233.1.0/24)`);
     }
-    if (!agent.routing.withdrawOriginated(prefix, 'runtime')) {
-      const configured = agent.routing
+    if (!control.withdrawLocal(prefix)) {
+      const configured = control
         .localRoutes()
         .some((r) => r.origin === 'config' && r.prefix === prefixText(prefix));
       throw new ApiError(
@@ -243,14 +192,15 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
           : `no route added with rib add for ${prefix}`,
       );
     }
-    return { status: 200, body: { deleted: prefix } };
+    const reply: RibDeleteReply = { deleted: prefix };
+    return { status: 200, body: reply };
   });
 
-  routes.set('GET /v1/routes/local', () => ({ status: 200, body: agent.routing.localRoutes() }));
+  routes.set('GET /v1/routes/local', () => ({ status: 200, body: control.localRoutes() }));
 
   const writerOf = (request: { query: URLSearchParams }) => {
     const name = request.query.get('writer') ?? 'kernel';
-    const writer = agent.writer(name);
+    const writer = control.forwardingView(name);
     if (writer === null) {
       throw new ApiError(
         409,
@@ -272,17 +222,19 @@ export function buildApiRoutes(agent: Agent): Map<string, ApiHandler> {
   };
   routes.set('GET /v1/fib', async (request) => {
     const writer = writerOf(request);
-    return {
-      status: 200,
-      body: { writer: writer.name, entries: await reading(writer.name, () => writer.show()) },
+    const reply: FibShowReply = {
+      writer: writer.name,
+      entries: await reading(writer.name, () => writer.show()),
     };
+    return { status: 200, body: reply };
   });
   routes.set('GET /v1/fib/diff', async (request) => {
     const writer = writerOf(request);
-    return {
-      status: 200,
-      body: { writer: writer.name, differences: await reading(writer.name, () => writer.diff()) },
+    const reply: FibDiffReply = {
+      writer: writer.name,
+      differences: await reading(writer.name, () => writer.diff()),
     };
+    return { status: 200, body: reply };
   });
 
   return routes;
