@@ -40,6 +40,8 @@ export type ReloadOutcome =
   | { readonly ok: true; readonly changes: ReloadChanges }
   | { readonly ok: false; readonly reason: string };
 
+export type WriterName = 'kernel' | 'ovs';
+
 /** The read side of a forwarding writer (kernel routes, OVS flows). */
 export type ForwardingView = Pick<ForwardingWriter, 'name' | 'show' | 'diff'>;
 
@@ -65,6 +67,6 @@ export interface AgentControl {
   requestRefresh(address: string, family: AddressFamily): RefreshOutcome;
   /** Reads the configuration file again and applies the difference. */
   reload(): Promise<ReloadOutcome>;
-  /** A forwarding writer by name ('kernel', 'ovs'); null when it is not enabled. */
-  forwardingView(name: string): ForwardingView | null;
+  /** A forwarding writer by name; null when it is not enabled. */
+  forwardingView(name: WriterName): ForwardingView | null;
 }

@@ -3,6 +3,7 @@
 
 import type { Command } from 'commander';
 import { AgentUnreachable, callAgent } from '../api/client.js';
+import type { RefreshBody, RibAddBody } from '../api/requests.js';
 import type {
   DestinationJson,
   ErrorReply,
@@ -134,13 +135,13 @@ function ribTable(destinations: readonly DestinationJson[], explain: boolean): s
 }
 
 /** "rib add" arguments after the prefix: gobgp-style keyword/value pairs. */
-export function parseRibAddArguments(prefix: string, words: readonly string[]): Record<string, unknown> {
+export function parseRibAddArguments(prefix: string, words: readonly string[]): RibAddBody {
   const syntax =
     'syntax: rib add PREFIX [nexthop ADDRESS] [community AS:VALUE|blackhole|no-export|no-advertise ...] [large-community G:D1:D2 ...] [med N] [local-pref N]';
   const parsed = parsePrefix(prefix);
   if (parsed === null)
     throw new UsageError(`rib add: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); ${syntax}`);
-  const body: Record<string, unknown> = { prefix };
+  const body: RibAddBody = { prefix };
   const communities: string[] = [];
   const largeCommunities: string[] = [];
   const number = (keyword: string, value: string | undefined): number => {
@@ -227,7 +228,7 @@ function isKeyword(word: string): boolean {
   ].includes(word);
 }
 
-function familyOption(value: string | undefined): string | undefined {
+function familyOption(value: string | undefined): 'ipv4' | 'ipv6' | undefined {
   if (value === undefined) return undefined;
   if (value !== 'ipv4' && value !== 'ipv6') throw new UsageError(`--family "${value}" is not ipv4 or ipv6`);
   return value;
@@ -259,10 +260,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     .option('--family <family>', 'ipv4 or ipv6')
     .action(async (address: string, options: { family?: string }, command: Command) => {
       const family = familyOption(options.family);
-      await request(socketOf(command), 'POST', '/v1/neighbors/refresh', {
-        address,
-        ...(family !== undefined ? { family } : {}),
-      });
+      const body: RefreshBody = { address, ...(family !== undefined ? { family } : {}) };
+      await request(socketOf(command), 'POST', '/v1/neighbors/refresh', body);
       io.stdout(`route refresh requested from ${address}`);
     });
 
