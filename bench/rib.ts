@@ -391,7 +391,7 @@ async function runOne(
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  if (!existsSync(INJECTOR_JS) || !existsSync(`${repositoryRoot()}/dist/src/cli/agent.js`))
+  if (!existsSync(INJECTOR_JS) || !existsSync(`${repositoryRoot()}/dist/src/daemon/main.js`))
     throw new Error('build first: npm run build (dist/bench/injector.js and bin/agent are needed)');
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces)');
   log(`agent: ${await agentRevision()}`);

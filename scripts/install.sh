@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
-[ -f dist/src/cli/agent.js ] || { echo "install: build first: npm ci && npm run build" >&2; exit 1; }
+[ -f dist/src/daemon/main.js ] || { echo "install: build first: npm ci && npm run build" >&2; exit 1; }
 
 lib="$DESTDIR$PREFIX/lib/agent"
 rm -rf "$lib"

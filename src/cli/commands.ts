@@ -3,10 +3,19 @@
 
 import type { Command } from 'commander';
 import { AgentUnreachable, callAgent } from '../api/client.js';
+import type { RefreshBody, RibAddBody } from '../api/requests.js';
+import type {
+  DestinationJson,
+  ErrorReply,
+  FibDiffReply,
+  FibShowReply,
+  NeighborJson,
+  PathJson,
+  ReloadReply,
+  RibReply,
+} from '../api/types.js';
 import { parsePrefix } from '../bgp/codec/nlri.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
-import type { NeighborJson } from '../daemon/api-routes.js';
-import type { DestinationJson, PathJson } from '../daemon/rib-query.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { formatDuration, formatState, table } from './format.js';
 import { type CliIo, CommandFailure, UsageError } from './io.js';
@@ -15,7 +24,7 @@ async function request(socket: string, method: string, path: string, body?: unkn
   try {
     const reply = await callAgent(socket, method, path, body);
     if (reply.status >= 400) {
-      const message = (reply.body as { error?: string } | undefined)?.error ?? `HTTP ${reply.status}`;
+      const message = (reply.body as Partial<ErrorReply> | undefined)?.error ?? `HTTP ${reply.status}`;
       throw new CommandFailure(message);
     }
     return reply.body;
@@ -126,13 +135,13 @@ function ribTable(destinations: readonly DestinationJson[], explain: boolean): s
 }
 
 /** "rib add" arguments after the prefix: gobgp-style keyword/value pairs. */
-export function parseRibAddArguments(prefix: string, words: readonly string[]): Record<string, unknown> {
+export function parseRibAddArguments(prefix: string, words: readonly string[]): RibAddBody {
   const syntax =
     'syntax: rib add PREFIX [nexthop ADDRESS] [community AS:VALUE|blackhole|no-export|no-advertise ...] [large-community G:D1:D2 ...] [med N] [local-pref N]';
   const parsed = parsePrefix(prefix);
   if (parsed === null)
     throw new UsageError(`rib add: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); ${syntax}`);
-  const body: Record<string, unknown> = { prefix };
+  const body: RibAddBody = { prefix };
   const communities: string[] = [];
   const largeCommunities: string[] = [];
   const number = (keyword: string, value: string | undefined): number => {
@@ -219,7 +228,7 @@ function isKeyword(word: string): boolean {
   ].includes(word);
 }
 
-function familyOption(value: string | undefined): string | undefined {
+function familyOption(value: string | undefined): 'ipv4' | 'ipv6' | undefined {
   if (value === undefined) return undefined;
   if (value !== 'ipv4' && value !== 'ipv6') throw new UsageError(`--family "${value}" is not ipv4 or ipv6`);
   return value;
@@ -251,10 +260,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     .option('--family <family>', 'ipv4 or ipv6')
     .action(async (address: string, options: { family?: string }, command: Command) => {
       const family = familyOption(options.family);
-      await request(socketOf(command), 'POST', '/v1/neighbors/refresh', {
-        address,
-        ...(family !== undefined ? { family } : {}),
-      });
+      const body: RefreshBody = { address, ...(family !== undefined ? { family } : {}) };
+      await request(socketOf(command), 'POST', '/v1/neighbors/refresh', body);
       io.stdout(`route refresh requested from ${address}`);
     });
 
@@ -302,9 +309,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
           query.set('neighbor', options.neighbor);
           query.set('direction', options.out ? 'out' : 'in');
         }
-        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as {
-          destinations: DestinationJson[];
-        };
+        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as RibReply;
         io.stdout(
           options.json
             ? JSON.stringify(result, null, 2)
@@ -350,9 +355,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         socketOf(command),
         'GET',
         `/v1/fib?writer=${options.ovs ? 'ovs' : 'kernel'}`,
-      )) as {
-        entries: { prefix: string; text: string }[];
-      };
+      )) as FibShowReply;
       io.stdout(
         options.json
           ? JSON.stringify(result, null, 2)
@@ -369,9 +372,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         socketOf(command),
         'GET',
         `/v1/fib/diff?writer=${options.ovs ? 'ovs' : 'kernel'}`,
-      )) as {
-        differences: { prefix: string; problem: string; desired: string | null; actual: string | null }[];
-      };
+      )) as FibDiffReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else if (result.differences.length === 0) io.stdout('in sync');
       else {
@@ -390,11 +391,7 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
     .description('re-read the configuration and apply the difference (same as SIGHUP)')
     .option('--json', 'print JSON', false)
     .action(async (options: { json: boolean }, command: Command) => {
-      const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as {
-        added: string[];
-        removed: string[];
-        restarted: string[];
-      };
+      const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as ReloadReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else {
         io.stdout(

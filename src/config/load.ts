@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { AddressFamily } from '../bgp/family.js';
 import type { NeighborConfig } from '../bgp/peer.js';
 import { canonicalIp } from '../net/ip.js';
+import { describeValueIssue, formatPath } from '../util/zod-issue.js';
 import { configSchema, type RawConfig, type RawPolicy } from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/agent/agent.yaml';
@@ -82,25 +83,6 @@ export interface AgentConfig {
 /** A configuration mistake, said in one line. */
 export class ConfigError extends Error {}
 
-/** ['neighbors', 0, 'asn'] -> "neighbors[0].asn". */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const part of path) {
-    if (typeof part === 'number') text += `[${part}]`;
-    else text += text === '' ? String(part) : `.${String(part)}`;
-  }
-  return text === '' ? '(top level)' : text;
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let current = root;
-  for (const part of path) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<PropertyKey, unknown>)[part];
-  }
-  return current;
-}
-
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -149,12 +131,6 @@ function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
     .flatMap((c) => Object.keys((c as { shape?: Record<string, unknown> }).shape ?? {}));
 }
 
-function describeValue(value: unknown): string {
-  if (value === undefined) return '';
-  const text = typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
-  return text !== undefined && text.length <= 40 ? ` ${text}` : '';
-}
-
 /** The first schema issue as one line: where, what was there, what to write. */
 export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   const path = issue.path;
@@ -170,12 +146,7 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
         : `known keys: ${known.join(', ')}`;
     return `${formatPath([...path, key])}: unknown key; ${hint}`;
   }
-  const value = valueAt(raw, path);
-  if (issue.code === 'invalid_type' && value === undefined) {
-    return `${formatPath(path)}: missing; it ${issue.message}`;
-  }
-  if (issue.code === 'custom' && value === undefined) return `${formatPath(path)}: missing; ${issue.message}`;
-  return `${formatPath(path)}:${describeValue(value)} is not valid: ${issue.message}`;
+  return describeValueIssue(issue, raw);
 }
 
 /** Parses and validates YAML text; throws ConfigError with one line. */

@@ -2,10 +2,11 @@
 // was advertised to it, and what it should get but cannot (a set too large
 // for its maximum message), each with the reason.
 
+import type { DestinationJson } from '../api/types.js';
 import type { AddressFamily } from '../bgp/family.js';
 import type { AdjRibOut } from '../rib/adj-rib-out.js';
 import type { Rib } from '../rib/rib.js';
-import { attrJson, type DestinationJson, lookup } from './rib-query.js';
+import { attrJson, lookup } from './rib-query.js';
 
 export function queryAdjRibOut(
   rib: Rib,

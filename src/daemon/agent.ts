@@ -3,10 +3,10 @@
 // the difference. The parts do the work; this file wires them.
 
 import type http from 'node:http';
+import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
 import { describeErrorCode } from '../bgp/codec/errors.js';
 import { CeaseSubcode } from '../bgp/codec/iana.js';
-import type { AddressFamily } from '../bgp/family.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
@@ -19,7 +19,7 @@ import { OvsWriter } from '../ovs/writer.js';
 import { LocalRoutes } from '../rib/origination.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
-import { buildApiRoutes } from './api-routes.js';
+import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
 import { OvsFeed } from './ovs-feed.js';
 import { type PeerPolicies, Routing } from './routing.js';
@@ -142,7 +142,7 @@ export class Agent {
       },
     );
     this.metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
-    this.api = new ControlServer(config.api.socket, buildApiRoutes(this));
+    this.api = new ControlServer(config.api.socket, buildApiRoutes(agentControl(this)));
   }
 
   private settingsOf(peer: Peer): NeighborSettings {
@@ -445,16 +445,6 @@ export class Agent {
     if (name === 'kernel') return this.kernel;
     if (name === 'ovs') return this.ovs;
     return null;
-  }
-
-  /** The neighbor with this address, for the API. */
-  peer(address: string): Peer | undefined {
-    return this.speaker.peer(address);
-  }
-
-  requestRefresh(address: string, family: AddressFamily): boolean {
-    const peer = this.speaker.peer(address);
-    return peer !== undefined && peer.requestRefresh(family);
   }
 
   /** Stops or starts one neighbor at run time (agentctl neighbor disable/enable). */

@@ -1,47 +1,15 @@
 // The RIB as the API shows it: destinations with their paths (best first,
 // each with why it lost), longest-match lookup, a neighbor's Adj-RIB-In.
 
+import type { DestinationJson, PathJson } from '../api/types.js';
 import type { AsPathSegment } from '../bgp/codec/attribute-types.js';
 import { parsePrefix } from '../bgp/codec/nlri.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from '../bgp/format/communities.js';
 import { formatAsPath } from '../bgp/format/message.js';
-import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import type { AttrSet } from '../rib/attribute-store.js';
 import { type BestPathReason, bestPathReasonText } from '../rib/decision.js';
 import { LOCAL_SOURCE, type RejectReason, type Rib, type RouteView } from '../rib/rib.js';
-
-export interface PathJson {
-  readonly best: boolean;
-  readonly installed: boolean;
-  readonly neighbor: string;
-  readonly nextHop: string;
-  readonly linkLocalNextHop?: string;
-  readonly asPath: string;
-  readonly asPathSegments: readonly { type: number; asns: readonly number[] }[];
-  readonly origin: 'igp' | 'egp' | 'incomplete';
-  readonly med?: number;
-  readonly localPref?: number;
-  readonly communities: readonly string[];
-  readonly largeCommunities: readonly string[];
-  readonly extendedCommunities: readonly string[];
-  readonly originatorId?: string;
-  readonly clusterList?: readonly string[];
-  readonly atomicAggregate?: boolean;
-  readonly aggregator?: { asn: number; address: string };
-  readonly ageSeconds: number;
-  readonly pathId?: number;
-  readonly stale: boolean;
-  readonly accepted: boolean;
-  readonly eligible: boolean;
-  /** Why this path is not the best one (absent for the best). */
-  readonly reason?: string;
-}
-
-export interface DestinationJson {
-  readonly prefix: string;
-  readonly paths: readonly PathJson[];
-}
 
 const origins = ['igp', 'egp', 'incomplete'] as const;
 
@@ -97,12 +65,6 @@ function pathJson(view: RouteView, now: number): PathJson {
     eligible: view.eligible,
     ...(view.lostBecause !== undefined ? { reason: reasonText(view.lostBecause) } : {}),
   };
-}
-
-export function familyOfText(text: string): AddressFamily | null {
-  if (parseIpv4(text.split('/')[0] ?? '') !== null) return 'ipv4-unicast';
-  if (parseIpv6(text.split('/')[0] ?? '') !== null) return 'ipv6-unicast';
-  return null;
 }
 
 /** The prefix id for PREFIX (exact) or ADDRESS (longest match), or -1. */

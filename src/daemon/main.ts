@@ -4,17 +4,17 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
-import { Agent } from '../daemon/agent.js';
 import { createLogger, type LogLevel, logLevels } from '../log/logger.js';
+import { Agent } from './agent.js';
 
-interface AgentOptions {
+interface CommandLineOptions {
   readonly config: string;
   readonly logLevel: LogLevel;
   readonly check: boolean;
   readonly restarting: boolean;
 }
 
-function parseOptions(argv: readonly string[]): AgentOptions {
+function parseOptions(argv: readonly string[]): CommandLineOptions {
   const program = new Command('agent')
     .description('node-resident BGP route agent')
     .option('--config <path>', 'configuration file', DEFAULT_CONFIG_PATH)
@@ -27,11 +27,11 @@ function parseOptions(argv: readonly string[]): AgentOptions {
     )
     .exitOverride();
   program.parse([...argv], { from: 'user' });
-  return program.opts<AgentOptions>();
+  return program.opts<CommandLineOptions>();
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let options: AgentOptions;
+  let options: CommandLineOptions;
   try {
     options = parseOptions(argv);
   } catch (error) {

@@ -1,0 +1,148 @@
+// What a client may send: the body or query of each request as a zod schema,
+// and what it becomes once checked. Every message is the fix ("must be ..."),
+// so a refusal names the field and what to write there (./validate.ts).
+// Unknown keys are ignored, as they were before these schemas.
+
+import { z } from 'zod';
+import { parsePrefix } from '../bgp/codec/nlri.js';
+import type { AddressFamily } from '../bgp/family.js';
+import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
+import { canonicalIp, ipFamilyOf } from '../net/ip.js';
+import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from './control.js';
+
+const JSON_OBJECT = 'must be a JSON object';
+
+const PREFIX = 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64';
+const prefix = z.string({ error: PREFIX }).refine((text) => parsePrefix(text) !== null, { error: PREFIX });
+
+/** The family of "10.233.1.0/24" or "10.233.1.10", or null when it is neither. */
+function familyOfPrefixOrAddress(text: string): AddressFamily | null {
+  const version = text.includes('/') ? (parsePrefix(text)?.afi ?? null) : ipFamilyOf(text);
+  if (version === 1 || version === 4) return 'ipv4-unicast';
+  if (version === 2 || version === 6) return 'ipv6-unicast';
+  return null;
+}
+
+const PREFIX_OR_ADDRESS = 'must be a prefix or an address, e.g. 10.233.1.0/24 or 10.233.1.10';
+const prefixOrAddress = z
+  .string({ error: PREFIX_OR_ADDRESS })
+  .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS });
+
+/** "ipv4" as agentctl sends it, or the full family name. */
+const family = z
+  .enum(['ipv4', 'ipv6', 'ipv4-unicast', 'ipv6-unicast'], { error: 'must be ipv4 or ipv6' })
+  .transform((name): AddressFamily => (name.startsWith('ipv4') ? 'ipv4-unicast' : 'ipv6-unicast'));
+
+const COMMUNITY =
+  'must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed';
+const community = z
+  .string({ error: COMMUNITY })
+  .refine((text) => parseCommunity(text) !== null, { error: COMMUNITY });
+
+const LARGE_COMMUNITY = 'must be a large community GLOBAL:DATA1:DATA2, e.g. 64512:1:2';
+const largeCommunity = z
+  .string({ error: LARGE_COMMUNITY })
+  .refine((text) => parseLargeCommunity(text) !== null, { error: LARGE_COMMUNITY });
+
+const uint32 = (what: string) => {
+  const fix = `must be ${what}, an integer from 0 to 4294967295`;
+  return z.number({ error: fix }).int({ error: fix }).min(0, { error: fix }).max(0xffffffff, { error: fix });
+};
+
+const NEXT_HOP = 'must be an IPv4 or IPv6 address of the prefix family, or null for this agent';
+const nextHop = z
+  .string({ error: NEXT_HOP })
+  .refine((text) => ipFamilyOf(text) !== null, { error: NEXT_HOP });
+
+/** POST /v1/rib: originate a route (agentctl rib add). */
+export const ribAddRequest = z
+  .object(
+    {
+      prefix,
+      nextHop: nextHop.nullable().optional(),
+      communities: z
+        .array(community, { error: 'must be a list of communities, e.g. ["64512:100"]' })
+        .optional(),
+      largeCommunities: z
+        .array(largeCommunity, { error: 'must be a list of large communities, e.g. ["64512:1:2"]' })
+        .optional(),
+      med: uint32('a MED').nullable().optional(),
+      localPref: uint32('a LOCAL_PREF').nullable().optional(),
+    },
+    { error: JSON_OBJECT },
+  )
+  .superRefine((body, context) => {
+    const prefixVersion = parsePrefix(body.prefix)?.afi === 1 ? 4 : 6;
+    if (typeof body.nextHop === 'string' && ipFamilyOf(body.nextHop) !== prefixVersion) {
+      context.addIssue({
+        code: 'custom',
+        path: ['nextHop'],
+        message: `must be an IPv${prefixVersion} address, as the prefix ${body.prefix} is`,
+      });
+    }
+  })
+  .transform(
+    (body): LocalRouteRequest => ({
+      prefix: body.prefix,
+      nextHop: typeof body.nextHop === 'string' ? (canonicalIp(body.nextHop) ?? body.nextHop) : null,
+      communities: body.communities ?? [],
+      largeCommunities: body.largeCommunities ?? [],
+      med: body.med ?? null,
+      localPref: body.localPref ?? null,
+    }),
+  );
+export type RibAddBody = z.input<typeof ribAddRequest>;
+
+const NEIGHBOR_ADDRESS = "must be a neighbor's address, e.g. 172.18.8.102";
+
+/** POST /v1/neighbors/refresh: outbound ROUTE-REFRESH; the family defaults to the address's. */
+export const refreshRequest = z
+  .object(
+    {
+      address: z
+        .string({ error: NEIGHBOR_ADDRESS })
+        .refine((text) => canonicalIp(text) !== null, { error: NEIGHBOR_ADDRESS }),
+      family: family.optional(),
+    },
+    { error: JSON_OBJECT },
+  )
+  .transform((body) => ({
+    address: body.address,
+    family: body.family ?? (ipFamilyOf(body.address) === 6 ? 'ipv6-unicast' : 'ipv4-unicast'),
+  }));
+export type RefreshBody = z.input<typeof refreshRequest>;
+
+/**
+ * GET /v1/rib: the Loc-RIB, or with neighbor one neighbor's routes. The
+ * family defaults to the prefix's, else IPv4.
+ */
+export const ribQuery = z
+  .object({
+    prefix: prefixOrAddress.optional(),
+    family: family.optional(),
+    neighbor: z.string().optional(),
+    direction: z
+      .enum(['in', 'out'], { error: 'must be in (what the neighbor sent) or out (what we advertise to it)' })
+      .default('in'),
+  })
+  .transform((query) => {
+    const selection: RibSelection = {
+      family:
+        query.family ??
+        (query.prefix === undefined ? null : familyOfPrefixOrAddress(query.prefix)) ??
+        'ipv4-unicast',
+      ...(query.prefix !== undefined ? { prefix: query.prefix } : {}),
+    };
+    const direction: RibDirection = query.direction;
+    return { selection, neighbor: query.neighbor ?? null, direction };
+  });
+
+/** DELETE /v1/rib: withdraw a route added with rib add. */
+export const ribDeleteQuery = z.object({ prefix });
+
+const writerNames = ['kernel', 'ovs'] as const satisfies readonly WriterName[];
+
+/** GET /v1/fib and /v1/fib/diff. */
+export const fibQuery = z.object({
+  writer: z.enum(writerNames, { error: 'must be kernel or ovs' }).default('kernel'),
+});

@@ -1,0 +1,138 @@
+// The control API's requests: each checks its body or query against its
+// schema (./requests.ts), makes one call on the agent through AgentControl
+// (./control.ts), and turns the answer into the reply the contract
+// (./types.ts) promises.
+
+import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
+import type { AgentControl } from './control.js';
+import { fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
+import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
+import type {
+  FibDiffReply,
+  FibShowReply,
+  RefreshReply,
+  ReloadReply,
+  RibAddReply,
+  RibDeleteReply,
+  RibReply,
+} from './types.js';
+import { checkedBody, checkedQuery } from './validate.js';
+
+/** The canonical text of a prefix ("10.233.1.5/24" -> "10.233.1.0/24"). */
+function prefixText(text: string): string {
+  const parsed = parsePrefix(text);
+  return parsed === null
+    ? text
+    : prefixToString(
+        {
+          afi: parsed.afi,
+          count: 1,
+          lengths: Uint8Array.of(parsed.length),
+          words: Uint32Array.from(parsed.words),
+          pathIds: null,
+        },
+        0,
+      );
+}
+
+export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
+  const routes = new Map<string, ApiHandler>();
+
+  routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
+
+  routes.set('POST /v1/config/reload', async () => {
+    const outcome = await control.reload();
+    if (!outcome.ok)
+      throw new ApiError(400, `config reload refused, the running configuration stays: ${outcome.reason}`);
+    const reply: ReloadReply = { reloaded: true, ...outcome.changes };
+    return { status: 200, body: reply };
+  });
+
+  routes.set('POST /v1/neighbors/refresh', (request) => {
+    const { address, family } = checkedBody(refreshRequest, request.body);
+    const outcome = control.requestRefresh(address, family);
+    if (outcome === 'unknown-neighbor') throw new ApiError(404, `no neighbor ${address}`);
+    if (outcome === 'not-capable')
+      throw new ApiError(409, `neighbor ${address} is not Established with route refresh and ${family}`);
+    const reply: RefreshReply = { refreshRequested: address, family };
+    return { status: 200, body: reply };
+  });
+
+  routes.set('GET /v1/rib', (request) => {
+    const { selection, neighbor, direction } = checkedQuery(ribQuery, request.query);
+    const destinations =
+      neighbor === null ? control.rib(selection) : control.neighborRib(neighbor, direction, selection);
+    if (destinations === null) throw new ApiError(404, `no neighbor ${neighbor}`);
+    const reply: RibReply = { family: selection.family, destinations };
+    return { status: 200, body: reply };
+  });
+
+  routes.set('GET /v1/rib/summary', () => ({ status: 200, body: control.ribSummary() }));
+
+  routes.set('POST /v1/rib', (request) => {
+    const route = checkedBody(ribAddRequest, request.body);
+    control.originate(route);
+    const reply: RibAddReply = { added: route.prefix };
+    return { status: 200, body: reply };
+  });
+
+  routes.set('DELETE /v1/rib', (request) => {
+    const { prefix } = checkedQuery(ribDeleteQuery, request.query);
+    if (!control.withdrawLocal(prefix)) {
+      const configured = control
+        .localRoutes()
+        .some((route) => route.origin === 'config' && route.prefix === prefixText(prefix));
+      throw new ApiError(
+        404,
+        configured
+          ? `${prefix} comes from the configuration (originate:); remove it there and run config reload`
+          : `no route added with rib add for ${prefix}`,
+      );
+    }
+    const reply: RibDeleteReply = { deleted: prefix };
+    return { status: 200, body: reply };
+  });
+
+  routes.set('GET /v1/routes/local', () => ({ status: 200, body: control.localRoutes() }));
+
+  const writerOf = (request: ApiRequest) => {
+    const { writer: name } = checkedQuery(fibQuery, request.query);
+    const writer = control.forwardingView(name);
+    if (writer === null) {
+      throw new ApiError(
+        409,
+        name === 'ovs'
+          ? 'the OVS writer is not enabled (fib.ovs.enabled)'
+          : 'the kernel writer is not enabled (fib.kernel.enabled)',
+      );
+    }
+    return writer;
+  };
+  /** A writer that cannot read its forwarding plane now (OVS not connected) is 503, not a server fault. */
+  const reading = async <T>(name: string, read: () => Promise<T>): Promise<T> => {
+    try {
+      return await read();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ApiError(503, message.startsWith(`${name}:`) ? message : `${name}: ${message}`);
+    }
+  };
+  routes.set('GET /v1/fib', async (request) => {
+    const writer = writerOf(request);
+    const reply: FibShowReply = {
+      writer: writer.name,
+      entries: await reading(writer.name, () => writer.show()),
+    };
+    return { status: 200, body: reply };
+  });
+  routes.set('GET /v1/fib/diff', async (request) => {
+    const writer = writerOf(request);
+    const reply: FibDiffReply = {
+      writer: writer.name,
+      differences: await reading(writer.name, () => writer.diff()),
+    };
+    return { status: 200, body: reply };
+  });
+
+  return routes;
+}

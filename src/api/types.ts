@@ -1,0 +1,152 @@
+// The control API's replies: the one contract the daemon answers with and
+// agentctl (or any other client) reads. Field names are the JSON keys users
+// script against (agentctl ... --json): change them only with a new version.
+
+import type { AddressFamily } from '../bgp/family.js';
+import type { FibDiffEntry, FibEntry } from '../fib/types.js';
+
+/** Every refusal: status 4xx/5xx with one line naming what to fix. */
+export interface ErrorReply {
+  readonly error: string;
+}
+
+/** What both sides agreed on in OPEN (present once the session has been Established). */
+export interface NeighborSessionJson {
+  readonly localAddress: string | null;
+  readonly peerRouterId: string;
+  readonly peerHostname: string | null;
+  readonly holdTimeSeconds: number;
+  readonly keepaliveSeconds: number;
+  readonly families: readonly string[];
+  readonly fourOctetAs: boolean;
+  readonly routeRefresh: boolean;
+  readonly enhancedRouteRefresh: boolean;
+  readonly extendedMessage: boolean;
+  readonly gracefulRestart: boolean;
+  readonly addPath: Readonly<Record<string, { readonly send: boolean; readonly receive: boolean }>>;
+}
+
+/** GET /v1/neighbors: one per configured neighbor. */
+export interface NeighborJson {
+  readonly address: string;
+  readonly asn: number;
+  readonly description: string | null;
+  readonly state: string;
+  /** Seconds in the current state group (up: since Established; down: since it went down or was configured). */
+  readonly upDownSeconds: number;
+  readonly messagesIn: number;
+  readonly messagesOut: number;
+  readonly updatesIn: number;
+  readonly updatesOut: number;
+  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+  readonly flaps: number;
+  readonly lastError: string | null;
+  /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
+  readonly outQueueBytes: number;
+  readonly session: NeighborSessionJson | null;
+}
+
+/** One path to a destination, with the attributes as gobgp prints them. */
+export interface PathJson {
+  readonly best: boolean;
+  readonly installed: boolean;
+  /** The neighbor's address, or "local" for a route this agent originates. */
+  readonly neighbor: string;
+  readonly nextHop: string;
+  readonly linkLocalNextHop?: string;
+  readonly asPath: string;
+  readonly asPathSegments: readonly { readonly type: number; readonly asns: readonly number[] }[];
+  readonly origin: 'igp' | 'egp' | 'incomplete';
+  readonly med?: number;
+  readonly localPref?: number;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly extendedCommunities: readonly string[];
+  readonly originatorId?: string;
+  readonly clusterList?: readonly string[];
+  readonly atomicAggregate?: boolean;
+  readonly aggregator?: { readonly asn: number; readonly address: string };
+  readonly ageSeconds: number;
+  readonly pathId?: number;
+  readonly stale: boolean;
+  readonly accepted: boolean;
+  readonly eligible: boolean;
+  /** Why this path is not the best one (absent for the best). */
+  readonly reason?: string;
+}
+
+export interface DestinationJson {
+  readonly prefix: string;
+  /** Best first. */
+  readonly paths: readonly PathJson[];
+}
+
+/** GET /v1/rib (also with neighbor and direction). */
+export interface RibReply {
+  readonly family: AddressFamily;
+  readonly destinations: readonly DestinationJson[];
+}
+
+export interface RibFamilyCounts {
+  /** Destinations with a best path. */
+  readonly prefixes: number;
+  /** Paths held, from every source. */
+  readonly routes: number;
+}
+
+/** GET /v1/rib/summary. */
+export type RibSummaryReply = Readonly<Record<AddressFamily, RibFamilyCounts>> & {
+  /** Distinct interned attribute sets. */
+  readonly attributeSets: number;
+};
+
+/** POST /v1/rib: the prefix as given. */
+export interface RibAddReply {
+  readonly added: string;
+}
+
+/** DELETE /v1/rib: the prefix as given. */
+export interface RibDeleteReply {
+  readonly deleted: string;
+}
+
+/** GET /v1/routes/local: one per route originated here (config `originate:` or `rib add`). */
+export interface LocalRouteJson {
+  readonly prefix: string;
+  readonly nextHop: string | null;
+  readonly communities: readonly string[];
+  readonly largeCommunities: readonly string[];
+  readonly med: number | null;
+  readonly localPref: number | null;
+  readonly origin: 'config' | 'runtime';
+}
+
+/** POST /v1/neighbors/refresh. */
+export interface RefreshReply {
+  readonly refreshRequested: string;
+  readonly family: AddressFamily;
+}
+
+/** Neighbors by address, as a configuration reload changed them. */
+export interface ReloadChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly restarted: readonly string[];
+}
+
+/** POST /v1/config/reload. */
+export interface ReloadReply extends ReloadChanges {
+  readonly reloaded: true;
+}
+
+/** GET /v1/fib?writer=NAME. */
+export interface FibShowReply {
+  readonly writer: string;
+  readonly entries: readonly FibEntry[];
+}
+
+/** GET /v1/fib/diff?writer=NAME: empty differences when converged. */
+export interface FibDiffReply {
+  readonly writer: string;
+  readonly differences: readonly FibDiffEntry[];
+}

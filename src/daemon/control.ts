@@ -1,0 +1,89 @@
+// The control API's view of the running agent (src/api/control.ts), made of
+// its parts: the speaker's neighbors, the routing layer's local routes and
+// Adj-RIB-Out, the RIB, the forwarding writers and the reload. It takes the
+// parts rather than importing Agent, so agent.ts can build it without a cycle.
+
+import type { AgentControl, ReloadOutcome } from '../api/control.js';
+import type { ReloadChanges } from '../api/types.js';
+import type { Speaker } from '../bgp/speaker.js';
+import { ConfigError } from '../config/load.js';
+import type { ForwardingWriter } from '../fib/types.js';
+import type { LocalRoutes } from '../rib/origination.js';
+import type { Rib } from '../rib/rib.js';
+import { queryAdjRibOut } from './adj-rib-out-query.js';
+import { neighborsJson } from './neighbor-query.js';
+import { queryRib } from './rib-query.js';
+import type { Routing } from './routing.js';
+
+/** What the adapter uses of the agent (Agent has this shape). */
+export interface ControlledAgent {
+  readonly speaker: Speaker;
+  readonly routing: Routing;
+  readonly localRoutes: LocalRoutes;
+  readonly rib: Rib;
+  /** A forwarding writer by name, when enabled (writers start after the API, so looked up per call). */
+  writer(name: string): ForwardingWriter | null;
+  /** Throws ConfigError when the file is refused. */
+  reload(): Promise<ReloadChanges>;
+}
+
+export function agentControl(agent: ControlledAgent): AgentControl {
+  return {
+    neighbors: () => neighborsJson(agent.speaker.allPeers(), agent.routing, Date.now()),
+
+    rib: (selection) => queryRib(agent.rib, selection),
+
+    neighborRib: (address, direction, selection) => {
+      const peer = agent.speaker.peer(address);
+      if (peer === undefined) return null;
+      if (direction === 'out') {
+        const out = agent.routing.adjRibOut(peer);
+        return out === null
+          ? []
+          : queryAdjRibOut(agent.rib, out, peer.address, selection.family, selection.prefix);
+      }
+      const source = agent.routing.sourceOf(peer);
+      return queryRib(agent.rib, {
+        ...selection,
+        ...(source !== undefined ? { neighborSourceId: source.id } : {}),
+      });
+    },
+
+    ribSummary: () => ({
+      'ipv4-unicast': {
+        prefixes: agent.rib.locRibCount('ipv4-unicast'),
+        routes: agent.rib.family('ipv4-unicast').routes.count,
+      },
+      'ipv6-unicast': {
+        prefixes: agent.rib.locRibCount('ipv6-unicast'),
+        routes: agent.rib.family('ipv6-unicast').routes.count,
+      },
+      attributeSets: agent.rib.attrs.size,
+    }),
+
+    originate: (route) => {
+      agent.localRoutes.originate({ ...route, origin: 'runtime' });
+    },
+
+    withdrawLocal: (prefix) => agent.localRoutes.withdrawOriginated(prefix, 'runtime'),
+
+    localRoutes: () => agent.localRoutes.list(),
+
+    requestRefresh: (address, family) => {
+      const peer = agent.speaker.peer(address);
+      if (peer === undefined) return 'unknown-neighbor';
+      return peer.requestRefresh(family) ? 'requested' : 'not-capable';
+    },
+
+    reload: async (): Promise<ReloadOutcome> => {
+      try {
+        return { ok: true, changes: await agent.reload() };
+      } catch (error) {
+        if (error instanceof ConfigError) return { ok: false, reason: error.message };
+        throw error;
+      }
+    },
+
+    forwardingView: (name) => agent.writer(name),
+  };
+}

@@ -1,0 +1,50 @@
+// The neighbors as the API shows them: each one's session counters, what it
+// negotiated, and how many routes it sent, we accepted and we advertise.
+
+import type { NeighborJson } from '../api/types.js';
+import type { Peer } from '../bgp/peer.js';
+import type { Routing } from './routing.js';
+
+export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: number): NeighborJson[] {
+  return peers.map((peer) => {
+    const status = peer.status();
+    const source = routing.sourceOf(peer);
+    const negotiated = status.negotiated;
+    return {
+      address: status.address,
+      asn: status.asn,
+      description: peer.config.description,
+      state: status.state,
+      upDownSeconds: Math.max(0, Math.floor((nowMs - status.stateSince) / 1000)),
+      messagesIn: status.messagesIn,
+      messagesOut: status.messagesOut,
+      updatesIn: status.updatesIn,
+      updatesOut: status.updatesOut,
+      prefixes: {
+        received: source === undefined ? 0 : source.received[0] + source.received[1],
+        accepted: source === undefined ? 0 : source.accepted[0] + source.accepted[1],
+        advertised: routing.adjRibOut(peer)?.stats.advertised ?? 0,
+      },
+      flaps: status.flaps,
+      lastError: status.lastError,
+      outQueueBytes: status.outQueueBytes,
+      session:
+        negotiated === null
+          ? null
+          : {
+              localAddress: status.localAddress,
+              peerRouterId: negotiated.peerRouterId,
+              peerHostname: negotiated.peerHostname,
+              holdTimeSeconds: negotiated.holdTimeSeconds,
+              keepaliveSeconds: negotiated.keepaliveSeconds,
+              families: negotiated.families,
+              fourOctetAs: negotiated.asn4,
+              routeRefresh: negotiated.routeRefresh,
+              enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
+              extendedMessage: negotiated.extendedMessage,
+              gracefulRestart: negotiated.gracefulRestart !== null,
+              addPath: Object.fromEntries(negotiated.addPath),
+            },
+    };
+  });
+}

@@ -1,0 +1,352 @@
+// The control API's routes against a fake agent (AgentControl): what each
+// request asks of the agent, the reply it makes of the answer, and the one
+// line a bad request gets back. No daemon, no socket.
+
+import { describe, expect, it } from 'vitest';
+import type {
+  AgentControl,
+  ForwardingView,
+  LocalRouteRequest,
+  RefreshOutcome,
+  ReloadOutcome,
+  RibDirection,
+  RibSelection,
+  WriterName,
+} from '../../src/api/control.js';
+import { buildApiRoutes } from '../../src/api/routes.js';
+import { ApiError } from '../../src/api/server.js';
+import type { DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
+import type { AddressFamily } from '../../src/bgp/family.js';
+
+const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
+
+/** Records every call; answers what the test put in its fields. */
+class FakeControl implements AgentControl {
+  readonly calls: unknown[][] = [];
+  neighborList: NeighborJson[] = [];
+  knownNeighbors = new Set(['172.18.8.102']);
+  local: LocalRouteJson[] = [];
+  runtimePrefixes = new Set<string>();
+  refreshOutcome: RefreshOutcome = 'requested';
+  reloadOutcome: ReloadOutcome = {
+    ok: true,
+    changes: { added: ['172.18.8.103'], removed: [], restarted: [] },
+  };
+  writers = new Map<WriterName, ForwardingView>();
+
+  neighbors(): readonly NeighborJson[] {
+    return this.neighborList;
+  }
+  rib(selection: RibSelection): readonly DestinationJson[] {
+    this.calls.push(['rib', selection]);
+    return [destination];
+  }
+  neighborRib(address: string, direction: RibDirection, selection: RibSelection) {
+    this.calls.push(['neighborRib', address, direction, selection]);
+    return this.knownNeighbors.has(address) ? [destination] : null;
+  }
+  ribSummary() {
+    return {
+      'ipv4-unicast': { prefixes: 1, routes: 2 },
+      'ipv6-unicast': { prefixes: 0, routes: 0 },
+      attributeSets: 1,
+    };
+  }
+  originate(route: LocalRouteRequest): void {
+    this.calls.push(['originate', route]);
+  }
+  withdrawLocal(prefix: string): boolean {
+    this.calls.push(['withdrawLocal', prefix]);
+    return this.runtimePrefixes.delete(prefix);
+  }
+  localRoutes(): readonly LocalRouteJson[] {
+    return this.local;
+  }
+  requestRefresh(address: string, family: AddressFamily): RefreshOutcome {
+    this.calls.push(['requestRefresh', address, family]);
+    return this.knownNeighbors.has(address) ? this.refreshOutcome : 'unknown-neighbor';
+  }
+  async reload(): Promise<ReloadOutcome> {
+    return this.reloadOutcome;
+  }
+  forwardingView(name: WriterName): ForwardingView | null {
+    return this.writers.get(name) ?? null;
+  }
+}
+
+interface Call {
+  readonly query?: string;
+  readonly body?: unknown;
+}
+
+/** One request through its route, answered as the server answers it (status and JSON body). */
+async function call(control: AgentControl, key: string, { query = '', body }: Call = {}) {
+  const handler = buildApiRoutes(control).get(key);
+  if (handler === undefined) throw new Error(`no route ${key}`);
+  const [method = '', path = ''] = key.split(' ');
+  try {
+    return await handler({ method, path, query: new URLSearchParams(query), body });
+  } catch (error) {
+    if (error instanceof ApiError) return { status: error.status, body: { error: error.message } };
+    throw error;
+  }
+}
+
+describe('POST /v1/rib (rib add)', () => {
+  it('originates the checked route: next hop canonical, absent attributes empty or null', async () => {
+    const control = new FakeControl();
+    const reply = await call(control, 'POST /v1/rib', {
+      body: { prefix: 'fd00:233:1::/64', nextHop: 'FD00:0::2', communities: ['64512:100', 'blackhole'] },
+    });
+    expect(reply).toEqual({ status: 200, body: { added: 'fd00:233:1::/64' } });
+    expect(control.calls).toEqual([
+      [
+        'originate',
+        {
+          prefix: 'fd00:233:1::/64',
+          nextHop: 'fd00::2',
+          communities: ['64512:100', 'blackhole'],
+          largeCommunities: [],
+          med: null,
+          localPref: null,
+        },
+      ],
+    ]);
+  });
+
+  it.each([
+    ['no body', undefined, 'prefix: missing; it must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64'],
+    [
+      'a body that is not an object',
+      ['10.233.1.0/24'],
+      'request body: ["10.233.1.0/24"] is not valid: must be a JSON object',
+    ],
+    [
+      'a prefix that does not parse',
+      { prefix: '10.233.1.0/33' },
+      'prefix: "10.233.1.0/33" is not valid: must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
+    ],
+    [
+      'a next hop that is no address',
+      { prefix: '10.233.1.0/24', nextHop: 'gateway' },
+      'nextHop: "gateway" is not valid: must be an IPv4 or IPv6 address of the prefix family, or null for this agent',
+    ],
+    [
+      "a next hop of the other family than the prefix's",
+      { prefix: '10.233.1.0/24', nextHop: 'fd00::2' },
+      'nextHop: "fd00::2" is not valid: must be an IPv4 address, as the prefix 10.233.1.0/24 is',
+    ],
+    [
+      'communities that are not a list',
+      { prefix: '10.233.1.0/24', communities: '64512:100' },
+      'communities: "64512:100" is not valid: must be a list of communities, e.g. ["64512:100"]',
+    ],
+    [
+      'one community that does not parse',
+      { prefix: '10.233.1.0/24', communities: ['64512:100', 'blackhol'] },
+      'communities[1]: "blackhol" is not valid: must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed',
+    ],
+    [
+      'a large community that does not parse',
+      { prefix: '10.233.1.0/24', largeCommunities: ['64512:1'] },
+      'largeCommunities[0]: "64512:1" is not valid: must be a large community GLOBAL:DATA1:DATA2, e.g. 64512:1:2',
+    ],
+    [
+      'a MED out of range',
+      { prefix: '10.233.1.0/24', med: -1 },
+      'med: -1 is not valid: must be a MED, an integer from 0 to 4294967295',
+    ],
+    [
+      'a LOCAL_PREF given as text',
+      { prefix: '10.233.1.0/24', localPref: '200' },
+      'localPref: "200" is not valid: must be a LOCAL_PREF, an integer from 0 to 4294967295',
+    ],
+  ])('refuses %s with 400 and one line naming the field', async (_name, body, error) => {
+    const control = new FakeControl();
+    expect(await call(control, 'POST /v1/rib', { body })).toEqual({ status: 400, body: { error } });
+    expect(control.calls).toEqual([]);
+  });
+});
+
+describe('DELETE /v1/rib (rib del)', () => {
+  it('withdraws a route added at run time', async () => {
+    const control = new FakeControl();
+    control.runtimePrefixes.add('10.233.1.0/24');
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.0/24' })).toEqual({
+      status: 200,
+      body: { deleted: '10.233.1.0/24' },
+    });
+  });
+
+  it('a configured route is 404 with where to remove it (host bits ignored)', async () => {
+    const control = new FakeControl();
+    control.local = [
+      {
+        prefix: '10.233.1.0/24',
+        nextHop: null,
+        communities: [],
+        largeCommunities: [],
+        med: null,
+        localPref: null,
+        origin: 'config',
+      },
+    ];
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.7/24' })).toEqual({
+      status: 404,
+      body: {
+        error:
+          '10.233.1.7/24 comes from the configuration (originate:); remove it there and run config reload',
+      },
+    });
+  });
+
+  it('no such route is 404; no prefix is 400', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.9.0/24' })).toEqual({
+      status: 404,
+      body: { error: 'no route added with rib add for 10.233.9.0/24' },
+    });
+    expect(await call(control, 'DELETE /v1/rib')).toEqual({
+      status: 400,
+      body: { error: 'prefix: missing; it must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64' },
+    });
+  });
+});
+
+describe('GET /v1/rib (rib show)', () => {
+  it('the family follows the prefix or address unless given; IPv4 when neither', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'GET /v1/rib', { query: 'prefix=fd00:233:1::1' })).toEqual({
+      status: 200,
+      body: { family: 'ipv6-unicast', destinations: [destination] },
+    });
+    await call(control, 'GET /v1/rib', { query: 'family=ipv6' });
+    await call(control, 'GET /v1/rib');
+    expect(control.calls).toEqual([
+      ['rib', { family: 'ipv6-unicast', prefix: 'fd00:233:1::1' }],
+      ['rib', { family: 'ipv6-unicast' }],
+      ['rib', { family: 'ipv4-unicast' }],
+    ]);
+  });
+
+  it("a neighbor's routes in the direction asked (in by default); an unknown neighbor is 404", async () => {
+    const control = new FakeControl();
+    await call(control, 'GET /v1/rib', { query: 'neighbor=172.18.8.102' });
+    await call(control, 'GET /v1/rib', { query: 'neighbor=172.18.8.102&direction=out&family=ipv4-unicast' });
+    expect(control.calls).toEqual([
+      ['neighborRib', '172.18.8.102', 'in', { family: 'ipv4-unicast' }],
+      ['neighborRib', '172.18.8.102', 'out', { family: 'ipv4-unicast' }],
+    ]);
+    expect(await call(control, 'GET /v1/rib', { query: 'neighbor=172.18.8.109' })).toEqual({
+      status: 404,
+      body: { error: 'no neighbor 172.18.8.109' },
+    });
+  });
+
+  it.each([
+    [
+      'prefix=10.233.1',
+      'prefix: "10.233.1" is not valid: must be a prefix or an address, e.g. 10.233.1.0/24 or 10.233.1.10',
+    ],
+    ['family=ipv4-multicast', 'family: "ipv4-multicast" is not valid: must be ipv4 or ipv6'],
+    [
+      'neighbor=172.18.8.102&direction=both',
+      'direction: "both" is not valid: must be in (what the neighbor sent) or out (what we advertise to it)',
+    ],
+  ])('%s is 400: %s', async (query, error) => {
+    expect(await call(new FakeControl(), 'GET /v1/rib', { query })).toEqual({ status: 400, body: { error } });
+  });
+});
+
+describe('POST /v1/neighbors/refresh', () => {
+  it("asks for the address's family unless one is given", async () => {
+    const control = new FakeControl();
+    control.knownNeighbors.add('fd00::2');
+    expect(await call(control, 'POST /v1/neighbors/refresh', { body: { address: 'fd00::2' } })).toEqual({
+      status: 200,
+      body: { refreshRequested: 'fd00::2', family: 'ipv6-unicast' },
+    });
+    await call(control, 'POST /v1/neighbors/refresh', { body: { address: '172.18.8.102', family: 'ipv6' } });
+    expect(control.calls).toEqual([
+      ['requestRefresh', 'fd00::2', 'ipv6-unicast'],
+      ['requestRefresh', '172.18.8.102', 'ipv6-unicast'],
+    ]);
+  });
+
+  it('an unknown neighbor is 404, one that cannot refresh 409, a bad address 400', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'POST /v1/neighbors/refresh', { body: { address: '172.18.8.109' } })).toEqual({
+      status: 404,
+      body: { error: 'no neighbor 172.18.8.109' },
+    });
+    control.refreshOutcome = 'not-capable';
+    expect(await call(control, 'POST /v1/neighbors/refresh', { body: { address: '172.18.8.102' } })).toEqual({
+      status: 409,
+      body: { error: 'neighbor 172.18.8.102 is not Established with route refresh and ipv4-unicast' },
+    });
+    expect(await call(control, 'POST /v1/neighbors/refresh', { body: {} })).toEqual({
+      status: 400,
+      body: { error: "address: missing; it must be a neighbor's address, e.g. 172.18.8.102" },
+    });
+  });
+});
+
+describe('GET /v1/fib and /v1/fib/diff', () => {
+  const kernel: ForwardingView = {
+    name: 'kernel',
+    show: async () => [{ prefix: '10.233.2.0/24', text: '10.233.2.0/24 via 172.18.8.102', detail: {} }],
+    diff: async () => [],
+  };
+
+  it('the kernel writer unless another is named', async () => {
+    const control = new FakeControl();
+    control.writers.set('kernel', kernel);
+    expect(await call(control, 'GET /v1/fib')).toEqual({
+      status: 200,
+      body: {
+        writer: 'kernel',
+        entries: [{ prefix: '10.233.2.0/24', text: '10.233.2.0/24 via 172.18.8.102', detail: {} }],
+      },
+    });
+    expect(await call(control, 'GET /v1/fib/diff', { query: 'writer=kernel' })).toEqual({
+      status: 200,
+      body: { writer: 'kernel', differences: [] },
+    });
+  });
+
+  it('a writer not enabled is 409, an unknown one 400, one that cannot read now 503', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'GET /v1/fib', { query: 'writer=ovs' })).toEqual({
+      status: 409,
+      body: { error: 'the OVS writer is not enabled (fib.ovs.enabled)' },
+    });
+    expect(await call(control, 'GET /v1/fib', { query: 'writer=bird' })).toEqual({
+      status: 400,
+      body: { error: 'writer: "bird" is not valid: must be kernel or ovs' },
+    });
+    control.writers.set('ovs', {
+      name: 'ovs',
+      show: () => Promise.reject(new Error('not connected to br-int')),
+      diff: async () => [],
+    });
+    expect(await call(control, 'GET /v1/fib', { query: 'writer=ovs' })).toEqual({
+      status: 503,
+      body: { error: 'ovs: not connected to br-int' },
+    });
+  });
+});
+
+describe('POST /v1/config/reload', () => {
+  it('replies with the neighbors it changed, or 400 with why the file was refused', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'POST /v1/config/reload')).toEqual({
+      status: 200,
+      body: { reloaded: true, added: ['172.18.8.103'], removed: [], restarted: [] },
+    });
+    control.reloadOutcome = { ok: false, reason: 'agent.yaml: asn: missing' };
+    expect(await call(control, 'POST /v1/config/reload')).toEqual({
+      status: 400,
+      body: { error: 'config reload refused, the running configuration stays: agent.yaml: asn: missing' },
+    });
+  });
+});
