@@ -2,7 +2,13 @@
 // sessions, collision resolution, NOTIFICATIONs, reconfiguration.
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { codecContext, decodeMessage, encodeMessage, MessageFramer } from '../../src/bgp/codec/index.js';
+import {
+  codecContext,
+  decodeMessage,
+  encodeMessage,
+  MessageFramer,
+  prefixesFromStrings,
+} from '../../src/bgp/codec/index.js';
 import type { DownReason, FsmStateName } from '../../src/bgp/fsm.js';
 import { buildOpen, type NegotiatedSession } from '../../src/bgp/negotiation.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../../src/bgp/peer.js';
@@ -248,5 +254,101 @@ describe('Speaker with a scripted peer', () => {
     expect(events.log).toContain('established');
     expect(peer()?.status().negotiated?.peerRouterId).toBe('10.0.0.2');
     second.destroy();
+  });
+
+  it("an exception while handling one neighbor's UPDATE resets that session alone (Cease/Out of Resources); the daemon goes on", async () => {
+    const port = nextPort++;
+    const events = recorder();
+    // A bug in the UPDATE path, for the neighbor 127.0.0.2 only.
+    const update = events.update;
+    events.update = (peer, message, errors) => {
+      if (peer.address === '127.0.0.2') throw new Error('bug while taking an UPDATE');
+      update(peer, message, errors);
+    };
+    const speaker = new Speaker(
+      config('127.0.0.1', port, 64512, '10.0.0.1', [
+        neighbor('127.0.0.2', port + 1, 64512, '127.0.0.1', { passive: true }),
+        neighbor('127.0.0.3', port + 1, 64512, '127.0.0.1', { passive: true }),
+      ]),
+      events,
+      silent,
+    );
+    speakers.push(speaker);
+    await speaker.start();
+    /** A raw BGP speaker on `address`: OPEN, KEEPALIVEs, and what it received. */
+    const scripted = async (address: string, routerId: string) => {
+      const received: { type: string; code?: number; subcode?: number }[] = [];
+      const socket = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port, localAddress: address }, () => resolve(s));
+        s.on('error', reject);
+      });
+      socket.on('error', () => {});
+      const framer = new MessageFramer();
+      socket.on('data', (chunk: Buffer) => {
+        const messages = framer.push(chunk);
+        if (!Array.isArray(messages)) return;
+        for (const bytes of messages) {
+          const decoded = decodeMessage(bytes, codecContext());
+          if (!decoded.ok) continue;
+          const message = decoded.value;
+          received.push(
+            message.type === 'notification'
+              ? { type: message.type, code: message.code, subcode: message.subcode }
+              : { type: message.type },
+          );
+          if (message.type === 'open') socket.write(encodeMessage({ type: 'keepalive' }, codecContext()));
+        }
+      });
+      socket.write(
+        encodeMessage(
+          buildOpen({
+            asn: 64512,
+            routerId,
+            holdTimeSeconds: 9,
+            families: ['ipv4-unicast'],
+            addPath: null,
+            gracefulRestart: null,
+            extendedMessage: false,
+            hostname: null,
+            peerAsn: 64512,
+          }),
+          codecContext(),
+        ),
+      );
+      return { socket, received };
+    };
+    const faulty = await scripted('127.0.0.2', '10.0.0.2');
+    const healthy = await scripted('127.0.0.3', '10.0.0.3');
+    const peerOf = (address: string) => speaker.allPeers().find((p) => p.address === address);
+    await until(
+      () => peerOf('127.0.0.2')?.state === 'established' && peerOf('127.0.0.3')?.state === 'established',
+    );
+    const announce = {
+      type: 'update' as const,
+      withdrawn: prefixesFromStrings(1, []),
+      attributes: { origin: 0 as const, asPath: [], nextHop: '127.0.0.2', localPref: 100 },
+      nlri: prefixesFromStrings(1, ['10.1.0.0/24']),
+    };
+    faulty.socket.write(encodeMessage(announce, codecContext()));
+    healthy.socket.write(
+      encodeMessage(
+        { ...announce, attributes: { ...announce.attributes, nextHop: '127.0.0.3' } },
+        codecContext(),
+      ),
+    );
+    await until(() => faulty.received.some((m) => m.type === 'notification'));
+    expect(faulty.received.find((m) => m.type === 'notification')).toEqual({
+      type: 'notification',
+      code: 6,
+      subcode: 8,
+    });
+    expect(events.log).toContain('internal-error:input');
+    expect(events.log.filter((e) => e === 'update')).toHaveLength(1);
+    // The other neighbor got no NOTIFICATION and stays Established.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(peerOf('127.0.0.3')?.state).toBe('established');
+    expect(healthy.received.some((m) => m.type === 'notification')).toBe(false);
+    faulty.socket.destroy();
+    healthy.socket.destroy();
   });
 });
