@@ -5,7 +5,14 @@
 
 import { z } from 'zod';
 import { parsePrefix } from '../bgp/codec/nlri.js';
-import type { AddressFamily } from '../bgp/family.js';
+import {
+  type AddressFamily,
+  familyByName,
+  familyDescriptors,
+  familyOfAfi,
+  familyOfIpVersion,
+  familyTable,
+} from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from './control.js';
@@ -17,10 +24,12 @@ const prefix = z.string({ error: PREFIX }).refine((text) => parsePrefix(text) !=
 
 /** The family of "10.233.1.0/24" or "10.233.1.10", or null when it is neither. */
 function familyOfPrefixOrAddress(text: string): AddressFamily | null {
-  const version = text.includes('/') ? (parsePrefix(text)?.afi ?? null) : ipFamilyOf(text);
-  if (version === 1 || version === 4) return 'ipv4-unicast';
-  if (version === 2 || version === 6) return 'ipv6-unicast';
-  return null;
+  if (text.includes('/')) {
+    const parsed = parsePrefix(text);
+    return parsed === null ? null : familyOfAfi(parsed.afi);
+  }
+  const version = ipFamilyOf(text);
+  return version === null ? null : familyOfIpVersion(version);
 }
 
 const PREFIX_OR_ADDRESS = 'must be a prefix or an address, e.g. 10.233.1.0/24 or 10.233.1.10';
@@ -29,9 +38,11 @@ const prefixOrAddress = z
   .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS });
 
 /** "ipv4" as agentctl sends it, or the full family name. */
+const FAMILY = `must be ${familyDescriptors.map((d) => d.shortName).join(' or ')}`;
 const family = z
-  .enum(['ipv4', 'ipv6', 'ipv4-unicast', 'ipv6-unicast'], { error: 'must be ipv4 or ipv6' })
-  .transform((name): AddressFamily => (name.startsWith('ipv4') ? 'ipv4-unicast' : 'ipv6-unicast'));
+  .string({ error: FAMILY })
+  .refine((name) => familyByName(name) !== null, { error: FAMILY })
+  .transform((name): AddressFamily => familyByName(name) as AddressFamily);
 
 const COMMUNITY =
   'must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed';
@@ -72,7 +83,8 @@ export const ribAddRequest = z
     { error: JSON_OBJECT },
   )
   .superRefine((body, context) => {
-    const prefixVersion = parsePrefix(body.prefix)?.afi === 1 ? 4 : 6;
+    const parsed = parsePrefix(body.prefix);
+    const prefixVersion = parsed === null ? null : familyTable[familyOfAfi(parsed.afi)].ipVersion;
     if (typeof body.nextHop === 'string' && ipFamilyOf(body.nextHop) !== prefixVersion) {
       context.addIssue({
         code: 'custom',
@@ -108,7 +120,7 @@ export const refreshRequest = z
   )
   .transform((body) => ({
     address: body.address,
-    family: body.family ?? (ipFamilyOf(body.address) === 6 ? 'ipv6-unicast' : 'ipv4-unicast'),
+    family: body.family ?? familyOfIpVersion(ipFamilyOf(body.address) ?? 4),
   }));
 export type RefreshBody = z.input<typeof refreshRequest>;
 

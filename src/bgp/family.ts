@@ -20,6 +20,12 @@ export interface FamilyDescriptor {
   readonly wordsPerKey: 1 | 4;
   /** The CLI's short name (`--family ipv4`). */
   readonly shortName: 'ipv4' | 'ipv6';
+  /**
+   * The next hop travels in the NEXT_HOP attribute and prefixes in the
+   * UPDATE's own fields (RFC 4271 §4.3): IPv4 unicast only; every other
+   * family uses MP_REACH_NLRI / MP_UNREACH_NLRI (RFC 4760).
+   */
+  readonly nextHopAttribute: boolean;
 }
 
 export const familyTable: Readonly<Record<AddressFamily, FamilyDescriptor>> = Object.freeze({
@@ -32,6 +38,7 @@ export const familyTable: Readonly<Record<AddressFamily, FamilyDescriptor>> = Ob
     addressBits: 32,
     wordsPerKey: 1,
     shortName: 'ipv4',
+    nextHopAttribute: true,
   }),
   'ipv6-unicast': Object.freeze({
     name: 'ipv6-unicast',
@@ -42,6 +49,7 @@ export const familyTable: Readonly<Record<AddressFamily, FamilyDescriptor>> = Ob
     addressBits: 128,
     wordsPerKey: 4,
     shortName: 'ipv6',
+    nextHopAttribute: false,
   }),
 });
 

@@ -15,6 +15,13 @@ import type {
   RibReply,
 } from '../api/types.js';
 import { parsePrefix } from '../bgp/codec/nlri.js';
+import {
+  type FamilyDescriptor,
+  familyByName,
+  familyDescriptors,
+  familyOfAfi,
+  familyTable,
+} from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { formatDuration, formatState, table } from './format.js';
@@ -158,11 +165,10 @@ export function parseRibAddArguments(prefix: string, words: readonly string[]): 
     switch (keyword) {
       case 'nexthop':
       case 'next-hop': {
-        const family = value === undefined ? null : ipFamilyOf(value);
-        if (value === undefined || family !== (parsed.afi === 1 ? 4 : 6)) {
-          throw new UsageError(
-            `rib add: nexthop "${value ?? ''}" is not an IPv${parsed.afi === 1 ? 4 : 6} address; ${syntax}`,
-          );
+        const version = value === undefined ? null : ipFamilyOf(value);
+        const wanted = familyTable[familyOfAfi(parsed.afi)].ipVersion;
+        if (value === undefined || version !== wanted) {
+          throw new UsageError(`rib add: nexthop "${value ?? ''}" is not an IPv${wanted} address; ${syntax}`);
         }
         body.nextHop = canonicalIp(value);
         i++;
@@ -228,10 +234,14 @@ function isKeyword(word: string): boolean {
   ].includes(word);
 }
 
-function familyOption(value: string | undefined): 'ipv4' | 'ipv6' | undefined {
+function familyOption(value: string | undefined): FamilyDescriptor['shortName'] | undefined {
   if (value === undefined) return undefined;
-  if (value !== 'ipv4' && value !== 'ipv6') throw new UsageError(`--family "${value}" is not ipv4 or ipv6`);
-  return value;
+  const family = familyByName(value);
+  if (family === null) {
+    const names = familyDescriptors.map((d) => d.shortName).join(' or ');
+    throw new UsageError(`--family "${value}" is not ${names}`);
+  }
+  return familyTable[family].shortName;
 }
 
 export function addDaemonCommands(program: Command, io: CliIo): void {

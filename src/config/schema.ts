@@ -4,6 +4,7 @@
 
 import { z } from 'zod';
 import { parsePrefix } from '../bgp/codec/nlri.js';
+import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ipFamilyOf, parseIpv4 } from '../net/ip.js';
 import { parsePrefixMatch } from '../rib/prefix-match.js';
@@ -76,7 +77,9 @@ const holdTime = z
     error: 'must be 0 (no keepalives) or 3 to 65535 seconds (RFC 4271 §4.2)',
   });
 
-const family = z.enum(['ipv4-unicast', 'ipv6-unicast'], { error: 'must be ipv4-unicast or ipv6-unicast' });
+const family = z.enum(addressFamilies as [AddressFamily, ...AddressFamily[]], {
+  error: `must be ${addressFamilies.join(' or ')}`,
+});
 
 const policySet = z
   .object({

@@ -5,6 +5,7 @@
 
 import type { AgentControl, ReloadOutcome } from '../api/control.js';
 import type { ReloadChanges } from '../api/types.js';
+import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import type { Speaker } from '../bgp/speaker.js';
 import { ConfigError } from '../config/load.js';
 import type { ForwardingWriter } from '../fib/types.js';
@@ -50,14 +51,12 @@ export function agentControl(agent: ControlledAgent): AgentControl {
     },
 
     ribSummary: () => ({
-      'ipv4-unicast': {
-        prefixes: agent.rib.locRibCount('ipv4-unicast'),
-        routes: agent.rib.family('ipv4-unicast').routes.count,
-      },
-      'ipv6-unicast': {
-        prefixes: agent.rib.locRibCount('ipv6-unicast'),
-        routes: agent.rib.family('ipv6-unicast').routes.count,
-      },
+      ...(Object.fromEntries(
+        addressFamilies.map((family) => [
+          family,
+          { prefixes: agent.rib.locRibCount(family), routes: agent.rib.family(family).routes.count },
+        ]),
+      ) as Record<AddressFamily, { prefixes: number; routes: number }>),
       attributeSets: agent.rib.attrs.size,
     }),
 

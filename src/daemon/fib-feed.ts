@@ -5,13 +5,12 @@
 // times meanwhile is written once. No object per route: next-hop sets are
 // interned by the writer and cached here by next-hop text.
 
-import type { AddressFamily } from '../bgp/family.js';
+import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import type { KernelWriter } from '../netlink/writer.js';
 import type { AttrSet } from '../rib/attribute-store.js';
 import { LOCAL_SOURCE, type NextHopTracker, type Rib } from '../rib/rib.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 
-const families: readonly AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast'];
 const PREFIXES_PER_TURN = 32_768;
 
 export class FibFeed {
@@ -25,7 +24,7 @@ export class FibFeed {
     private readonly rib: Rib,
     private readonly writer: KernelWriter,
   ) {
-    for (const family of families) {
+    for (const family of addressFamilies) {
       const queue = rib.subscribe(family);
       queue.onPending = () => this.schedule();
       this.queues.set(family, queue);
@@ -67,10 +66,10 @@ export class FibFeed {
     this.scheduled = false;
     if (this.closed) return;
     let budget = PREFIXES_PER_TURN;
-    for (const family of families) {
+    for (const family of addressFamilies) {
       const queue = this.queues.get(family) as ChangeQueue;
       const table = this.rib.family(family).prefixes;
-      const version = family === 'ipv4-unicast' ? 4 : 6;
+      const version = familyTable[family].ipVersion;
       while (budget > 0) {
         const p = queue.take();
         if (p < 0) break;

@@ -7,12 +7,11 @@
 // full table does not stall the sessions. Next-hop lists are shared per
 // next-hop set, so a route costs one command object, not an array.
 
-import type { AddressFamily } from '../bgp/family.js';
+import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import type { FibCommand, FibNextHop, ForwardingWriter, IpVersion } from '../fib/types.js';
 import { LOCAL_SOURCE, type Rib } from '../rib/rib.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 
-const families: readonly AddressFamily[] = ['ipv4-unicast', 'ipv6-unicast'];
 const PREFIXES_PER_TURN = 32_768;
 const NO_HOPS: readonly FibNextHop[] = [];
 
@@ -26,7 +25,7 @@ export class OvsFeed {
     private readonly rib: Rib,
     private readonly writer: Pick<ForwardingWriter, 'apply'>,
   ) {
-    for (const family of families) {
+    for (const family of addressFamilies) {
       const queue = rib.subscribe(family);
       queue.onPending = () => this.schedule();
       this.queues.set(family, queue);
@@ -46,10 +45,10 @@ export class OvsFeed {
     if (this.closed) return;
     let budget = PREFIXES_PER_TURN;
     const commands: FibCommand[] = [];
-    for (const family of families) {
+    for (const family of addressFamilies) {
       const queue = this.queues.get(family) as ChangeQueue;
       const table = this.rib.family(family).prefixes;
-      const version: IpVersion = family === 'ipv4-unicast' ? 4 : 6;
+      const version: IpVersion = familyTable[family].ipVersion;
       while (budget > 0) {
         const p = queue.take();
         if (p < 0) break;

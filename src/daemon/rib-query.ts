@@ -4,7 +4,7 @@
 import type { DestinationJson, PathJson } from '../api/types.js';
 import type { AsPathSegment } from '../bgp/codec/attribute-types.js';
 import { parsePrefix } from '../bgp/codec/nlri.js';
-import type { AddressFamily } from '../bgp/family.js';
+import { type AddressFamily, familyTable } from '../bgp/family.js';
 import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from '../bgp/format/communities.js';
 import { formatAsPath } from '../bgp/format/message.js';
 import type { AttrSet } from '../rib/attribute-store.js';
@@ -76,7 +76,7 @@ export function lookup(rib: Rib, family: AddressFamily, text: string): number {
     if (parsed === null) return -1;
     return table.findKey(Uint32Array.from(parsed.words), 0, parsed.length);
   }
-  const parsed = parsePrefix(`${text}/${family === 'ipv4-unicast' ? 32 : 128}`);
+  const parsed = parsePrefix(`${text}/${familyTable[family].addressBits}`);
   if (parsed === null) return -1;
   const max = parsed.length;
   const words = Uint32Array.from(parsed.words);

@@ -12,7 +12,7 @@
 // kept with its reason for `rib show --out`, reported once, and everything
 // else goes on.
 
-import type { CodecContext } from '../bgp/codec/context.js';
+import { type CodecContext, sendsPathIds } from '../bgp/codec/context.js';
 import { RouteRefreshSubtype } from '../bgp/codec/iana.js';
 import { encodeMessage } from '../bgp/codec/message.js';
 import { type Prefixes, prefixOctets } from '../bgp/codec/nlri.js';
@@ -25,7 +25,7 @@ import {
   packWithdrawals,
 } from '../bgp/codec/pack.js';
 import { endOfRib } from '../bgp/codec/update.js';
-import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
+import { type AddressFamily, familyAfiSafi, familyTable } from '../bgp/family.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 import type { AttrSet } from './attribute-store.js';
 import { AttributeEncodingCache } from './encoding-cache.js';
@@ -284,8 +284,7 @@ export class AdjRibOut {
     }
     if (space === SPACE_NONE) return this.setErrors.get(setId) ?? null;
     if (space >= LONGEST_PREFIX_OCTETS) return null;
-    const afi = familyAfiSafi(out.family).afi;
-    const withPathId = afi === 1 ? this.sendContext.addPathIpv4 : this.sendContext.addPathIpv6;
+    const withPathId = sendsPathIds(this.sendContext, familyTable[out.family].afi);
     if (prefixOctets(lengthBits, withPathId) <= space) return null;
     const encoded = this.encodings.get(this.rib.attrs.get(setId), this.sendContext);
     const attributeOctets = encoded.ok ? encoded.value.length : 0;
@@ -295,9 +294,9 @@ export class AdjRibOut {
   /** announcementSpace() for an outgoing set, or SPACE_NONE (with the error kept) when it cannot be encoded. */
   private roomFor(out: FamilyOut, setId: number): number {
     const encoded = this.encodings.get(this.rib.attrs.get(setId), this.sendContext);
-    const afi = familyAfiSafi(out.family).afi;
+    const descriptor = familyTable[out.family];
     let nextHopOctets = 0;
-    if (afi !== 1) {
+    if (!descriptor.nextHopAttribute) {
       const hops = nextHopBytes(out.nextHops.get(setId) ?? []);
       if (!hops.ok) {
         this.setErrors.set(setId, hops.error);
@@ -311,7 +310,7 @@ export class AdjRibOut {
     }
     return Math.max(
       SPACE_NONE + 1,
-      announcementSpace(afi, encoded.value.length, nextHopOctets, this.sendContext),
+      announcementSpace(descriptor.afi, encoded.value.length, nextHopOctets, this.sendContext),
     );
   }
 

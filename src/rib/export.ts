@@ -8,7 +8,7 @@ import { needsAs4Path } from '../bgp/codec/as-path.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/codec/attribute-types.js';
 import { AS_TRANS } from '../bgp/codec/iana.js';
 import { forPropagation } from '../bgp/codec/path-attributes.js';
-import type { AddressFamily } from '../bgp/family.js';
+import { type AddressFamily, familyTable } from '../bgp/family.js';
 import { formatIpv4 } from '../net/ip.js';
 import type { AttrSet } from './attribute-store.js';
 import { DEFAULT_LOCAL_PREF } from './decision.js';
@@ -67,17 +67,12 @@ function nextHopsFor(
   attr: AttrSet,
   self: boolean,
 ): readonly string[] | null {
+  if (!self && attr.nextHop !== null) return [attr.nextHop];
   const hops = target.localNextHops;
-  if (family === 'ipv4-unicast') {
-    if (self || attr.nextHop === null) return hops.ipv4 === null ? null : [hops.ipv4];
-    return [attr.nextHop];
-  }
-  if (self || attr.nextHop === null) {
-    if (hops.ipv6 === null) return null;
-    // RFC 2545 §3: the link-local address goes beside the global one on a shared link.
-    return hops.ipv6LinkLocal !== null && target.external ? [hops.ipv6, hops.ipv6LinkLocal] : [hops.ipv6];
-  }
-  return [attr.nextHop];
+  if (familyTable[family].ipVersion === 4) return hops.ipv4 === null ? null : [hops.ipv4];
+  if (hops.ipv6 === null) return null;
+  // RFC 2545 §3: the link-local address goes beside the global one on a shared link.
+  return hops.ipv6LinkLocal !== null && target.external ? [hops.ipv6, hops.ipv6LinkLocal] : [hops.ipv6];
 }
 
 /** The route as sent to `target`, or why it is not sent. */
@@ -147,7 +142,12 @@ export function exportRoute(
     }
   }
   if (verdict.set !== null) out = applySet(out, verdict.set, context.localAsn);
-  out = { ...out, origin: out.origin ?? 2, nextHop: family === 'ipv4-unicast' ? nextHops[0] : undefined };
+  out = {
+    ...out,
+    origin: out.origin ?? 2,
+    // The other families carry their next hops in MP_REACH_NLRI (the packer writes it).
+    nextHop: familyTable[family].nextHopAttribute ? nextHops[0] : undefined,
+  };
   if (!target.asn4) {
     // RFC 6793 §4.2.2: a 2-octet peer gets AS_TRANS in AS_PATH and the real path in AS4_PATH.
     const path = out.asPath ?? [];

@@ -2,7 +2,7 @@
 // "10.233.0.0/16" (exactly), "10.233.0.0/16 le 32" (it and anything longer
 // up to /32), "10.0.0.0/8 ge 24 le 28".
 
-import { type ParsedPrefix, parsePrefix } from '../bgp/codec/nlri.js';
+import { maxPrefixLength, type ParsedPrefix, parsePrefix } from '../bgp/codec/nlri.js';
 
 export interface PrefixMatch {
   readonly prefix: ParsedPrefix;
@@ -17,7 +17,7 @@ export function parsePrefixMatch(text: string): PrefixMatch | string {
   const parts = text.trim().split(/\s+/);
   const prefix = parsePrefix(parts[0] ?? '');
   if (prefix === null) return `"${parts[0] ?? ''}" is not a prefix`;
-  const max = prefix.afi === 1 ? 32 : 128;
+  const max = maxPrefixLength(prefix.afi);
   let ge: number | null = null;
   let le: number | null = null;
   for (let i = 1; i < parts.length; i += 2) {

@@ -9,7 +9,7 @@
 
 import type { PathAttributes } from '../bgp/codec/attribute-types.js';
 import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
-import type { AddressFamily } from '../bgp/family.js';
+import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import { PrefixTable } from '../net/prefix-table.js';
 import { ChangeQueue } from '../util/change-queue.js';
@@ -96,7 +96,7 @@ export interface RouteView {
   readonly lostBecause?: BestPathReason | RejectReason;
 }
 
-const familyIndex = (family: AddressFamily): 0 | 1 => (family === 'ipv4-unicast' ? 0 : 1);
+const familyIndex = (family: AddressFamily): 0 | 1 => familyTable[family].index;
 
 function addressKey(address: string): string {
   const v4 = parseIpv4(address);
@@ -106,7 +106,7 @@ function addressKey(address: string): string {
 }
 
 function newFamily(family: AddressFamily): FamilyRib {
-  const afi: PrefixAfi = family === 'ipv4-unicast' ? 1 : 2;
+  const afi: PrefixAfi = familyTable[family].afi;
   return {
     family,
     afi,
@@ -120,10 +120,9 @@ function newFamily(family: AddressFamily): FamilyRib {
 
 export class Rib {
   readonly attrs = new AttributeStore();
-  private readonly families: Record<AddressFamily, FamilyRib> = {
-    'ipv4-unicast': newFamily('ipv4-unicast'),
-    'ipv6-unicast': newFamily('ipv6-unicast'),
-  };
+  private readonly families = Object.fromEntries(
+    addressFamilies.map((family) => [family, newFamily(family)]),
+  ) as Record<AddressFamily, FamilyRib>;
   private readonly sources: (Source | undefined)[] = [];
   private readonly startedAt = Date.now();
   private tracker: NextHopTracker = everythingReachable;
@@ -335,7 +334,7 @@ export class Rib {
 
   /** Withdraws every route of a source (session down), or those of one family. */
   flushSource(sourceId: number, family?: AddressFamily): void {
-    for (const name of family === undefined ? (['ipv4-unicast', 'ipv6-unicast'] as const) : [family]) {
+    for (const name of family === undefined ? addressFamilies : [family]) {
       const f = this.families[name];
       const fi = familyIndex(name);
       const routes = f.routes;
@@ -382,7 +381,7 @@ export class Rib {
   reapplyImport(sourceId: number): void {
     const source = this.sources[sourceId];
     if (source === undefined) return;
-    for (const name of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+    for (const name of addressFamilies) {
       const f = this.families[name];
       const fi = familyIndex(name);
       const routes = f.routes;
@@ -641,7 +640,7 @@ export class Rib {
 
   /** Orders every candidate list again (next hops or decision options changed). */
   redecideAll(): void {
-    for (const name of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+    for (const name of addressFamilies) {
       const f = this.families[name];
       const routes = f.routes;
       const list: number[] = [];

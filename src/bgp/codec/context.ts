@@ -1,7 +1,7 @@
 // What the wire format depends on, settled once per session at OPEN
 // negotiation (Holo's DecodeCxt/EncodeCxt): built once, passed explicitly.
 
-import { MAX_MESSAGE_LENGTH } from './iana.js';
+import { Afi, MAX_MESSAGE_LENGTH } from './iana.js';
 
 export type PeerType = 'ibgp' | 'ebgp' | 'unknown';
 
@@ -20,6 +20,11 @@ export interface CodecContext {
    * decoded out of session, e.g. by `agentctl decode`) applies neither rule.
    */
   readonly peerType: PeerType;
+}
+
+/** RFC 7911: whether NLRI of `afi` carry path identifiers in this direction. */
+export function sendsPathIds(context: CodecContext, afi: number): boolean {
+  return afi === Afi.ipv4 ? context.addPathIpv4 : context.addPathIpv6;
 }
 
 /** A 4-octet-AS session with no ADD-PATH and standard-size messages. */

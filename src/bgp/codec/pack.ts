@@ -11,7 +11,7 @@
 
 import { parseIpv4, parseIpv6 } from '../../net/ip.js';
 import type { PathAttributes } from './attribute-types.js';
-import type { CodecContext } from './context.js';
+import { type CodecContext, sendsPathIds } from './context.js';
 import {
   Afi,
   AttributeFlag,
@@ -57,10 +57,6 @@ export type EncodeResult<T> =
 
 const UPDATE_FIXED = HEADER_LENGTH + 2 + 2; // header, withdrawn length, attribute length
 const MP_ATTRIBUTE_HEADER = 4; // flags, type, 2-octet length
-
-function addPathFor(afi: number, context: CodecContext): boolean {
-  return afi === Afi.ipv4 ? context.addPathIpv4 : context.addPathIpv6;
-}
 
 /**
  * Greedily splits prefixes into runs whose encoding fits `space` octets and
@@ -221,7 +217,7 @@ export function packEncodedAnnouncements(
   context: CodecContext,
   mpNextHops: readonly string[] = [],
 ): EncodeResult<PackedUpdates> {
-  const withPathIds = addPathFor(prefixes.afi, context);
+  const withPathIds = sendsPathIds(context, prefixes.afi);
   let hops: Uint8Array | null = null;
   if (prefixes.afi !== Afi.ipv4) {
     const encoded = nextHopBytes(mpNextHops);
@@ -276,7 +272,7 @@ export function expectPacked(result: EncodeResult<PackedUpdates>): PackedUpdates
 
 /** UPDATEs withdrawing `prefixes`: the Withdrawn Routes field for IPv4, MP_UNREACH_NLRI for IPv6. */
 export function packWithdrawals(prefixes: Prefixes, context: CodecContext): PackedUpdates {
-  const withPathIds = addPathFor(prefixes.afi, context);
+  const withPathIds = sendsPathIds(context, prefixes.afi);
   const writer = messageWriter();
   let messageCount = 0;
   if (prefixes.afi === Afi.ipv4) {
