@@ -17,7 +17,7 @@
 //   doubles on each consecutive failure up to a maximum, and resets once the
 //   session has stayed Established for `stableSeconds` (the 'stable' timer).
 
-import { CeaseSubcode, ErrorCode, FsmSubcode } from './codec/iana.js';
+import { CeaseSubcode, ErrorCode, FsmSubcode, OpenSubcode } from './codec/iana.js';
 
 export type FsmStateName = 'idle' | 'connect' | 'active' | 'openSent' | 'openConfirm' | 'established';
 
@@ -406,7 +406,11 @@ function connect(state: FsmState, event: FsmEvent): FsmTransition {
       return failToIdle(
         state,
         [],
-        { kind: 'notification-received', code: ErrorCode.openMessage, subcode: 1 },
+        {
+          kind: 'notification-received',
+          code: ErrorCode.openMessage,
+          subcode: OpenSubcode.unsupportedVersionNumber,
+        },
         !state.delayOpenRunning,
       );
     default:
@@ -458,7 +462,11 @@ function active(state: FsmState, event: FsmEvent): FsmTransition {
       return failToIdle(
         state,
         [],
-        { kind: 'notification-received', code: ErrorCode.openMessage, subcode: 1 },
+        {
+          kind: 'notification-received',
+          code: ErrorCode.openMessage,
+          subcode: OpenSubcode.unsupportedVersionNumber,
+        },
         !state.delayOpenRunning,
       );
     default:
@@ -547,7 +555,11 @@ function openSent(state: FsmState, event: FsmEvent): FsmTransition {
       return failToIdle(
         state,
         [],
-        { kind: 'notification-received', code: ErrorCode.openMessage, subcode: 1 },
+        {
+          kind: 'notification-received',
+          code: ErrorCode.openMessage,
+          subcode: OpenSubcode.unsupportedVersionNumber,
+        },
         false,
       );
     default:
@@ -613,7 +625,11 @@ function openConfirm(state: FsmState, event: FsmEvent): FsmTransition {
       return failToIdle(
         state,
         [],
-        { kind: 'notification-received', code: ErrorCode.openMessage, subcode: 1 },
+        {
+          kind: 'notification-received',
+          code: ErrorCode.openMessage,
+          subcode: OpenSubcode.unsupportedVersionNumber,
+        },
         false,
       );
     case 'BgpHeaderErr':
@@ -709,7 +725,7 @@ function established(state: FsmState, event: FsmEvent): FsmTransition {
       return failToIdle(state, [], {
         kind: 'notification-received',
         code: ErrorCode.openMessage,
-        subcode: 1,
+        subcode: OpenSubcode.unsupportedVersionNumber,
       });
     case 'KeepAliveMsg':
       return { state, actions: state.holdTimeSeconds > 0 ? [start('hold', state.holdTimeSeconds)] : [] };

@@ -12,6 +12,7 @@ import {
   ErrorCode,
   MAX_EXTENDED_MESSAGE_LENGTH,
   MAX_MESSAGE_LENGTH,
+  MAX_TWO_OCTET_AS,
   OpenSubcode,
 } from './codec/iana.js';
 import { type OpenMessage, openCapabilities } from './codec/open.js';
@@ -115,7 +116,7 @@ export function buildOpen(local: LocalOpenConfig): OpenMessage {
   return {
     type: 'open',
     version: BGP_VERSION,
-    myAsn: local.asn > 0xffff ? AS_TRANS : local.asn,
+    myAsn: local.asn > MAX_TWO_OCTET_AS ? AS_TRANS : local.asn,
     holdTimeSeconds: local.holdTimeSeconds,
     bgpIdentifier: local.routerId,
     parameters: [{ type: 'capabilities', capabilities }],

@@ -14,7 +14,7 @@
 import { mergeAs4Path } from './codec/as-path.js';
 import type { PathAttributes } from './codec/attribute-types.js';
 import { type BgpError, bgpError, strongestAction } from './codec/errors.js';
-import { AS_TRANS, ErrorCode, SegmentType, UpdateSubcode } from './codec/iana.js';
+import { AS_TRANS, ErrorCode, MAX_TWO_OCTET_AS, SegmentType, UpdateSubcode } from './codec/iana.js';
 import type { UpdateMessage } from './codec/update.js';
 
 export interface UpdateSessionContext {
@@ -65,7 +65,7 @@ export function sessionErrors(update: UpdateMessage, context: UpdateSessionConte
       const leftmost = first?.type === SegmentType.asSequence ? first.asns[0] : undefined;
       const peerAs = context.peerAsn;
       // A 2-octet speaker writes AS_TRANS for a 4-octet neighbor AS (RFC 6793 §4.2.2).
-      if (leftmost !== peerAs && !(leftmost === AS_TRANS && peerAs > 0xffff)) {
+      if (leftmost !== peerAs && !(leftmost === AS_TRANS && peerAs > MAX_TWO_OCTET_AS)) {
         errors.push(
           sessionError(
             UpdateSubcode.malformedAsPath,

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
 import { describeErrorCode } from '../bgp/codec/errors.js';
-import { CeaseSubcode } from '../bgp/codec/iana.js';
+import { CeaseSubcode, ErrorCode } from '../bgp/codec/iana.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
@@ -198,7 +198,7 @@ export class Agent {
           // The Data field in hex, as tcpdump shows it (e.g. RFC 4486's AFI, SAFI, limit).
           ...(data !== undefined && data.length > 0 ? { data: Buffer.from(data).toString('hex') } : {}),
         };
-        if (code === 6)
+        if (code === ErrorCode.cease)
           this.log.info(
             fields,
             `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),

@@ -102,7 +102,7 @@ export interface RibQuery {
 }
 
 export function queryRib(rib: Rib, query: RibQuery): DestinationJson[] {
-  const now = Date.now();
+  const now = rib.nowMs();
   const f = rib.family(query.family);
   const table = f.prefixes;
   const ids: number[] = [];

@@ -5,7 +5,7 @@
 
 import type { AsPathSegment, PathAttributes } from '../bgp/codec/attribute-types.js';
 import { type CodecContext, codecContext } from '../bgp/codec/context.js';
-import { WellKnownCommunity } from '../bgp/codec/iana.js';
+import { SegmentType, WellKnownCommunity } from '../bgp/codec/iana.js';
 import { encodePathAttributes } from '../bgp/codec/path-attributes.js';
 import { BufferWriter } from '../bgp/codec/writer.js';
 import { parseIpv4 } from '../net/ip.js';
@@ -42,15 +42,16 @@ export interface AttrSet {
 export function asPathLength(segments: readonly AsPathSegment[] | undefined): number {
   let length = 0;
   for (const segment of segments ?? []) {
-    if (segment.type === 2) length += segment.asns.length;
-    else if (segment.type === 1) length += 1;
+    // RFC 4271 §9.1.2.2: an AS_SET counts as one, whatever its size.
+    if (segment.type === SegmentType.asSequence) length += segment.asns.length;
+    else if (segment.type === SegmentType.asSet) length += 1;
   }
   return length;
 }
 
 export function neighborAs(segments: readonly AsPathSegment[] | undefined): number {
   const first = segments?.[0];
-  return first !== undefined && first.type === 2 ? (first.asns[0] ?? 0) : 0;
+  return first !== undefined && first.type === SegmentType.asSequence ? (first.asns[0] ?? 0) : 0;
 }
 
 /**

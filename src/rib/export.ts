@@ -6,7 +6,7 @@
 
 import { needsAs4Path } from '../bgp/codec/as-path.js';
 import type { AsPathSegment, PathAttributes } from '../bgp/codec/attribute-types.js';
-import { AS_TRANS } from '../bgp/codec/iana.js';
+import { AS_TRANS, MAX_SEGMENT_ASNS, MAX_TWO_OCTET_AS, SegmentType } from '../bgp/codec/iana.js';
 import { forPropagation } from '../bgp/codec/path-attributes.js';
 import { type AddressFamily, familyTable } from '../bgp/family.js';
 import { formatIpv4 } from '../net/ip.js';
@@ -55,10 +55,10 @@ const skip = (reason: SkipReason): Exported => ({ advertise: false, reason });
 
 function prependAs(path: readonly AsPathSegment[] | undefined, asn: number): AsPathSegment[] {
   const first = path?.[0];
-  if (first !== undefined && first.type === 2 && first.asns.length < 255) {
-    return [{ type: 2, asns: [asn, ...first.asns] }, ...(path ?? []).slice(1)];
+  if (first !== undefined && first.type === SegmentType.asSequence && first.asns.length < MAX_SEGMENT_ASNS) {
+    return [{ type: SegmentType.asSequence, asns: [asn, ...first.asns] }, ...(path ?? []).slice(1)];
   }
-  return [{ type: 2, asns: [asn] }, ...(path ?? [])];
+  return [{ type: SegmentType.asSequence, asns: [asn] }, ...(path ?? [])];
 }
 
 function nextHopsFor(
@@ -153,10 +153,14 @@ export function exportRoute(
     const path = out.asPath ?? [];
     out = {
       ...out,
-      as4Path: needsAs4Path(path) ? path.filter((s) => s.type === 1 || s.type === 2) : undefined,
-      as4Aggregator: out.aggregator !== undefined && out.aggregator.asn > 0xffff ? out.aggregator : undefined,
+      // RFC 6793 §4.2.2: no confederation segments in AS4_PATH.
+      as4Path: needsAs4Path(path)
+        ? path.filter((s) => s.type === SegmentType.asSet || s.type === SegmentType.asSequence)
+        : undefined,
+      as4Aggregator:
+        out.aggregator !== undefined && out.aggregator.asn > MAX_TWO_OCTET_AS ? out.aggregator : undefined,
       aggregator:
-        out.aggregator !== undefined && out.aggregator.asn > 0xffff
+        out.aggregator !== undefined && out.aggregator.asn > MAX_TWO_OCTET_AS
           ? { ...out.aggregator, asn: AS_TRANS }
           : out.aggregator,
     };

@@ -7,6 +7,7 @@
 // route no term matches is rejected, as in FRR route-maps and BIRD filters.
 
 import type { PathAttributes } from '../bgp/codec/attribute-types.js';
+import { SegmentType } from '../bgp/codec/iana.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import type { RawPolicy } from '../config/schema.js';
 import { type PrefixMatch, parsePrefixMatch } from './prefix-match.js';
@@ -178,9 +179,9 @@ export function applySet(attributes: PathAttributes, set: PolicySet, localAsn: n
     const prepend = new Array<number>(set.prependAs).fill(localAsn);
     const first = asPath?.[0];
     asPath =
-      first !== undefined && first.type === 2
-        ? [{ type: 2, asns: [...prepend, ...first.asns] }, ...(asPath ?? []).slice(1)]
-        : [{ type: 2, asns: prepend }, ...(asPath ?? [])];
+      first !== undefined && first.type === SegmentType.asSequence
+        ? [{ type: SegmentType.asSequence, asns: [...prepend, ...first.asns] }, ...(asPath ?? []).slice(1)]
+        : [{ type: SegmentType.asSequence, asns: prepend }, ...(asPath ?? [])];
   }
   return {
     ...attributes,

@@ -13,6 +13,7 @@ import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import { PrefixTable } from '../net/prefix-table.js';
 import { ChangeQueue } from '../util/change-queue.js';
+import { type Clock, systemClock } from '../util/clock.js';
 import { AttributeStore, type AttrSet } from './attribute-store.js';
 import {
   type BestPathReason,
@@ -124,7 +125,7 @@ export class Rib {
     addressFamilies.map((family) => [family, newFamily(family)]),
   ) as Record<AddressFamily, FamilyRib>;
   private readonly sources: (Source | undefined)[] = [];
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   private tracker: NextHopTracker = everythingReachable;
   private readonly localAsn: number;
   readonly routerId: number;
@@ -135,7 +136,12 @@ export class Rib {
   private readonly right: Candidate;
   private readonly snapshot = new Int32Array(128);
 
-  constructor(options: RibOptions) {
+  constructor(
+    options: RibOptions,
+    /** Stamps routes (age, RFC 5004 oldest-path tie-break); a test passes its own. */
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.startedAt = clock.nowMs();
     this.options = options;
     this.localAsn = options.localAsn;
     this.routerId = parseIpv4(options.routerId) ?? 0;
@@ -193,7 +199,12 @@ export class Rib {
 
   /** Seconds since the RIB started (the clock routes are stamped with). */
   now(): number {
-    return Math.floor((Date.now() - this.startedAt) / 1000);
+    return Math.floor((this.clock.nowMs() - this.startedAt) / 1000);
+  }
+
+  /** The RIB's clock, in milliseconds since the epoch (what route ages are measured against). */
+  nowMs(): number {
+    return this.clock.nowMs();
   }
 
   learnedAtMs(seconds: number): number {

@@ -17,6 +17,7 @@ import {
   uuidOf,
 } from '../../src/ovs/ovsdb/facts.js';
 import { type Json, JsonStreamSplitter } from '../../src/ovs/ovsdb/framing.js';
+import { until } from '../support/until.js';
 
 describe('JsonStreamSplitter', () => {
   const texts = [
@@ -172,7 +173,7 @@ describe('OvsdbClient', () => {
         client.onNotification((method) => notifications.push(method));
         expect(await client.request('list_dbs', [])).toEqual(['Open_vSwitch']);
         expect(notifications).toEqual(['update']);
-        await new Promise((r) => setTimeout(r, 20));
+        await until(() => echoed.length > 0);
         expect(echoed).toEqual([{ result: ['ping'], error: null, id: 'echo-1' }]);
       },
     );

@@ -3,6 +3,7 @@ import type { PathAttributes } from '../../src/bgp/codec/attribute-types.js';
 import { prefixesFromStrings } from '../../src/bgp/codec/nlri.js';
 import { ACCEPT_ALL, compilePolicy } from '../../src/rib/policy.js';
 import { LOCAL_SOURCE, Rib, type RibOptions, type SourceInfo } from '../../src/rib/rib.js';
+import type { Clock } from '../../src/util/clock.js';
 
 const options: RibOptions = {
   localAsn: 64512,
@@ -13,8 +14,8 @@ const options: RibOptions = {
   preferOldestExternal: false,
 };
 
-function setup(overrides: Partial<RibOptions> = {}) {
-  const rib = new Rib({ ...options, ...overrides });
+function setup(overrides: Partial<RibOptions> = {}, clock?: Clock) {
+  const rib = new Rib({ ...options, ...overrides }, clock);
   const source = (address: string, asn: number, routerId: number, extra: Partial<SourceInfo> = {}) =>
     rib.addSource({
       address,
@@ -43,6 +44,47 @@ function bestOf(rib: Rib, prefix: string) {
 }
 
 describe('RIB', () => {
+  it('stamps routes with its clock: ages, and the oldest eBGP path with preferOldestEbgpPath (RFC 5004)', () => {
+    let nowMs = 1_700_000_000_000;
+    const clock: Clock = { nowMs: () => nowMs };
+    const { rib, source } = setup({ preferOldestExternal: true }, clock);
+    // Equal in every step before the tie-break on age, and the newer one has the lower router ID.
+    const older = source('192.0.2.2', 65001, 2);
+    const newer = source('192.0.2.1', 65002, 1);
+    rib.announce(older.id, 'ipv4-unicast', v4('10.9.0.0/24'), attrs(), '192.0.2.2');
+    nowMs += 30_000;
+    rib.announce(
+      newer.id,
+      'ipv4-unicast',
+      v4('10.9.0.0/24'),
+      attrs({ asPath: [{ type: 2, asns: [65002] }] }),
+      '192.0.2.1',
+    );
+    nowMs += 5_000;
+    const paths = bestOf(rib, '10.9.0.0/24');
+    expect(
+      paths.map((p) => [p.source.info.address, p.best, Math.round((nowMs - p.learnedAt) / 1000)]),
+    ).toEqual([
+      ['192.0.2.2', true, 35],
+      ['192.0.2.1', false, 5],
+    ]);
+    expect(paths[1]?.lostBecause).toBe('oldest-external');
+    // Without the option, the lower router ID wins.
+    const plain = setup({}, clock);
+    const a = plain.source('192.0.2.2', 65001, 2);
+    const b = plain.source('192.0.2.1', 65002, 1);
+    plain.rib.announce(a.id, 'ipv4-unicast', v4('10.9.0.0/24'), attrs(), '192.0.2.2');
+    nowMs += 30_000;
+    plain.rib.announce(
+      b.id,
+      'ipv4-unicast',
+      v4('10.9.0.0/24'),
+      attrs({ asPath: [{ type: 2, asns: [65002] }] }),
+      '192.0.2.1',
+    );
+    expect(bestOf(plain.rib, '10.9.0.0/24')[0]?.source.info.address).toBe('192.0.2.1');
+  });
+
   it('installs a learned route, publishes each changed prefix once however often it changed', () => {
     const { rib, source } = setup();
     const a = source('192.0.2.1', 65001, 1);

@@ -5,7 +5,7 @@
 //   +-------------------+---------------------+----------------------------+
 
 import type { AsPathSegment, AsPathSegmentType } from './attribute-types.js';
-import { AS_TRANS } from './iana.js';
+import { AS_TRANS, MAX_SEGMENT_ASNS, MAX_TWO_OCTET_AS } from './iana.js';
 import type { BufferWriter } from './writer.js';
 
 /** Decodes segments; a string is why the path is malformed (RFC 7606 §7.2). */
@@ -59,13 +59,13 @@ export function encodeAsPath(
   asnOctets: 2 | 4,
 ): void {
   for (const segment of segments) {
-    for (let from = 0; from < segment.asns.length; from += 255) {
-      const to = Math.min(from + 255, segment.asns.length);
+    for (let from = 0; from < segment.asns.length; from += MAX_SEGMENT_ASNS) {
+      const to = Math.min(from + MAX_SEGMENT_ASNS, segment.asns.length);
       writer.u8(segment.type).u8(to - from);
       for (let i = from; i < to; i++) {
         const asn = segment.asns[i] as number;
         if (asnOctets === 4) writer.u32(asn);
-        else writer.u16(asn > 0xffff ? AS_TRANS : asn);
+        else writer.u16(asn > MAX_TWO_OCTET_AS ? AS_TRANS : asn);
       }
     }
   }
@@ -73,7 +73,7 @@ export function encodeAsPath(
 
 /** True when some AS in the path needs 4 octets (then a 2-octet peer needs AS4_PATH). */
 export function needsAs4Path(segments: readonly AsPathSegment[]): boolean {
-  return segments.some((segment) => segment.asns.some((asn) => asn > 0xffff));
+  return segments.some((segment) => segment.asns.some((asn) => asn > MAX_TWO_OCTET_AS));
 }
 
 function pathLengthForMerge(segments: readonly AsPathSegment[]): number {

@@ -20,7 +20,7 @@ import type {
 } from './attribute-types.js';
 import type { CodecContext } from './context.js';
 import type { ErrorAction } from './errors.js';
-import { AttributeFlag, AttributeType, UpdateSubcode } from './iana.js';
+import { AttributeFlag, AttributeType, SegmentType, UpdateSubcode } from './iana.js';
 import { decodeMpReach, decodeMpUnreach, encodeMpReach, encodeMpUnreach } from './mp-nlri.js';
 import type { BufferWriter } from './writer.js';
 
@@ -350,7 +350,10 @@ const as4Path: AttributeDescriptor<'as4Path'> = {
       return new AttributeFault(`AS4_PATH ${segments}`, UpdateSubcode.optionalAttributeError);
     }
     // RFC 6793 §6: confederation segments in AS4_PATH are dropped, the rest kept.
-    return segments.filter((segment: AsPathSegment) => segment.type === 1 || segment.type === 2);
+    return segments.filter(
+      (segment: AsPathSegment) =>
+        segment.type === SegmentType.asSet || segment.type === SegmentType.asSequence,
+    );
   },
   encode(writer, value) {
     encodeAsPath(writer, value, 4);

@@ -20,6 +20,10 @@ export const MAX_EXTENDED_MESSAGE_LENGTH = 65535;
 export const BGP_VERSION = 4;
 /** RFC 6793 §9: the 2-octet placeholder for a 4-octet AS number. */
 export const AS_TRANS = 23456;
+/** RFC 6793 §4.2.2: an AS above this has no 2-octet form (AS_TRANS stands in for it). */
+export const MAX_TWO_OCTET_AS = 0xffff;
+/** RFC 4271 §4.3: a path segment's length is one octet. */
+export const MAX_SEGMENT_ASNS = 255;
 
 export const Afi = { ipv4: 1, ipv6: 2 } as const;
 export const Safi = { unicast: 1, multicast: 2 } as const;

@@ -4,7 +4,7 @@
 import type { AsPathSegment, PathAttributes } from '../codec/attribute-types.js';
 import { assertNever, type Capability } from '../codec/capabilities.js';
 import { type BgpError, describeErrorCode } from '../codec/errors.js';
-import { attributeTypeName, errorCodeName, errorSubcodeName } from '../codec/iana.js';
+import { attributeTypeName, errorCodeName, errorSubcodeName, SegmentType } from '../codec/iana.js';
 import type { BgpMessage } from '../codec/message.js';
 import { type Prefixes, prefixToString } from '../codec/nlri.js';
 import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from './communities.js';
@@ -27,7 +27,8 @@ const segmentNames: Readonly<Record<number, string>> = {
 export function formatAsPath(segments: readonly AsPathSegment[]): string {
   return segments
     .map((segment) => {
-      const asns = segment.asns.join(segment.type === 2 || segment.type === 3 ? ' ' : ',');
+      const sequence = segment.type === SegmentType.asSequence || segment.type === SegmentType.confedSequence;
+      const asns = segment.asns.join(sequence ? ' ' : ',');
       switch (segment.type) {
         case 1:
           return `{${asns}}`;

@@ -19,6 +19,7 @@ import {
   writeEcho,
   writeGroupDescRequest,
 } from '../../../src/ovs/openflow/messages.js';
+import { until } from '../../support/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'of-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,7 +110,7 @@ describe('OpenflowConnection', () => {
         { multipart: true },
       );
       expect(parts).toHaveLength(2);
-      await new Promise((r) => setTimeout(r, 20));
+      await until(() => sw.received.some((m) => m.type === 'echoReply'));
       expect(sw.received.find((m) => m.type === 'echoReply')).toMatchObject({
         xid: 77,
         data: Buffer.from('hi'),
@@ -185,9 +186,9 @@ describe('OpenflowConnection', () => {
       echoIntervalMs: 50,
       echoTimeoutMs: 150,
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // Three echo rounds outlast the 150 ms timeout twice over.
+    await until(() => sw.received.filter((m) => m.type === 'echoRequest').length > 6);
     expect(connection.closed).toBe(false);
-    expect(sw.received.filter((m) => m.type === 'echoRequest').length).toBeGreaterThan(2);
     connection.close();
     await sw.close();
   });
