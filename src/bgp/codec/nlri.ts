@@ -160,15 +160,28 @@ export function encodePrefixes(
   withPathIds = prefixes.pathIds !== null,
 ): void {
   const perPrefix = wordsPerPrefix(prefixes.afi);
+  const lengths = prefixes.lengths;
+  const words = prefixes.words;
+  let size = 0;
+  for (let i = from; i < to; i++) size += prefixOctets(lengths[i] as number, withPathIds);
+  let at = writer.reserve(size);
+  const out = writer.raw;
   for (let i = from; i < to; i++) {
-    if (withPathIds) writer.u32(prefixes.pathIds?.[i] ?? 0);
-    const length = prefixes.lengths[i] as number;
-    writer.u8(length);
+    if (withPathIds) {
+      const id = prefixes.pathIds?.[i] ?? 0;
+      out[at] = id >>> 24;
+      out[at + 1] = (id >>> 16) & 0xff;
+      out[at + 2] = (id >>> 8) & 0xff;
+      out[at + 3] = id & 0xff;
+      at += 4;
+    }
+    const length = lengths[i] as number;
+    out[at++] = length;
     const octets = (length + 7) >> 3;
     const base = i * perPrefix;
     for (let k = 0; k < octets; k++) {
-      const word = prefixes.words[base + (k >> 2)] as number;
-      writer.u8((word >>> (24 - 8 * (k & 3))) & 0xff);
+      const word = words[base + (k >> 2)] as number;
+      out[at++] = (word >>> (24 - 8 * (k & 3))) & 0xff;
     }
   }
 }

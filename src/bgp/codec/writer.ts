@@ -65,6 +65,23 @@ export class BufferWriter {
     return this;
   }
 
+  /**
+   * Makes room for `count` octets and returns where they start; the caller
+   * fills them in `raw` (one bounds check for a whole run instead of one per
+   * octet: NLRI are written this way).
+   */
+  reserve(count: number): number {
+    this.ensure(count);
+    const at = this.length;
+    this.length += count;
+    return at;
+  }
+
+  /** The buffer behind the writer: valid until the next write, which may replace it. */
+  get raw(): Uint8Array {
+    return this.buffer;
+  }
+
   patchU8(position: number, value: number): void {
     this.buffer[position] = value;
   }
