@@ -222,10 +222,10 @@ export class Peer {
    * outside the session (the Adj-RIB-Out, a routing timer): Cease/Out of
    * Resources, and the session comes back by itself.
    */
-  resetAfterInternalError(): void {
+  resetAfterInternalError(where: string): void {
     const session = this.session;
     if (session === null || session.isDestroyed) return;
-    session.handle({ type: 'AutomaticStop', subcode: CeaseSubcode.outOfResources });
+    session.resetAfterInternalError(where);
   }
 
   /** Stops and forgets everything (the neighbor was removed or replaced). */

@@ -265,33 +265,45 @@ export class Session {
     }
   }
 
+  /** The last resort after an exception in this connection's work: report it, then reset. */
+  private failInternally(error: unknown, where: string): void {
+    this.report(error, where);
+    this.resetAfterInternalError(where);
+  }
+
+  private report(error: unknown, where: string): void {
+    try {
+      this.hooks.internalError(this, error, where);
+    } catch {
+      // Reporting must not stop the reset.
+    }
+  }
+
   /**
-   * The last resort after an exception in this connection's work: report it,
-   * then reset this session alone with Cease/Out of Resources (RFC 4486);
-   * it comes back by itself after the idle hold time. If even the reset
-   * throws, the connection is destroyed.
+   * Resets this session alone after an internal error (reported by the
+   * caller) with Cease/Out of Resources (RFC 4486); it comes back by itself
+   * after the idle hold time. If even the reset throws, the connection is
+   * destroyed: nothing escapes to the event loop.
    */
-  failInternally(error: unknown, where: string): void {
+  resetAfterInternalError(where: string): void {
     this.queued.length = 0;
     this.stepping = false;
     this.pendingUpdate = null;
     try {
-      this.hooks.internalError(this, error, where);
       this.handle({ type: 'AutomaticStop', subcode: CeaseSubcode.outOfResources });
     } catch (second) {
-      try {
-        this.hooks.internalError(this, second, `${where}, while resetting the session`);
-      } finally {
-        this.destroy();
-      }
+      this.report(second, `${where}, while resetting the session`);
+      this.destroy();
     }
   }
 
   /** Adopts an accepted connection (RFC 4271 §8 event 17). */
   attach(socket: net.Socket): void {
-    this.closeSocket();
-    this.adopt(socket);
-    this.handle({ type: 'TcpConnectionConfirmed' });
+    this.guarded('accept', () => {
+      this.closeSocket();
+      this.adopt(socket);
+      this.handle({ type: 'TcpConnectionConfirmed' });
+    });
   }
 
   private connect(): void {

@@ -177,7 +177,16 @@ export class Speaker {
       socket.destroy();
       return;
     }
-    peer.accept(socket);
+    try {
+      peer.accept(socket);
+    } catch (error) {
+      // A bug while taking the connection: refuse it, keep listening.
+      this.log.warn(
+        { neighbor: peer.address, err: String(error) },
+        'internal error accepting a connection; closed',
+      );
+      socket.destroy();
+    }
   }
 
   /**

@@ -217,15 +217,18 @@ export class Agent {
    * stack goes to the log with the neighbor, the session is reset (by the
    * caller) with Cease/Out of Resources, and every other session goes on.
    */
-  private internalError(peer: Peer, error: unknown, where: string): void {
-    this.metrics.internalError(peer.address);
+  private internalError(peer: Peer | null, error: unknown, where: string): void {
+    const neighbor = peer?.address ?? '';
+    this.metrics.internalError(neighbor, where);
     this.log.error(
       {
-        neighbor: peer.address,
+        ...(peer !== null ? { neighbor } : {}),
         where,
         err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
       },
-      `internal error on ${where} of neighbor ${peer.address}: resetting that session (Cease/Out of Resources)`,
+      peer !== null
+        ? `internal error on ${where} of neighbor ${neighbor}: resetting that session (Cease/Out of Resources)`
+        : `internal error in the ${where}: the feed goes on`,
     );
   }
 
@@ -279,7 +282,7 @@ export class Agent {
     );
     await kernel.start();
     this.kernel = kernel;
-    const feed = new FibFeed(this.rib, kernel);
+    const feed = new FibFeed(this.rib, kernel, (error) => this.internalError(null, error, 'fib feed'));
     this.feed = feed;
     this.rib.setNextHopTracker(feed.tracker());
     kernel.onReachabilityChange(() => this.scheduleRedecide());
@@ -320,7 +323,7 @@ export class Agent {
       return;
     }
     this.ovs = ovs;
-    this.ovsFeed = new OvsFeed(this.rib, ovs);
+    this.ovsFeed = new OvsFeed(this.rib, ovs, (error) => this.internalError(null, error, 'ovs feed'));
   }
 
   private maybeSweep(): void {

@@ -23,6 +23,11 @@ export class FibFeed {
   constructor(
     private readonly rib: Rib,
     private readonly writer: KernelWriter,
+    /**
+     * An exception in a drain (a bug): reported, and the feed goes on with
+     * the next prefixes; the writer's periodic reconcile repairs the rest.
+     */
+    private readonly onError: (error: unknown) => void = () => {},
   ) {
     for (const family of addressFamilies) {
       const queue = rib.subscribe(family);
@@ -47,7 +52,14 @@ export class FibFeed {
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => this.drain());
+    setImmediate(() => {
+      try {
+        this.drain();
+      } catch (error) {
+        this.onError(error);
+        this.schedule();
+      }
+    });
   }
 
   private hopSetFor(key: string, addresses: readonly string[], blackhole: boolean): number {

@@ -24,6 +24,11 @@ export class OvsFeed {
   constructor(
     private readonly rib: Rib,
     private readonly writer: Pick<ForwardingWriter, 'apply'>,
+    /**
+     * An exception in a drain (a bug): reported, and the feed goes on with
+     * the next prefixes; the writer's periodic reconcile repairs the rest.
+     */
+    private readonly onError: (error: unknown) => void = () => {},
   ) {
     for (const family of addressFamilies) {
       const queue = rib.subscribe(family);
@@ -37,7 +42,14 @@ export class OvsFeed {
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => this.drain());
+    setImmediate(() => {
+      try {
+        this.drain();
+      } catch (error) {
+        this.onError(error);
+        this.schedule();
+      }
+    });
   }
 
   private drain(): void {

@@ -275,7 +275,7 @@ export class Routing {
       work();
     } catch (error) {
       this.events.internalError(state.peer, error, where);
-      state.peer.resetAfterInternalError();
+      state.peer.resetAfterInternalError(where);
     }
   }
 

@@ -38,7 +38,7 @@ export class Metrics {
   private readonly notifications: Counter<'neighbor' | 'direction' | 'code' | 'subcode' | 'name'>;
   private readonly flaps: Counter<'neighbor'>;
   private readonly refused: Counter<'neighbor' | 'reason'>;
-  private readonly internalErrors: Counter<'neighbor'>;
+  private readonly internalErrors: Counter<'neighbor' | 'where'>;
   private readonly fibRoutesGauge: Gauge<'writer' | 'family'>;
   private readonly fibRepairs: Counter<'writer'>;
   private readonly fibFailures: Counter<'writer'>;
@@ -111,8 +111,8 @@ export class Metrics {
     });
     this.internalErrors = new Counter({
       name: 'agent_internal_errors_total',
-      help: 'Exceptions caught while handling a neighbor (its session was reset with Cease/Out of Resources)',
-      labelNames: ['neighbor'],
+      help: 'Exceptions caught by a last-resort handler: for a neighbor (its session was reset with Cease/Out of Resources), or in a FIB feed (neighbor="")',
+      labelNames: ['neighbor', 'where'],
       registers: [registry],
     });
     this.fibRoutesGauge = new Gauge({
@@ -231,8 +231,8 @@ export class Metrics {
     this.refused.inc({ neighbor, reason });
   }
 
-  internalError(neighbor: string): void {
-    this.internalErrors.inc({ neighbor });
+  internalError(neighbor: string, where: string): void {
+    this.internalErrors.inc({ neighbor, where });
   }
 }
 

@@ -132,4 +132,45 @@ describe('OvsFeed', () => {
     await turn();
     expect(applied).toHaveLength(1);
   });
+
+  it('a writer that throws is reported and the feed goes on with the next changes', async () => {
+    const rib = new Rib({
+      localAsn: 64512,
+      routerId: '10.0.0.1',
+      clusterId: '10.0.0.1',
+      maxPaths: 1,
+      alwaysCompareMed: false,
+      preferOldestExternal: false,
+    });
+    const a = rib.addSource({
+      address: '192.0.2.1',
+      asn: 65001,
+      routerId: 1,
+      external: true,
+      routeReflectorClient: false,
+      importPolicy: ACCEPT_ALL,
+    });
+    const errors: string[] = [];
+    const applied: string[] = [];
+    let calls = 0;
+    const feed = new OvsFeed(
+      rib,
+      {
+        apply: (commands) => {
+          calls++;
+          if (calls === 1) throw new Error('writer bug');
+          applied.push(...summary(commands));
+        },
+      },
+      (error) => errors.push(String(error)),
+    );
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.2.0/24'), attrs(), '192.0.2.1');
+    await turn();
+    expect(errors).toEqual(['Error: writer bug']);
+    rib.announce(a.id, 'ipv4-unicast', v4('10.233.3.0/24'), attrs(), '192.0.2.1');
+    await turn();
+    await turn();
+    expect(applied).toEqual(['install 10.233.3.0/24 192.0.2.1']);
+    feed.close();
+  });
 });

@@ -226,6 +226,6 @@ describe('Routing: Enhanced Route Refresh, max-prefix, UPDATE checks', () => {
     });
     expect(() => vi.advanceTimersByTime(120_000)).not.toThrow();
     expect(internalErrors).toEqual(['timer: Error: bug in the sweep']);
-    expect(reset).toHaveBeenCalledTimes(1);
+    expect(reset).toHaveBeenCalledWith('timer');
   });
 });
