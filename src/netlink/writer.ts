@@ -9,10 +9,22 @@
 
 import { createRtNetlink, RawNetlinkSocket } from 'netlink';
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
-import { PrefixTable } from '../net/prefix-table.js';
-import { ChangeQueue } from '../util/change-queue.js';
 import { CommandChannel } from './command-channel.js';
+import { DesiredState, type FamilyState, type HopSet, NONE, signatureOf, wordsOf } from './desired.js';
 import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
+import {
+  type ActualRoute,
+  adoptOwned,
+  diffFamily,
+  FamilyComparison,
+  notificationMatters,
+  programStep,
+  repairNotified,
+  Step,
+  stepCounts,
+  sweepAdopted,
+  writeFailed,
+} from './reconcile.js';
 import {
   AF_INET,
   AF_INET6,
@@ -61,17 +73,10 @@ const noMetrics: KernelWriterMetrics = {
   batch: () => {},
 };
 
-const NONE = -1;
-/** Found in the kernel at start; kept until sweepStale() unless wanted. */
-const ADOPTED = -2;
-/** The last write failed; retried at the next reconcile. */
-const FAILED = -3;
-
 const ROUTES_PER_DATAGRAM = 1024;
 const ROUTES_PER_TURN = 16_384;
 const SEQ_V6 = 0x40000000;
 const SEQ_MARKER = 0x80000000;
-const ESRCH = -3;
 
 interface PendingDump {
   readonly visit: (route: KernelRoute) => void;
@@ -80,77 +85,12 @@ interface PendingDump {
   interrupted: boolean;
 }
 
-interface HopSet {
-  readonly id: number;
-  readonly key: string;
-  readonly nextHops: readonly FibNextHop[];
-  readonly blackhole: boolean;
-  /** Resolved against the current kernel view (empty when nothing resolves). */
-  resolved: KernelNextHop[];
-  /** How the kernel shows this route, for comparisons. */
-  signature: string;
-}
-
-class Family {
-  readonly table: PrefixTable;
-  desired: Int32Array = new Int32Array(1024).fill(NONE);
-  programmed: Int32Array = new Int32Array(1024).fill(NONE);
-  /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
-  written = new Uint32Array(1024);
-  readonly queue = new ChangeQueue();
-  constructor(
-    readonly version: 4 | 6,
-    readonly af: number,
-  ) {
-    this.table = new PrefixTable(version === 4 ? 1 : 2);
-  }
-
-  ensure(p: number): void {
-    if (p < this.desired.length) return;
-    let capacity = this.desired.length * 2;
-    while (capacity <= p) capacity *= 2;
-    const grow = (old: Int32Array): Int32Array => {
-      const next = new Int32Array(capacity).fill(NONE);
-      next.set(old);
-      return next;
-    };
-    this.desired = grow(this.desired);
-    this.programmed = grow(this.programmed);
-    const written = new Uint32Array(capacity);
-    written.set(this.written);
-    this.written = written;
-  }
-}
-
-function wordsOf(bytes: Uint8Array, out: Uint32Array): void {
-  for (let w = 0; w < out.length; w++) {
-    out[w] =
-      (((bytes[w * 4] ?? 0) << 24) |
-        ((bytes[w * 4 + 1] ?? 0) << 16) |
-        ((bytes[w * 4 + 2] ?? 0) << 8) |
-        (bytes[w * 4 + 3] ?? 0)) >>>
-      0;
-  }
-}
-
-function signatureOf(
-  blackhole: boolean,
-  hops: readonly { gateway: Uint8Array | null; ifindex: number }[],
-): string {
-  if (blackhole) return 'blackhole';
-  return hops
-    .map((hop) => `${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)}@${hop.ifindex}`)
-    .sort()
-    .join(',');
-}
-
 export class KernelWriter implements ForwardingWriter {
   readonly name = 'kernel';
-  private readonly v4 = new Family(4, AF_INET);
-  private readonly v6 = new Family(6, AF_INET6);
-  private readonly hopSets: HopSet[] = [];
-  private readonly hopSetsByKey = new Map<string, HopSet>();
   private readonly view = new KernelView();
+  private readonly state = new DesiredState(this.view);
+  private readonly v4 = this.state.v4;
+  private readonly v6 = this.state.v6;
   private readonly writer = new RouteMessageWriter();
   private command: CommandChannel | null = null;
   private monitor: RawNetlinkSocket | null = null;
@@ -172,7 +112,6 @@ export class KernelWriter implements ForwardingWriter {
   private drops = { command: 0, monitor: 0 };
   /** The monitor's filter drops the echoes of our writes in the kernel (see socket-options.ts). */
   private echoesFiltered = false;
-  private swept = false;
   private reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
   private readonly keyWords = new Uint32Array(4);
@@ -190,10 +129,6 @@ export class KernelWriter implements ForwardingWriter {
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics = noMetrics,
   ) {}
-
-  private family(version: 4 | 6): Family {
-    return version === 4 ? this.v4 : this.v6;
-  }
 
   private now(): number {
     return Math.floor((Date.now() - this.startedAt) / 1000);
@@ -290,12 +225,7 @@ export class KernelWriter implements ForwardingWriter {
         },
         (route) => {
           if (!this.owns(route)) return;
-          const p = this.prefixOf(family, route);
-          family.ensure(p);
-          if (family.programmed[p] === NONE || family.programmed[p] === ADOPTED) {
-            family.programmed[p] = ADOPTED;
-            found++;
-          }
+          if (adoptOwned(family, this.prefixOf(family, route))) found++;
         },
       );
       count += found;
@@ -329,40 +259,7 @@ export class KernelWriter implements ForwardingWriter {
    * peer), not per route.
    */
   hopSet(nextHops: readonly FibNextHop[], blackhole: boolean): number {
-    const key = blackhole
-      ? 'blackhole'
-      : nextHops
-          .map((h) => `${h.address}%${h.interfaceName ?? ''}`)
-          .sort()
-          .join(',');
-    const existing = this.hopSetsByKey.get(key);
-    if (existing !== undefined) return existing.id;
-    const id = this.hopSets.length;
-    const set: HopSet = { id, key, nextHops: [...nextHops], blackhole, resolved: [], signature: '' };
-    this.resolveHopSet(set);
-    this.hopSets[id] = set;
-    this.hopSetsByKey.set(key, set);
-    return id;
-  }
-
-  private resolveHopSet(set: HopSet): void {
-    if (set.blackhole) {
-      set.resolved = [];
-      set.signature = 'blackhole';
-      return;
-    }
-    const resolved: KernelNextHop[] = [];
-    const seen = new Set<string>();
-    for (const hop of set.nextHops) {
-      const resolution = this.view.resolve(hop.address, hop.interfaceName);
-      if (resolution === null) continue;
-      const key = `${bytesToAddress(resolution.hop.gateway)}@${resolution.hop.ifindex}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      resolved.push(resolution.hop);
-    }
-    set.resolved = resolved;
-    set.signature = signatureOf(false, resolved);
+    return this.state.hopSet(nextHops, blackhole);
   }
 
   /**
@@ -371,16 +268,7 @@ export class KernelWriter implements ForwardingWriter {
    * for IPv6) starting at `at`. Programmed later, in a batch.
    */
   setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): void {
-    const family = this.family(version);
-    const p =
-      hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
-    if (p < 0) return;
-    family.ensure(p);
-    if (family.desired[p] === hopSet) return;
-    if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
-    family.desired[p] = hopSet;
-    family.queue.mark(p);
-    this.schedule();
+    if (this.state.setRoute(version, words, at, length, hopSet)) this.schedule();
   }
 
   apply(commands: readonly FibCommand[]): void {
@@ -436,41 +324,40 @@ export class KernelWriter implements ForwardingWriter {
     } else this.marker(socket);
   }
 
-  /** Writes one prefix if the kernel needs it; true when a message was written. */
-  private programOne(family: Family, p: number, now: number): boolean {
-    const desired = family.desired[p] as number;
-    const programmed = family.programmed[p] as number;
-    if (desired >= 0 && desired === programmed) return false;
-    const table = family.table;
-    if (desired < 0) {
-      if (programmed === NONE) return false;
-      if (programmed === ADOPTED && !this.swept) return false; // kept until sweepStale()
-      this.writeRoute(family, p, true, false, [], now);
-      family.programmed[p] = NONE;
-      return true;
+  /** Writes one prefix if the kernel needs it; true when it counts as written. */
+  private programOne(family: FamilyState, p: number, now: number): boolean {
+    const step = programStep(this.state, family, p);
+    switch (step) {
+      case Step.none:
+        return false;
+      case Step.install: {
+        const set = this.state.hopSets[family.desired[p] as number] as HopSet;
+        this.writeRoute(family, p, false, set.blackhole, set.resolved, now);
+        return true;
+      }
+      case Step.remove:
+        this.writeRoute(family, p, true, false, [], now);
+        return true;
+      case Step.unresolvedRemove:
+        this.writeRoute(family, p, true, false, [], now);
+        break;
+      case Step.unresolvedForget:
+      case Step.unresolved:
+        break;
     }
-    const set = this.hopSets[desired] as HopSet;
-    if (!set.blackhole && set.resolved.length === 0) {
-      // Nothing reaches the next hop now: no route (re-resolved on kernel changes).
-      if (programmed !== NONE && programmed !== FAILED) this.writeRoute(family, p, true, false, [], now);
-      family.programmed[p] = NONE;
-      this.log.debug({ prefix: table.toString(p) }, 'kernel: next hop unresolved, route not installed');
-      return programmed !== NONE;
-    }
-    this.writeRoute(family, p, false, set.blackhole, set.resolved, now);
-    family.programmed[p] = desired;
-    return true;
+    this.log.debug({ prefix: family.table.toString(p) }, 'kernel: next hop unresolved, route not installed');
+    return stepCounts(step);
   }
 
   private writeRoute(
-    family: Family,
+    family: FamilyState,
     p: number,
     remove: boolean,
     blackhole: boolean,
     hops: readonly KernelNextHop[],
     now: number,
   ): void {
-    family.written[p] = now;
+    family.writtenSeconds[p] = now;
     const table = family.table;
     this.writer.route(
       remove,
@@ -544,11 +431,9 @@ export class KernelWriter implements ForwardingWriter {
       }
       if (message.type !== NlMsgType.error) continue;
       const code = errorCode(message.payload);
-      if (code === 0) continue;
       const family = (message.seq & SEQ_V6) !== 0 ? this.v6 : this.v4;
       const p = message.seq & (SEQ_V6 - 1);
-      if (code === ESRCH && family.desired[p] === NONE) continue; // deleting what was already gone
-      family.programmed[p] = FAILED;
+      if (!writeFailed(family, p, code)) continue;
       failed++;
       if (this.reportedFailures < 100) {
         this.reportedFailures++;
@@ -564,10 +449,8 @@ export class KernelWriter implements ForwardingWriter {
     return route.protocol === this.config.protocol && route.table === this.config.table;
   }
 
-  private prefixOf(family: Family, route: KernelRoute): number {
-    const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
-    wordsOf(route.destination, words);
-    return family.table.internKey(words, 0, route.prefixLength);
+  private prefixOf(family: FamilyState, route: KernelRoute): number {
+    return this.state.prefixOf(family, route.destination, route.prefixLength);
   }
 
   /**
@@ -661,20 +544,8 @@ export class KernelWriter implements ForwardingWriter {
 
   private onViewChanged(): void {
     this.resolutionCache.clear();
-    let changed = false;
-    for (const set of this.hopSets) {
-      const before = set.signature;
-      this.resolveHopSet(set);
-      if (set.signature !== before) changed = true;
-    }
-    if (changed) {
-      // Routes whose next hops now resolve differently are written again.
-      for (const family of [this.v4, this.v6]) {
-        for (let p = 0; p < family.table.capacity; p++)
-          if ((family.desired[p] as number) >= 0) family.queue.mark(p);
-      }
-      this.schedule();
-    }
+    // Routes whose next hops now resolve differently are written again.
+    if (this.state.resolveAgain()) this.schedule();
     for (const listener of this.reachabilityListeners) listener();
   }
 
@@ -708,9 +579,7 @@ export class KernelWriter implements ForwardingWriter {
           }
           const family = peek.family === AF_INET ? this.v4 : this.v6;
           const p = family.table.findKey(peek.words, 0, peek.prefixLength);
-          if (p < 0 || (family.desired[p] as number) < 0) break; // not wanted: a reconcile removes it
-          // The echo of our own write, when the kernel does not filter them for us.
-          if (!this.echoesFiltered && this.now() - (family.written[p] as number) <= 1) break;
+          if (!notificationMatters(family, p, this.echoesFiltered, this.now())) break;
           const route = parseRoute(message.payload);
           if (route !== null) this.checkOwned(family, p, route, message.type === NlMsgType.delRoute);
           break;
@@ -722,12 +591,10 @@ export class KernelWriter implements ForwardingWriter {
   }
 
   /** An owned, wanted route changed outside the agent: repair it. */
-  private checkOwned(family: Family, p: number, route: KernelRoute, deleted: boolean): void {
-    const set = this.hopSets[family.desired[p] as number] as HopSet;
+  private checkOwned(family: FamilyState, p: number, route: KernelRoute, deleted: boolean): void {
     const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
-    if (!deleted && actual === set.signature) return;
-    family.programmed[p] = FAILED;
-    family.queue.mark(p);
+    const set = repairNotified(this.state, family, p, actual, deleted);
+    if (set === null) return;
     this.metrics.repaired(1);
     this.log.warn(
       {
@@ -765,49 +632,20 @@ export class KernelWriter implements ForwardingWriter {
     let repaired = 0;
     let removed = 0;
     for (const family of [this.v4, this.v6]) {
-      let seen = new Uint8Array(0);
+      const comparison = new FamilyComparison(this.state, family);
       const consistent = await this.dump(family.af, (route) => {
         if (!this.owns(route)) return;
-        const p = this.prefixOf(family, route);
-        family.ensure(p);
-        if (p >= seen.length) {
-          const grown = new Uint8Array(Math.max(family.table.capacity, p + 1));
-          grown.set(seen);
-          seen = grown;
-        }
-        seen[p] = 1;
-        const desired = family.desired[p] as number;
-        if (desired < 0) {
-          if (this.swept || family.programmed[p] !== ADOPTED) {
-            family.programmed[p] = FAILED; // forces a delete
-            family.queue.mark(p);
-            removed++;
-          }
-          return;
-        }
-        const set = this.hopSets[desired] as HopSet;
-        const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
-        if (actual !== set.signature) {
-          family.programmed[p] = FAILED;
-          family.queue.mark(p);
-          repaired++;
-        }
+        comparison.owned(
+          this.prefixOf(family, route),
+          signatureOf(route.type === RouteType.blackhole, route.nextHops),
+        );
       });
       // An interrupted dump may have skipped routes: do not take them for
       // deleted; look again shortly.
-      if (!consistent) {
-        this.scheduleReconcile();
-        continue;
-      }
-      for (let p = 0; p < family.table.capacity; p++) {
-        const desired = family.desired[p] as number;
-        if (desired < 0 || seen[p] === 1) continue;
-        const set = this.hopSets[desired] as HopSet;
-        if (!set.blackhole && set.resolved.length === 0) continue; // unresolved: rightly absent
-        family.programmed[p] = FAILED;
-        family.queue.mark(p);
-        repaired++;
-      }
+      if (consistent) comparison.finish();
+      else this.scheduleReconcile();
+      repaired += comparison.repaired;
+      removed += comparison.removed;
     }
     if (repaired > 0) {
       this.metrics.repaired(repaired);
@@ -820,16 +658,7 @@ export class KernelWriter implements ForwardingWriter {
 
   /** Removes adopted routes that were not wanted again (after peers' End-of-RIB, RFC 4724 §4.1). */
   sweepStale(): number {
-    this.swept = true;
-    let count = 0;
-    for (const family of [this.v4, this.v6]) {
-      for (let p = 0; p < family.table.capacity; p++) {
-        if (family.programmed[p] === ADOPTED && family.desired[p] === NONE) {
-          family.queue.mark(p);
-          count++;
-        }
-      }
-    }
+    const count = sweepAdopted(this.state);
     if (count > 0)
       this.log.info(
         { routes: count },
@@ -915,41 +744,23 @@ export class KernelWriter implements ForwardingWriter {
   async diff(): Promise<readonly FibDiffEntry[]> {
     const entries: FibDiffEntry[] = [];
     for (const family of [this.v4, this.v6]) {
-      const actual = new Map<number, { signature: string; text: string }>();
+      const actual = new Map<number, ActualRoute>();
       await this.consistentDump(
         family.af,
         () => actual.clear(),
         (route) => {
           if (!this.owns(route)) return;
-          const p = this.prefixOf(family, route);
-          family.ensure(p);
           const hops = route.nextHops.map(
             (hop) =>
               `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
           );
-          actual.set(p, {
+          actual.set(this.prefixOf(family, route), {
             signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
             text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
           });
         },
       );
-      for (let p = 0; p < family.table.capacity; p++) {
-        const desired = family.desired[p] as number;
-        const have = actual.get(p);
-        const prefix = family.table.toString(p);
-        if (desired < 0) {
-          if (have !== undefined && (this.swept || family.programmed[p] !== ADOPTED)) {
-            entries.push({ prefix, problem: 'extra', desired: null, actual: have.text });
-          }
-          continue;
-        }
-        const set = this.hopSets[desired] as HopSet;
-        if (!set.blackhole && set.resolved.length === 0) continue;
-        if (have === undefined)
-          entries.push({ prefix, problem: 'missing', desired: this.describeSet(set), actual: null });
-        else if (have.signature !== set.signature)
-          entries.push({ prefix, problem: 'different', desired: this.describeSet(set), actual: have.text });
-      }
+      entries.push(...diffFamily(this.state, family, actual, (set) => this.describeSet(set)));
     }
     return entries;
   }
