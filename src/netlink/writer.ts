@@ -11,79 +11,36 @@ import { createRtNetlink, RawNetlinkSocket } from 'netlink';
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
 import { CommandChannel } from './command-channel.js';
 import { DesiredState, type FamilyState, type HopSet, NONE, signatureOf, wordsOf } from './desired.js';
+import { type DumpVisitor, RouteDumps } from './dump.js';
 import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
+import { Programmer } from './programmer.js';
 import {
   type ActualRoute,
   adoptOwned,
   diffFamily,
   FamilyComparison,
   notificationMatters,
-  programStep,
   repairNotified,
-  Step,
-  stepCounts,
   sweepAdopted,
-  writeFailed,
 } from './reconcile.js';
 import {
   AF_INET,
   AF_INET6,
-  errorCode,
-  type KernelNextHop,
   type KernelRoute,
   NETLINK_ROUTE,
-  NlFlag,
   NlMsgType,
   parseRoute,
   peekRoute,
-  RouteMessageWriter,
-  type RoutePeek,
   RouteType,
   RtnlGroup,
+  routePeek,
   splitMessages,
 } from './rtnetlink.js';
 import { dropMessagesFromPort, netlinkDescriptor, netlinkTable, setNoEnobufs } from './socket-options.js';
 
-export interface KernelWriterConfig {
-  readonly table: number;
-  readonly protocol: number;
-  readonly metric: number;
-  /** Full comparison with the kernel this often (0: only at start and after notifications). */
-  readonly reconcileIntervalMs: number;
-}
+import { type KernelWriterConfig, type KernelWriterMetrics, noMetrics, type WriterLog } from './types.js';
 
-export interface WriterLog {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-  debug(fields: Record<string, unknown>, message: string): void;
-}
-
-export interface KernelWriterMetrics {
-  routes(version: 4 | 6, installed: number): void;
-  repaired(count: number): void;
-  failed(count: number): void;
-  batch(routes: number, milliseconds: number): void;
-}
-
-const noMetrics: KernelWriterMetrics = {
-  routes: () => {},
-  repaired: () => {},
-  failed: () => {},
-  batch: () => {},
-};
-
-const ROUTES_PER_DATAGRAM = 1024;
-const ROUTES_PER_TURN = 16_384;
-const SEQ_V6 = 0x40000000;
-const SEQ_MARKER = 0x80000000;
-
-interface PendingDump {
-  readonly visit: (route: KernelRoute) => void;
-  readonly resolve: (consistent: boolean) => void;
-  readonly reject: (error: Error) => void;
-  interrupted: boolean;
-}
+export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types.js';
 
 export class KernelWriter implements ForwardingWriter {
   readonly name = 'kernel';
@@ -91,19 +48,10 @@ export class KernelWriter implements ForwardingWriter {
   private readonly state = new DesiredState(this.view);
   private readonly v4 = this.state.v4;
   private readonly v6 = this.state.v6;
-  private readonly writer = new RouteMessageWriter();
+  private readonly dumps = new RouteDumps();
+  private readonly programmer: Programmer;
   private command: CommandChannel | null = null;
   private monitor: RawNetlinkSocket | null = null;
-  private scheduled = false;
-  private markerSeq = 0;
-  /** Sequence number of the last NOOP marker sent, and of the last one acknowledged. */
-  private lastMarker = 0;
-  private acknowledged = 0;
-  private readonly dumps = new Map<number, PendingDump>();
-  private dumpSeq = 0;
-  /** The kernel runs one dump per socket at a time (a second one gets EBUSY): dumps wait their turn here. */
-  private dumpQueue: Promise<unknown> = Promise.resolve();
-  private readonly startedAt = Date.now();
   private viewTimer: NodeJS.Timeout | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
   private periodicTimer: NodeJS.Timeout | null = null;
@@ -115,23 +63,14 @@ export class KernelWriter implements ForwardingWriter {
   private reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
   private readonly keyWords = new Uint32Array(4);
-  private readonly peek: RoutePeek = {
-    family: 0,
-    prefixLength: 0,
-    table: 0,
-    protocol: 0,
-    words: new Uint32Array(4),
-  };
-  private reportedFailures = 0;
+  private readonly peek = routePeek();
 
   constructor(
     private readonly config: KernelWriterConfig,
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics = noMetrics,
-  ) {}
-
-  private now(): number {
-    return Math.floor((Date.now() - this.startedAt) / 1000);
+  ) {
+    this.programmer = new Programmer(this.state, config, log, metrics);
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -139,11 +78,15 @@ export class KernelWriter implements ForwardingWriter {
   /** Opens the sockets, learns links, addresses and routes, and adopts the routes we own (see `adopted`). */
   async start(): Promise<void> {
     const command = await CommandChannel.open({
-      message: (datagram) => this.onCommandMessage(datagram),
+      message: (datagram) => {
+        if (!this.dumps.receive(datagram)) this.programmer.receive(datagram);
+      },
       error: (message) => this.log.error({ error: message }, 'kernel: netlink command socket error'),
       writable: () => this.schedule(),
     });
     this.command = command;
+    this.dumps.attach(command);
+    this.programmer.attach(command);
     const monitor = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 16 });
     for (const group of [
       RtnlGroup.link,
@@ -218,15 +161,14 @@ export class KernelWriter implements ForwardingWriter {
     let count = 0;
     for (const family of [this.v4, this.v6]) {
       let found = 0;
-      await this.consistentDump(
+      await this.dumps.consistent(
         family.af,
         () => {
           found = 0;
         },
-        (route) => {
-          if (!this.owns(route)) return;
+        this.owned((route) => {
           if (adoptOwned(family, this.prefixOf(family, route))) found++;
-        },
+        }),
       );
       count += found;
     }
@@ -247,6 +189,8 @@ export class KernelWriter implements ForwardingWriter {
     await this.flush().catch(() => undefined);
     await this.command?.close();
     this.monitor?.close();
+    this.dumps.attach(null);
+    this.programmer.attach(null);
     this.command = null;
     this.monitor = null;
   }
@@ -289,202 +233,27 @@ export class KernelWriter implements ForwardingWriter {
     }
   }
 
-  // ------------------------------------------------------------ programming
-
   private schedule(): void {
-    if (this.scheduled || this.command === null) return;
-    this.scheduled = true;
-    setImmediate(() => this.program());
-  }
-
-  private program(): void {
-    this.scheduled = false;
-    const socket = this.command;
-    if (socket === null) return;
-    const started = performance.now();
-    let written = 0;
-    const now = this.now();
-    for (const family of [this.v4, this.v6]) {
-      // The worker holds a bounded number of datagrams: when they are all
-      // in flight, stop and go on at `writable`.
-      while (written < ROUTES_PER_TURN && socket.canSend) {
-        const p = family.queue.take();
-        if (p < 0) break;
-        if (this.programOne(family, p, now)) written++;
-        if (this.writer.count >= ROUTES_PER_DATAGRAM) this.send(socket);
-      }
-    }
-    if (this.writer.count > 0) this.send(socket);
-    if (written > 0) {
-      this.metrics.batch(written, performance.now() - started);
-      this.reportCounts();
-    }
-    if (this.v4.queue.size > 0 || this.v6.queue.size > 0) {
-      if (socket.canSend) this.schedule();
-    } else this.marker(socket);
-  }
-
-  /** Writes one prefix if the kernel needs it; true when it counts as written. */
-  private programOne(family: FamilyState, p: number, now: number): boolean {
-    const step = programStep(this.state, family, p);
-    switch (step) {
-      case Step.none:
-        return false;
-      case Step.install: {
-        const set = this.state.hopSets[family.desired[p] as number] as HopSet;
-        this.writeRoute(family, p, false, set.blackhole, set.resolved, now);
-        return true;
-      }
-      case Step.remove:
-        this.writeRoute(family, p, true, false, [], now);
-        return true;
-      case Step.unresolvedRemove:
-        this.writeRoute(family, p, true, false, [], now);
-        break;
-      case Step.unresolvedForget:
-      case Step.unresolved:
-        break;
-    }
-    this.log.debug({ prefix: family.table.toString(p) }, 'kernel: next hop unresolved, route not installed');
-    return stepCounts(step);
-  }
-
-  private writeRoute(
-    family: FamilyState,
-    p: number,
-    remove: boolean,
-    blackhole: boolean,
-    hops: readonly KernelNextHop[],
-    now: number,
-  ): void {
-    family.writtenSeconds[p] = now;
-    const table = family.table;
-    this.writer.route(
-      remove,
-      family.af,
-      table.keyWords(),
-      table.keyOffset(p),
-      table.length(p),
-      this.config.table,
-      this.config.protocol,
-      this.config.metric,
-      blackhole,
-      hops,
-      (family.version === 6 ? SEQ_V6 : 0) | p,
-      false,
-    );
-  }
-
-  private send(channel: CommandChannel): void {
-    channel.send(this.writer.take());
-  }
-
-  /** An acknowledged no-op after the batch: when its ACK comes, everything before it was processed. */
-  private marker(socket: CommandChannel): void {
-    this.markerSeq = (this.markerSeq + 1) & 0x0fffffff;
-    this.lastMarker = (SEQ_MARKER | this.markerSeq) >>> 0;
-    this.writer.marker(this.lastMarker);
-    this.send(socket);
+    this.programmer.schedule();
   }
 
   /** Resolves once everything set so far reached the kernel. */
   flush(): Promise<void> {
-    if (this.command === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (
-          !this.scheduled &&
-          this.v4.queue.size === 0 &&
-          this.v6.queue.size === 0 &&
-          this.acknowledged === this.lastMarker
-        ) {
-          resolve();
-          return;
-        }
-        setTimeout(check, 5);
-      };
-      check();
-    });
-  }
-
-  private onCommandMessage(datagram: Buffer): void {
-    let failed = 0;
-    for (const message of splitMessages(datagram)) {
-      const dump = this.dumps.get(message.seq);
-      if (dump !== undefined) {
-        if ((message.flags & NlFlag.dumpInterrupted) !== 0) dump.interrupted = true;
-        if (message.type === NlMsgType.error) {
-          this.dumps.delete(message.seq);
-          dump.reject(new Error(`kernel: route dump refused: errno ${-errorCode(message.payload)}`));
-        } else if (message.type === NlMsgType.done) {
-          this.dumps.delete(message.seq);
-          dump.resolve(!dump.interrupted);
-        } else if (message.type === NlMsgType.newRoute) {
-          const route = parseRoute(message.payload);
-          if (route !== null) dump.visit(route);
-        }
-        continue;
-      }
-      if ((message.seq & SEQ_MARKER) !== 0) {
-        this.acknowledged = message.seq >>> 0;
-        continue;
-      }
-      if (message.type !== NlMsgType.error) continue;
-      const code = errorCode(message.payload);
-      const family = (message.seq & SEQ_V6) !== 0 ? this.v6 : this.v4;
-      const p = message.seq & (SEQ_V6 - 1);
-      if (!writeFailed(family, p, code)) continue;
-      failed++;
-      if (this.reportedFailures < 100) {
-        this.reportedFailures++;
-        this.log.warn({ prefix: family.table.toString(p), errno: -code }, 'kernel: route not installed');
-      }
-    }
-    if (failed > 0) this.metrics.failed(failed);
+    return this.programmer.flush();
   }
 
   // ------------------------------------------------------------ kernel view
 
-  private owns(route: KernelRoute): boolean {
-    return route.protocol === this.config.protocol && route.table === this.config.table;
+  /** A dump visitor for our routes (our protocol, our table): the others are not even parsed. */
+  private owned(route: (route: KernelRoute) => void): DumpVisitor {
+    return {
+      wants: (peek) => peek.protocol === this.config.protocol && peek.table === this.config.table,
+      route,
+    };
   }
 
   private prefixOf(family: FamilyState, route: KernelRoute): number {
     return this.state.prefixOf(family, route.destination, route.prefixLength);
-  }
-
-  /**
-   * Streams a route dump of one family through `visit`, after any dump
-   * already under way. Resolves to false when the kernel flagged the dump
-   * as interrupted by changes (NLM_F_DUMP_INTR: it may have missed or
-   * repeated routes); rejects when the kernel refused it.
-   */
-  private dump(af: number, visit: (route: KernelRoute) => void): Promise<boolean> {
-    const run = (): Promise<boolean> => {
-      const socket = this.command;
-      if (socket === null) return Promise.resolve(true);
-      this.dumpSeq = (this.dumpSeq + 1) & 0x0fffffff;
-      const seq = (0x30000000 | this.dumpSeq) >>> 0;
-      return new Promise((resolve, reject) => {
-        this.dumps.set(seq, { visit, resolve, reject, interrupted: false });
-        socket.send(RouteMessageWriter.dumpRequest(af, seq));
-      });
-    };
-    const result = this.dumpQueue.then(run, run);
-    this.dumpQueue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** A dump that is complete and consistent: repeated (a few times) while the kernel says it was interrupted. */
-  private async consistentDump(
-    af: number,
-    start: () => void,
-    visit: (route: KernelRoute) => void,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      start();
-      if ((await this.dump(af, visit)) || attempt === 3) return;
-    }
   }
 
   private async refreshView(): Promise<void> {
@@ -517,19 +286,16 @@ export class KernelWriter implements ForwardingWriter {
       const routes: KernelRoute[] = [];
       for (const af of [AF_INET, AF_INET6]) {
         const first = routes.length;
-        await this.consistentDump(
+        await this.dumps.consistent(
           af,
           () => {
             routes.length = first;
           },
-          (route) => {
+          {
             // Only main-table routes of other protocols carry next hops for us (not our own, not local/broadcast).
-            if (
-              route.protocol !== this.config.protocol &&
-              route.table === 254 &&
-              route.type === RouteType.unicast
-            )
-              routes.push(route);
+            wants: (peek) =>
+              peek.protocol !== this.config.protocol && peek.table === 254 && peek.type === RouteType.unicast,
+            route: (route) => routes.push(route),
           },
         );
       }
@@ -579,7 +345,7 @@ export class KernelWriter implements ForwardingWriter {
           }
           const family = peek.family === AF_INET ? this.v4 : this.v6;
           const p = family.table.findKey(peek.words, 0, peek.prefixLength);
-          if (!notificationMatters(family, p, this.echoesFiltered, this.now())) break;
+          if (!notificationMatters(family, p, this.echoesFiltered, this.programmer.nowSeconds())) break;
           const route = parseRoute(message.payload);
           if (route !== null) this.checkOwned(family, p, route, message.type === NlMsgType.delRoute);
           break;
@@ -633,13 +399,15 @@ export class KernelWriter implements ForwardingWriter {
     let removed = 0;
     for (const family of [this.v4, this.v6]) {
       const comparison = new FamilyComparison(this.state, family);
-      const consistent = await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        comparison.owned(
-          this.prefixOf(family, route),
-          signatureOf(route.type === RouteType.blackhole, route.nextHops),
-        );
-      });
+      const consistent = await this.dumps.dump(
+        family.af,
+        this.owned((route) =>
+          comparison.owned(
+            this.prefixOf(family, route),
+            signatureOf(route.type === RouteType.blackhole, route.nextHops),
+          ),
+        ),
+      );
       // An interrupted dump may have skipped routes: do not take them for
       // deleted; look again shortly.
       if (consistent) comparison.finish();
@@ -666,14 +434,6 @@ export class KernelWriter implements ForwardingWriter {
       );
     this.schedule();
     return count;
-  }
-
-  private reportCounts(): void {
-    for (const family of [this.v4, this.v6]) {
-      let installed = 0;
-      for (let p = 0; p < family.table.capacity; p++) if ((family.programmed[p] as number) >= 0) installed++;
-      this.metrics.routes(family.version, installed);
-    }
   }
 
   // ------------------------------------------------------------ reachability (for the RIB)
@@ -711,24 +471,26 @@ export class KernelWriter implements ForwardingWriter {
   async show(): Promise<readonly FibEntry[]> {
     const entries: FibEntry[] = [];
     for (const family of [this.v4, this.v6]) {
-      await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
-        entries.push({
-          prefix,
-          text: this.formatRoute(route),
-          detail: {
-            type: route.type === RouteType.blackhole ? 'blackhole' : 'unicast',
-            metric: route.metric,
-            table: route.table,
-            protocol: route.protocol,
-            nextHops: route.nextHops.map((hop) => ({
-              gateway: hop.gateway === null ? null : bytesToAddress(hop.gateway),
-              dev: this.view.interfaceName(hop.ifindex),
-            })),
-          },
-        });
-      });
+      await this.dumps.dump(
+        family.af,
+        this.owned((route) => {
+          const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
+          entries.push({
+            prefix,
+            text: this.formatRoute(route),
+            detail: {
+              type: route.type === RouteType.blackhole ? 'blackhole' : 'unicast',
+              metric: route.metric,
+              table: route.table,
+              protocol: route.protocol,
+              nextHops: route.nextHops.map((hop) => ({
+                gateway: hop.gateway === null ? null : bytesToAddress(hop.gateway),
+                dev: this.view.interfaceName(hop.ifindex),
+              })),
+            },
+          });
+        }),
+      );
     }
     return entries;
   }
@@ -745,11 +507,10 @@ export class KernelWriter implements ForwardingWriter {
     const entries: FibDiffEntry[] = [];
     for (const family of [this.v4, this.v6]) {
       const actual = new Map<number, ActualRoute>();
-      await this.consistentDump(
+      await this.dumps.consistent(
         family.af,
         () => actual.clear(),
-        (route) => {
-          if (!this.owns(route)) return;
+        this.owned((route) => {
           const hops = route.nextHops.map(
             (hop) =>
               `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
@@ -758,7 +519,7 @@ export class KernelWriter implements ForwardingWriter {
             signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
             text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
           });
-        },
+        }),
       );
       entries.push(...diffFamily(this.state, family, actual, (set) => this.describeSet(set)));
     }
