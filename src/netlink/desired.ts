@@ -11,7 +11,7 @@
 import type { FibNextHop } from '../fib/types.js';
 import { PrefixTable } from '../net/prefix-table.js';
 import { ChangeQueue } from '../util/change-queue.js';
-import { bytesToAddress, type Resolution } from './kernel-view.js';
+import { addressBytes, bytesToAddress, type Resolution } from './kernel-view.js';
 import { AF_INET, AF_INET6, type KernelNextHop } from './rtnetlink.js';
 
 /** Desired: no route. Programmed: nothing of ours is there. */
@@ -81,6 +81,19 @@ export function wordsOf(bytes: Uint8Array, out: Uint32Array): void {
         (bytes[w * 4 + 3] ?? 0)) >>>
       0;
   }
+}
+
+/**
+ * A prefix in text ("10.233.2.0/24", "fd00::/64") as network-order words
+ * into `out` (4 words long); returns its length, or -1 when it is not one.
+ */
+export function parsePrefixWords(prefix: string, out: Uint32Array): number {
+  const [addressText = '', lengthText] = prefix.split('/');
+  const parsed = addressBytes(addressText);
+  if (parsed === null) return -1;
+  out.fill(0);
+  wordsOf(parsed.bytes, out.subarray(0, parsed.bytes.length / 4));
+  return Number(lengthText);
 }
 
 /**

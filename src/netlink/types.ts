@@ -10,6 +10,12 @@ export interface KernelWriterConfig {
   readonly reconcileIntervalMs: number;
 }
 
+/** Whose routes are ours: our protocol id in our table. */
+export interface RouteOwner {
+  readonly protocol: number;
+  readonly table: number;
+}
+
 export interface WriterLog {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
