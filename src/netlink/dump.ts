@@ -1,13 +1,20 @@
 // Route dumps (RTM_GETROUTE with NLM_F_DUMP) over the command channel. The
 // kernel runs one dump per socket at a time (a second one gets EBUSY), so
 // dumps queue here and run in turn. Replies are told apart from the
-// answers to our writes by sequence number. Each route is first peeked at
-// (no allocation) and parsed only if the visitor wants it: a dump can carry
-// hundreds of thousands of other protocols' routes.
+// answers to our writes by sequence number.
+//
+// A dump can be hundreds of thousands of routes (a full table of ours, or
+// another daemon's), and the worker hands its datagrams over faster than
+// they are read: were they read as they arrive, the event loop would be
+// busy with one dump for a second or more, and a notification (a hand
+// deletion to repair) would wait behind it. So the kernel is asked for
+// only the routes wanted (DumpFilter, when it does strict checking), each
+// route is peeked at (no allocation) before it is parsed, and datagrams
+// are read a few milliseconds' worth per turn of the event loop.
 
 import {
   align,
-  errorCode,
+  type DumpFilter,
   type KernelRoute,
   NETLINK_HEADER_BYTES,
   NlFlag,
@@ -35,6 +42,10 @@ interface PendingDump {
 
 /** Dump sequence numbers: apart from writes (prefix ids, SEQ_V6) and markers (SEQ_MARKER). */
 const SEQ_DUMP = 0x30000000;
+/** Reading replies stops for the turn after this long: notifications get the event loop in between. */
+const READ_SLICE_MS = 4;
+/** -ENOENT at the end of a dump filtered by table: the table does not exist, so it has no routes. */
+const ENOENT = -2;
 
 export class RouteDumps {
   private sink: CommandSink | null = null;
@@ -42,7 +53,20 @@ export class RouteDumps {
   private dumpSeq = 0;
   /** The dump under way (or the last one): the next starts after it. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Datagrams of dump replies not read yet, oldest first. */
+  private inbox: Buffer[] = [];
+  private inboxStart = 0;
+  private reading = false;
   private readonly peek = routePeek();
+
+  /** `now` (milliseconds) times the read slices; tests give their own clock. */
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** Reads the inbox at the next turn of the event loop. */
+  private readonly readSoon = (): void => {
+    this.reading = false;
+    this.readSlice();
+  };
 
   attach(sink: CommandSink | null): void {
     this.sink = sink;
@@ -53,8 +77,9 @@ export class RouteDumps {
    * `visitor`, after any dump already under way. Resolves to false when the
    * kernel flagged the dump as interrupted by changes (NLM_F_DUMP_INTR: it
    * may have missed or repeated routes); rejects when the kernel refused it.
+   * The filter narrows what the kernel sends; the visitor still decides.
    */
-  dump(af: number, visitor: DumpVisitor): Promise<boolean> {
+  dump(af: number, visitor: DumpVisitor, filter: DumpFilter | null = null): Promise<boolean> {
     const run = (): Promise<boolean> => {
       const sink = this.sink;
       if (sink === null) return Promise.resolve(true);
@@ -62,7 +87,7 @@ export class RouteDumps {
       const seq = (SEQ_DUMP | this.dumpSeq) >>> 0;
       return new Promise((resolve, reject) => {
         this.pending.set(seq, { visitor, resolve, reject, interrupted: false });
-        sink.send(RouteMessageWriter.dumpRequest(af, seq));
+        sink.send(RouteMessageWriter.dumpRequest(af, seq, filter));
       });
     };
     const result = this.queue.then(run, run);
@@ -75,21 +100,48 @@ export class RouteDumps {
    * while the kernel says it was interrupted; `start` runs before each
    * attempt (to forget what the last one saw).
    */
-  async consistent(af: number, start: () => void, visitor: DumpVisitor): Promise<void> {
+  async consistent(
+    af: number,
+    start: () => void,
+    visitor: DumpVisitor,
+    filter: DumpFilter | null = null,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       start();
-      if ((await this.dump(af, visitor)) || attempt === 3) return;
+      if ((await this.dump(af, visitor, filter)) || attempt === 3) return;
     }
   }
 
   /** Takes a datagram from the command socket if it answers a dump; false when it is not ours. */
   receive(datagram: Buffer): boolean {
     if (datagram.length < NETLINK_HEADER_BYTES || !this.pending.has(datagram.readUInt32LE(8))) return false;
-    this.process(datagram);
+    this.inbox.push(datagram);
+    if (!this.reading) {
+      this.reading = true;
+      setImmediate(this.readSoon);
+    }
     return true;
   }
 
-  private process(datagram: Buffer): void {
+  /** Reads queued replies for up to READ_SLICE_MS, then lets the event loop go round. */
+  private readSlice(): void {
+    const started = this.now();
+    while (this.inboxStart < this.inbox.length) {
+      const datagram = this.inbox[this.inboxStart] as Buffer;
+      this.inbox[this.inboxStart++] = EMPTY;
+      this.read(datagram);
+      if (this.now() - started >= READ_SLICE_MS) break;
+    }
+    if (this.inboxStart < this.inbox.length) {
+      this.reading = true;
+      setImmediate(this.readSoon);
+    } else {
+      this.inbox = [];
+      this.inboxStart = 0;
+    }
+  }
+
+  private read(datagram: Buffer): void {
     let at = 0;
     while (at + NETLINK_HEADER_BYTES <= datagram.length) {
       const length = datagram.readUInt32LE(at);
@@ -108,14 +160,16 @@ export class RouteDumps {
           const route = parseRoute(datagram.subarray(payloadAt, end));
           if (route !== null) dump.visitor.route(route);
         }
-      } else if (type === NlMsgType.error) {
-        this.pending.delete(seq);
-        const code = errorCode(datagram.subarray(payloadAt, end));
-        dump.reject(new Error(`kernel: route dump refused: errno ${-code}`));
-      } else if (type === NlMsgType.done) {
-        this.pending.delete(seq);
-        dump.resolve(!dump.interrupted);
+        continue;
       }
+      if (type !== NlMsgType.error && type !== NlMsgType.done) continue;
+      // NLMSG_ERROR: refused at the start; NLMSG_DONE carries the dump's own error (0: none).
+      const code = end - payloadAt >= 4 ? datagram.readInt32LE(payloadAt) : 0;
+      this.pending.delete(seq);
+      if (type === NlMsgType.done && (code === 0 || code === ENOENT)) dump.resolve(!dump.interrupted);
+      else dump.reject(new Error(`kernel: route dump refused: errno ${-code}`));
     }
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -50,6 +50,13 @@ const RTMSG = 12;
 /** Bytes of an nlmsghdr: a message's payload starts this far into it. */
 export const NETLINK_HEADER_BYTES = HEADER;
 
+/** Which routes a dump asks for (0: any). */
+export interface DumpFilter {
+  readonly table: number;
+  readonly protocol: number;
+  readonly type: number;
+}
+
 /** A next hop as the kernel takes it: gateway bytes (4 or 16) and an interface index (0: let the kernel pick). */
 export interface KernelNextHop {
   readonly gateway: Uint8Array;
@@ -187,14 +194,31 @@ export class RouteMessageWriter {
     return out;
   }
 
-  /** An RTM_GETROUTE dump request for one family. */
-  static dumpRequest(family: number, seq: number): Buffer {
-    const message = Buffer.alloc(HEADER + RTMSG);
-    message.writeUInt32LE(message.length, 0);
+  /**
+   * An RTM_GETROUTE dump request for one family. With a filter, a kernel
+   * that does strict checking on the socket (NETLINK_GET_STRICT_CHK, Linux
+   * 4.20+) sends only the routes of that table (RTA_TABLE: any id, also
+   * above 255), protocol and type (0: any); one that does not ignores the
+   * filter and sends everything, so replies are checked anyway.
+   */
+  static dumpRequest(family: number, seq: number, filter: DumpFilter | null = null): Buffer {
+    const length = HEADER + RTMSG + (filter !== null && filter.table > 0 ? 8 : 0);
+    const message = Buffer.alloc(length);
+    message.writeUInt32LE(length, 0);
     message.writeUInt16LE(NlMsgType.getRoute, 4);
     message.writeUInt16LE(NlFlag.request | NlFlag.dump, 6);
     message.writeUInt32LE(seq >>> 0, 8);
     message[HEADER] = family;
+    if (filter !== null) {
+      // Strict checking wants dst_len, src_len, tos, scope and flags zero.
+      message[HEADER + 5] = filter.protocol;
+      message[HEADER + 7] = filter.type;
+      if (filter.table > 0) {
+        message.writeUInt16LE(8, HEADER + RTMSG);
+        message.writeUInt16LE(Rta.table, HEADER + RTMSG + 2);
+        message.writeUInt32LE(filter.table >>> 0, HEADER + RTMSG + 4);
+      }
+    }
     return message;
   }
 }

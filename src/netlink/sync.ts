@@ -4,12 +4,13 @@
 // means is decided in reconcile.ts; this file runs the dumps and the timers.
 
 import type { FibDiffEntry, FibEntry } from '../fib/types.js';
+import { CoalescedRun } from './coalesced-run.js';
 import type { DesiredState, FamilyState } from './desired.js';
 import { signatureOf } from './desired.js';
 import type { DumpVisitor, RouteDumps } from './dump.js';
 import type { Programmer } from './programmer.js';
 import { type ActualRoute, adoptOwned, diffFamily, FamilyComparison } from './reconcile.js';
-import { type KernelRoute, RouteType } from './rtnetlink.js';
+import { type DumpFilter, type KernelRoute, RouteType } from './rtnetlink.js';
 import type { KernelWriterMetrics, RouteOwner, WriterLog } from './types.js';
 import { actualRoute, describeSet, type InterfaceNames, showEntry } from './view.js';
 
@@ -17,7 +18,10 @@ import { actualRoute, describeSet, type InterfaceNames, showEntry } from './view
 const RECONCILE_DELAY_MS = 200;
 
 export class RouteSync {
-  private reconcileTimer: NodeJS.Timeout | null = null;
+  /** Our routes only: with strict checking the kernel sends no others (blackholes too: any type). */
+  private readonly filter: DumpFilter;
+  /** Reconciles asked for by events: one at a time, one more if asked during one. */
+  private readonly soon: CoalescedRun;
   private periodicTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -28,7 +32,20 @@ export class RouteSync {
     private readonly names: InterfaceNames,
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics,
-  ) {}
+  ) {
+    this.filter = { table: owner.table, protocol: owner.protocol, type: 0 };
+    this.soon = new CoalescedRun(
+      RECONCILE_DELAY_MS,
+      async () => {
+        await this.reconcile();
+      },
+      (error) => {
+        // A refused dump (EBUSY, say): try again shortly.
+        this.log.error({ error: String(error) }, 'kernel: reconcile failed, retrying');
+        this.soon.request();
+      },
+    );
+  }
 
   /** Marks the routes of ours already in the kernel as ADOPTED (see reconcile.ts). Returns how many. */
   async adopt(): Promise<number> {
@@ -44,6 +61,7 @@ export class RouteSync {
         this.owned((route) => {
           if (adoptOwned(family, this.prefixOf(family, route))) found++;
         }),
+        this.filter,
       );
       count += found;
     }
@@ -59,30 +77,18 @@ export class RouteSync {
   /** Reconciles every `intervalMs` (0: never). */
   startPeriodic(intervalMs: number): void {
     if (intervalMs <= 0) return;
-    this.periodicTimer = setInterval(() => this.reconcileLogged(), intervalMs);
+    this.periodicTimer = setInterval(() => this.schedule(), intervalMs);
     this.periodicTimer.unref();
   }
 
   stop(): void {
-    if (this.reconcileTimer !== null) clearTimeout(this.reconcileTimer);
+    this.soon.stop();
     if (this.periodicTimer !== null) clearInterval(this.periodicTimer);
   }
 
-  /** A reconcile shortly (several requests in a burst make one). */
+  /** A reconcile shortly (requests in a burst, or during a reconcile, make one more). */
   schedule(): void {
-    if (this.reconcileTimer !== null) return;
-    this.reconcileTimer = setTimeout(() => {
-      this.reconcileTimer = null;
-      this.reconcileLogged();
-    }, RECONCILE_DELAY_MS);
-  }
-
-  /** A reconcile whose failure (a refused dump) is logged and retried, never thrown at a timer. */
-  private reconcileLogged(): void {
-    this.reconcile().catch((error: unknown) => {
-      this.log.error({ error: String(error) }, 'kernel: reconcile failed, retrying');
-      this.schedule();
-    });
+    this.soon.request();
   }
 
   /**
@@ -103,6 +109,7 @@ export class RouteSync {
             signatureOf(route.type === RouteType.blackhole, route.nextHops),
           ),
         ),
+        this.filter,
       );
       // An interrupted dump may have skipped routes: do not take them for
       // deleted; look again shortly.
@@ -126,6 +133,7 @@ export class RouteSync {
       await this.dumps.dump(
         family.af,
         this.owned((route) => entries.push(showEntry(route, this.names))),
+        this.filter,
       );
     }
     return entries;
@@ -139,6 +147,7 @@ export class RouteSync {
         family.af,
         () => actual.clear(),
         this.owned((route) => actual.set(this.prefixOf(family, route), actualRoute(route, this.names))),
+        this.filter,
       );
       entries.push(...diffFamily(this.state, family, actual, (set) => describeSet(set, this.names)));
     }

@@ -7,10 +7,12 @@
 import { createRtNetlink } from 'netlink';
 import type { RouteDumps } from './dump.js';
 import type { ConnectedSubnet, InterfaceState, KernelView } from './kernel-view.js';
-import { AF_INET, AF_INET6, type KernelRoute, RouteType } from './rtnetlink.js';
+import { AF_INET, AF_INET6, type DumpFilter, type KernelRoute, RouteType } from './rtnetlink.js';
 
 /** The main table: other protocols' routes elsewhere do not carry next hops for us. */
 const RT_TABLE_MAIN = 254;
+/** What the kernel is asked for (our own routes come too: a filter cannot say "not ours"). */
+const MAIN_UNICAST: DumpFilter = { table: RT_TABLE_MAIN, protocol: 0, type: RouteType.unicast };
 
 /** Reads links, addresses and other protocols' routes into `view` (replaced at once, when all is read). */
 export async function readKernelView(
@@ -58,6 +60,7 @@ export async function readKernelView(
             peek.protocol !== ourProtocol && peek.table === RT_TABLE_MAIN && peek.type === RouteType.unicast,
           route: (route) => routes.push(route),
         },
+        MAIN_UNICAST,
       );
     }
     view.interfaces = interfaces;

@@ -15,6 +15,7 @@
 // its peers send everything again.
 
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { CommandChannel } from './command-channel.js';
 import { DesiredState, NONE, parsePrefixWords, signatureOf } from './desired.js';
 import { RouteDumps } from './dump.js';
@@ -44,7 +45,12 @@ export class KernelWriter implements ForwardingWriter {
   private readonly sync: RouteSync;
   private command: CommandChannel | null = null;
   private monitor: RouteMonitor | null = null;
-  private viewTimer: NodeJS.Timeout | null = null;
+  /** View reads asked for by notifications: one at a time, one more if asked during one. */
+  private readonly viewRefresh = new CoalescedRun(
+    VIEW_REFRESH_DELAY_MS,
+    () => this.refreshView(),
+    (error) => this.log.error({ error: String(error) }, 'kernel: cannot read links and routes'),
+  );
   private readonly reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
   private readonly keyWords = new Uint32Array(4);
@@ -67,15 +73,17 @@ export class KernelWriter implements ForwardingWriter {
       error: (message) => this.log.error({ error: message }, 'kernel: netlink command socket error'),
       writable: () => this.programmer.schedule(),
     });
+    if (command.strictError !== null)
+      this.log.warn({ error: command.strictError }, 'kernel: dumps not filtered by the kernel, read in full');
     this.command = command;
     this.dumps.attach(command);
     this.programmer.attach(command);
     const events = {
-      viewChanged: () => this.scheduleViewRefresh(),
+      viewChanged: () => this.viewRefresh.request(),
       ownedRouteChanged: (peek: RoutePeek, payload: Buffer, deleted: boolean) =>
         this.onOwnedRoute(peek, payload, deleted),
       lost: (notificationsLost: boolean) => {
-        if (notificationsLost) this.scheduleViewRefresh();
+        if (notificationsLost) this.viewRefresh.request();
         this.sync.schedule();
       },
     };
@@ -87,7 +95,7 @@ export class KernelWriter implements ForwardingWriter {
 
   /** Leaves the kernel as it is (routes stay: a restart keeps forwarding) and closes the sockets. */
   async stop(): Promise<void> {
-    if (this.viewTimer !== null) clearTimeout(this.viewTimer);
+    this.viewRefresh.stop();
     this.sync.stop();
     this.monitor?.close();
     this.monitor = null;
@@ -142,16 +150,6 @@ export class KernelWriter implements ForwardingWriter {
     // Routes whose next hops now resolve differently are written again.
     if (this.state.resolveAgain()) this.programmer.schedule();
     for (const listener of this.reachabilityListeners) listener();
-  }
-
-  private scheduleViewRefresh(): void {
-    if (this.viewTimer !== null) return;
-    this.viewTimer = setTimeout(() => {
-      this.viewTimer = null;
-      this.refreshView().catch((error: unknown) =>
-        this.log.error({ error: String(error) }, 'kernel: cannot read links and routes'),
-      );
-    }, VIEW_REFRESH_DELAY_MS);
   }
 
   /** One of our routes changed in the kernel: put it back if it is wanted and not as wanted. */

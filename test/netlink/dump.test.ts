@@ -43,6 +43,17 @@ function collector(wants: (peek: RoutePeek) => boolean) {
   };
 }
 
+/** Each message of a datagram as a datagram of its own. */
+function messagesOf(datagram: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at + 16 <= datagram.length; ) {
+    const length = datagram.readUInt32LE(at);
+    out.push(datagram.subarray(at, at + length));
+    at += (length + 3) & ~3;
+  }
+  return out;
+}
+
 describe('route dumps', () => {
   it('asks the kernel for one family and parses only the routes the visitor wants', async () => {
     const sink = new RecordingSink();
@@ -150,6 +161,69 @@ describe('route dumps', () => {
     dumps.attach(new RecordingSink());
     expect(dumps.receive(errorReply(0x80000001, 0))).toBe(false);
     expect(dumps.receive(Buffer.alloc(4))).toBe(false);
+  });
+
+  it('asks the kernel for one table, protocol and type (strict checking), any table id', async () => {
+    const sink = new RecordingSink();
+    const dumps = new RouteDumps();
+    dumps.attach(sink);
+    void dumps.dump(AF_INET6, collector(() => true).visitor, { table: 1000, protocol: 186, type: 0 });
+    await settle();
+    const request = Buffer.from(sink.sent[0] ?? []);
+    expect(request.readUInt32LE(0)).toBe(16 + 12 + 8);
+    // rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags (strict: zero but the filter).
+    expect([...request.subarray(16, 28)]).toEqual([AF_INET6, 0, 0, 0, 0, 186, 0, 0, 0, 0, 0, 0]);
+    // RTA_TABLE, u32.
+    expect([request.readUInt16LE(28), request.readUInt16LE(30), request.readUInt32LE(32)]).toEqual([
+      8, 15, 1000,
+    ]);
+    void dumps.dump(AF_INET, collector(() => true).visitor, { table: 254, protocol: 0, type: 1 });
+    dumps.receive(done(lastRequestSeq(sink)));
+    await settle();
+    const second = Buffer.from(sink.sent[1] ?? []);
+    expect([second[16], second[21], second[23], second.readUInt32LE(32)]).toEqual([AF_INET, 0, 1, 254]);
+  });
+
+  it('takes a missing table for an empty one, and any other error at the end for a refusal', async () => {
+    const sink = new RecordingSink();
+    const dumps = new RouteDumps();
+    dumps.attach(sink);
+    const filter = { table: 100, protocol: 186, type: 0 };
+    const missing = dumps.dump(AF_INET, collector(() => true).visitor, filter);
+    await settle();
+    dumps.receive(done(lastRequestSeq(sink), -2)); // ENOENT: "FIB table does not exist"
+    await expect(missing).resolves.toBe(true);
+    const invalid = dumps.dump(AF_INET, collector(() => true).visitor, filter);
+    await settle();
+    dumps.receive(done(lastRequestSeq(sink), -22)); // EINVAL
+    await expect(invalid).rejects.toThrow('route dump refused: errno 22');
+  });
+
+  it('reads a long dump a few milliseconds per turn, so that other work gets the loop in between', async () => {
+    let clockMs = 0;
+    const sink = new RecordingSink();
+    const dumps = new RouteDumps(() => clockMs);
+    dumps.attach(sink);
+    const seen: string[] = [];
+    const result = dumps.dump(AF_INET, {
+      wants: () => true,
+      route: (route) => {
+        seen.push(text(route));
+        clockMs += 2; // two routes fill a slice
+      },
+    });
+    await settle();
+    const seq = lastRequestSeq(sink);
+    // The ten routes of the capture, one datagram each, all handed over at once.
+    for (const message of messagesOf(dumpV4[0] as Buffer)) dumps.receive(withSeq(message, seq));
+    dumps.receive(withSeq(dumpV4[1] as Buffer, seq));
+    const between: number[] = [];
+    for (let turn = 0; turn < 6; turn++) {
+      await settle();
+      between.push(seen.length);
+    }
+    expect(between).toEqual([2, 4, 6, 8, 10, 10]);
+    await expect(result).resolves.toBe(true);
   });
 
   it('finds nothing without a socket (stopped)', async () => {
