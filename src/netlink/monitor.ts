@@ -6,7 +6,9 @@
 // so that an overflow drops messages instead of aborting the process inside
 // the netlink package, and a filter that drops the echoes of the command
 // socket's writes in the kernel. Dropped messages are then only counted by
-// the kernel (/proc/self/net/netlink), which is read once a second.
+// the kernel (/proc/self/net/netlink), which is read once a second; after
+// notifications were dropped, the socket is replaced by a fresh one (see
+// watchDrops) and the writer reads everything again.
 
 import { RawNetlinkSocket } from 'netlink';
 import {
@@ -68,15 +70,18 @@ export function dispatchNotifications(
 }
 
 export class RouteMonitor {
+  private socket: RawNetlinkSocket | null = null;
+  private port = 0;
   private dropsTimer: NodeJS.Timeout | null = null;
-  /** Kernel drop counts of the two sockets when last looked at (see watchDrops). */
+  /** Kernel drop counts of the command socket and of the current monitor socket when last looked at. */
   private drops = { command: 0, monitor: 0 };
   /** The filter drops the echoes of our writes in the kernel (see socket-options.ts); else they arrive. */
   echoesFiltered = false;
   private readonly peek = routePeek();
 
   private constructor(
-    private readonly socket: RawNetlinkSocket,
+    private readonly owner: RouteOwner,
+    private readonly command: { readonly port: number; readonly hardenError: string | null },
     private readonly events: MonitorEvents,
     private readonly log: WriterLog,
   ) {}
@@ -92,6 +97,16 @@ export class RouteMonitor {
     events: MonitorEvents,
     log: WriterLog,
   ): RouteMonitor {
+    const monitor = new RouteMonitor(owner, command, events, log);
+    if (monitor.subscribe()) {
+      monitor.dropsTimer = setInterval(() => monitor.watchDrops(), DROPS_POLL_MS);
+      monitor.dropsTimer.unref();
+    }
+    return monitor;
+  }
+
+  /** A new, hardened socket in place of the current one (closed after). Returns whether it is hardened. */
+  private subscribe(): boolean {
     const socket = new RawNetlinkSocket(NETLINK_ROUTE, {
       recvBufferSize: MONITOR_RECEIVE_BYTES,
       sendBufferSize: 1 << 16,
@@ -105,52 +120,66 @@ export class RouteMonitor {
     ]) {
       socket.addMembership(group);
     }
-    const monitor = new RouteMonitor(socket, events, log);
-    socket.on('message', (datagram: Buffer) => dispatchNotifications(datagram, owner, monitor.peek, events));
+    socket.on('message', (datagram: Buffer) =>
+      dispatchNotifications(datagram, this.owner, this.peek, this.events),
+    );
     socket.on('error', (error) => {
       // ENOBUFS: notifications were lost; a full comparison finds whatever changed.
-      log.warn({ error: error.message }, 'kernel: notifications lost, reconciling');
-      events.lost(true);
+      this.log.warn({ error: error.message }, 'kernel: notifications lost, reconciling');
+      this.events.lost(true);
     });
-    monitor.harden(command);
-    return monitor;
-  }
-
-  private harden(command: { readonly port: number; readonly hardenError: string | null }): void {
-    const monitorPort = this.socket.address().port;
+    this.socket?.close();
+    this.socket = socket;
+    this.port = socket.address().port;
+    this.drops.monitor = 0;
     try {
-      if (command.hardenError !== null) throw new Error(command.hardenError);
-      const fd = netlinkDescriptor(monitorPort);
+      if (this.command.hardenError !== null) throw new Error(this.command.hardenError);
+      const fd = netlinkDescriptor(this.port);
       setNoEnobufs(fd);
-      dropMessagesFromPort(fd, command.port);
+      dropMessagesFromPort(fd, this.command.port);
       this.echoesFiltered = true;
     } catch (error) {
+      this.echoesFiltered = false;
       this.log.warn(
         { error: (error as Error).message },
         'kernel: could not set netlink socket options; a notification overflow may stop the agent',
       );
-      return;
     }
-    this.dropsTimer = setInterval(() => this.watchDrops(command.port, monitorPort), DROPS_POLL_MS);
-    this.dropsTimer.unref();
+    return this.echoesFiltered;
   }
 
-  /** Messages the kernel could not queue for us: lost notifications or error reports mean a full comparison. */
-  private watchDrops(commandPort: number, monitorPort: number): void {
+  /**
+   * Messages the kernel could not queue for us: lost notifications or
+   * error reports mean a full comparison. When notifications were lost, the
+   * socket's queue is full of stale ones (thousands, read 32 a turn of the
+   * event loop): a fresh socket drops them at once, so that the next hand
+   * edit is not read seconds late, and the full read that follows covers
+   * whatever they said.
+   */
+  private watchDrops(): void {
     const table = netlinkTable();
-    const command = table.get(commandPort)?.drops ?? 0;
-    const monitor = table.get(monitorPort)?.drops ?? 0;
+    const command = table.get(this.command.port)?.drops ?? 0;
+    const monitor = table.get(this.port)?.drops ?? 0;
     if (command === this.drops.command && monitor === this.drops.monitor) return;
     this.log.warn(
       { notifications: monitor - this.drops.monitor, replies: command - this.drops.command },
       'kernel: netlink messages dropped, reconciling',
     );
-    this.drops = { command, monitor };
-    this.events.lost(monitor > 0);
+    this.drops.command = command;
+    this.drops.monitor = monitor;
+    const notificationsLost = monitor > 0;
+    if (notificationsLost && !this.subscribe()) this.stopWatching();
+    this.events.lost(notificationsLost);
+  }
+
+  private stopWatching(): void {
+    if (this.dropsTimer !== null) clearInterval(this.dropsTimer);
+    this.dropsTimer = null;
   }
 
   close(): void {
-    if (this.dropsTimer !== null) clearInterval(this.dropsTimer);
-    this.socket.close();
+    this.stopWatching();
+    this.socket?.close();
+    this.socket = null;
   }
 }
