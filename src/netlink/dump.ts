@@ -46,6 +46,8 @@ const SEQ_DUMP = 0x30000000;
 const READ_SLICE_MS = 4;
 /** -ENOENT at the end of a dump filtered by table: the table does not exist, so it has no routes. */
 const ENOENT = -2;
+/** Put in the inbox in place of a datagram read, so that it can be collected before the inbox is done. */
+const EMPTY = Buffer.alloc(0);
 
 export class RouteDumps {
   private sink: CommandSink | null = null;
@@ -171,5 +173,3 @@ export class RouteDumps {
     }
   }
 }
-
-const EMPTY = Buffer.alloc(0);
