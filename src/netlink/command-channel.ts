@@ -18,6 +18,7 @@ type Outgoing =
       readonly port: number;
       readonly hardened: boolean;
       readonly error: string | null;
+      readonly strictError: string | null;
     }
   | { readonly kind: 'message'; readonly data: Uint8Array }
   | { readonly kind: 'error'; readonly message: string }
@@ -39,6 +40,8 @@ export class CommandChannel {
     readonly port: number,
     /** NETLINK_NO_ENOBUFS is set (see socket-options.ts); else why not. */
     readonly hardenError: string | null,
+    /** The kernel filters dumps (NETLINK_GET_STRICT_CHK is set); else why not. */
+    readonly strictError: string | null,
   ) {}
 
   static open(events: CommandChannelEvents): Promise<CommandChannel> {
@@ -48,7 +51,7 @@ export class CommandChannel {
       worker.on('message', (message: Outgoing) => {
         switch (message.kind) {
           case 'ready':
-            channel = new CommandChannel(worker, message.port, message.error);
+            channel = new CommandChannel(worker, message.port, message.error, message.strictError);
             resolve(channel);
             break;
           case 'message': {

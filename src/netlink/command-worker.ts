@@ -5,13 +5,14 @@
 // overlaps with the main thread's BGP and RIB work instead of adding to it
 // (on two or more cores). Protocol with the main thread (command-channel.ts):
 //   in:  { kind: 'send', data: Uint8Array (transferred) } | { kind: 'close' }
-//   out: { kind: 'ready', port, hardened, error? } | { kind: 'message', data } | { kind: 'error', message }
+//   out: { kind: 'ready', port, hardened, error, strictError } | { kind: 'message', data }
+//        | { kind: 'error', message }
 //        | { kind: 'sent' } (one per datagram handed to the kernel: the main thread's flow control)
 
 import { parentPort } from 'node:worker_threads';
 import { RawNetlinkSocket } from 'netlink';
 import { NETLINK_ROUTE } from './rtnetlink.js';
-import { netlinkDescriptor, setNoEnobufs } from './socket-options.js';
+import { netlinkDescriptor, setNoEnobufs, setStrictChecking } from './socket-options.js';
 
 type Incoming = { readonly kind: 'send'; readonly data: Uint8Array } | { readonly kind: 'close' };
 
@@ -21,11 +22,18 @@ if (parent === null) throw new Error('command-worker.ts runs as a worker thread'
 const socket = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 8 << 20 });
 const port = socket.address().port;
 let hardenError: string | null = null;
+let strictError: string | null = null;
 try {
   // See socket-options.ts: without it a reply overflow aborts the process.
   setNoEnobufs(netlinkDescriptor(port));
 } catch (error) {
   hardenError = (error as Error).message;
+}
+try {
+  // Dumps filtered in the kernel; without it they are filtered by the reader (dump.ts).
+  setStrictChecking(netlinkDescriptor(port));
+} catch (error) {
+  strictError = (error as Error).message;
 }
 
 socket.on('message', (datagram: Buffer) => {
@@ -49,4 +57,4 @@ parent.on('message', (message: Incoming) => {
   });
 });
 
-parent.postMessage({ kind: 'ready', port, hardened: hardenError === null, error: hardenError });
+parent.postMessage({ kind: 'ready', port, hardened: hardenError === null, error: hardenError, strictError });

@@ -47,6 +47,15 @@ const RT_SCOPE_NOWHERE = 255;
 const RT_TABLE_COMPAT = 252;
 const HEADER = 16;
 const RTMSG = 12;
+/** Bytes of an nlmsghdr: a message's payload starts this far into it. */
+export const NETLINK_HEADER_BYTES = HEADER;
+
+/** Which routes a dump asks for (0: any). */
+export interface DumpFilter {
+  readonly table: number;
+  readonly protocol: number;
+  readonly type: number;
+}
 
 /** A next hop as the kernel takes it: gateway bytes (4 or 16) and an interface index (0: let the kernel pick). */
 export interface KernelNextHop {
@@ -54,7 +63,8 @@ export interface KernelNextHop {
   readonly ifindex: number;
 }
 
-const align = (n: number): number => (n + 3) & ~3;
+/** NLMSG_ALIGN / RTA_ALIGN: messages and attributes start on 4-octet boundaries. */
+export const align = (n: number): number => (n + 3) & ~3;
 
 /** Writes route messages into a growable buffer; one flush = one datagram. */
 export class RouteMessageWriter {
@@ -184,14 +194,31 @@ export class RouteMessageWriter {
     return out;
   }
 
-  /** An RTM_GETROUTE dump request for one family. */
-  static dumpRequest(family: number, seq: number): Buffer {
-    const message = Buffer.alloc(HEADER + RTMSG);
-    message.writeUInt32LE(message.length, 0);
+  /**
+   * An RTM_GETROUTE dump request for one family. With a filter, a kernel
+   * that does strict checking on the socket (NETLINK_GET_STRICT_CHK, Linux
+   * 4.20+) sends only the routes of that table (RTA_TABLE: any id, also
+   * above 255), protocol and type (0: any); one that does not ignores the
+   * filter and sends everything, so replies are checked anyway.
+   */
+  static dumpRequest(family: number, seq: number, filter: DumpFilter | null = null): Buffer {
+    const length = HEADER + RTMSG + (filter !== null && filter.table > 0 ? 8 : 0);
+    const message = Buffer.alloc(length);
+    message.writeUInt32LE(length, 0);
     message.writeUInt16LE(NlMsgType.getRoute, 4);
     message.writeUInt16LE(NlFlag.request | NlFlag.dump, 6);
     message.writeUInt32LE(seq >>> 0, 8);
     message[HEADER] = family;
+    if (filter !== null) {
+      // Strict checking wants dst_len, src_len, tos, scope and flags zero.
+      message[HEADER + 5] = filter.protocol;
+      message[HEADER + 7] = filter.type;
+      if (filter.table > 0) {
+        message.writeUInt16LE(8, HEADER + RTMSG);
+        message.writeUInt16LE(Rta.table, HEADER + RTMSG + 2);
+        message.writeUInt32LE(filter.table >>> 0, HEADER + RTMSG + 4);
+      }
+    }
     return message;
   }
 }
@@ -243,36 +270,46 @@ export interface KernelRoute {
 }
 
 /**
- * The few fields of a route notification needed to tell ours from others
- * and find its prefix, read without allocating. Returns false when the
- * payload is too short.
+ * The few fields of a route message needed to tell ours from others and
+ * find its prefix, read without allocating (peekRoute).
  */
 export interface RoutePeek {
   family: number;
   prefixLength: number;
   table: number;
   protocol: number;
+  type: number;
   /** Destination as network-order words (1 or 4 used). */
   readonly words: Uint32Array;
 }
 
-export function peekRoute(payload: Buffer, out: RoutePeek): boolean {
-  if (payload.length < RTMSG) return false;
-  out.family = payload[0] as number;
-  out.prefixLength = payload[1] as number;
-  out.table = payload[4] as number;
-  out.protocol = payload[5] as number;
+/** An empty RoutePeek to reuse. */
+export function routePeek(): RoutePeek {
+  return { family: 0, prefixLength: 0, table: 0, protocol: 0, type: 0, words: new Uint32Array(4) };
+}
+
+/**
+ * Reads a route message's payload (rtmsg and attributes) between `start`
+ * and `end` of `buffer` into `out`. Returns false when it is too short.
+ */
+export function peekRoute(buffer: Buffer, out: RoutePeek, start = 0, end = buffer.length): boolean {
+  if (end - start < RTMSG) return false;
+  out.family = buffer[start] as number;
+  out.prefixLength = buffer[start + 1] as number;
+  out.table = buffer[start + 4] as number;
+  out.protocol = buffer[start + 5] as number;
+  out.type = buffer[start + 7] as number;
   out.words.fill(0);
-  let at = RTMSG;
-  while (at + 4 <= payload.length) {
-    const length = payload.readUInt16LE(at);
-    if (length < 4 || at + length > payload.length) break;
-    const type = payload.readUInt16LE(at + 2) & 0x3fff;
+  let at = start + RTMSG;
+  while (at + 4 <= end) {
+    const length = buffer.readUInt16LE(at);
+    if (length < 4 || at + length > end) break;
+    const type = buffer.readUInt16LE(at + 2) & 0x3fff;
     if (type === Rta.dst) {
       for (let w = 0; w * 4 + 4 <= length - 4 && w < 4; w++)
-        out.words[w] = payload.readUInt32BE(at + 4 + w * 4);
+        out.words[w] = buffer.readUInt32BE(at + 4 + w * 4);
     } else if (type === Rta.table && length >= 8) {
-      out.table = payload.readUInt32LE(at + 4);
+      out.table = buffer.readUInt32LE(at + 4);
     }
     at += align(length);
   }

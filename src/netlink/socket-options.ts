@@ -14,6 +14,9 @@
 //   inet6_rt_notify()), so echoes of the command socket are dropped in the
 //   kernel: a million routes written is not a million messages read back,
 //   and a hand edit (another port id) always gets through.
+// - NETLINK_GET_STRICT_CHK on the command socket: the kernel then honours
+//   the table, protocol and type in a dump request and sends only those
+//   routes, instead of every route of the family for us to skip.
 //
 // The package does not expose file descriptors either: a socket's is found
 // from its port id (/proc/self/net/netlink: port -> inode) and the inode
@@ -25,6 +28,7 @@ import { loadLibc, type SockFilter, setIntOption } from '../net/libc.js';
 
 const SOL_NETLINK = 270;
 const NETLINK_NO_ENOBUFS = 5;
+const NETLINK_GET_STRICT_CHK = 12;
 
 // Classic BPF opcodes (<linux/bpf_common.h>).
 const BPF_LD_W_ABS = 0x20;
@@ -79,6 +83,10 @@ export function netlinkDrops(port: number): number {
 
 export function setNoEnobufs(fd: number): void {
   setIntOption(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1, 'NETLINK_NO_ENOBUFS');
+}
+
+export function setStrictChecking(fd: number): void {
+  setIntOption(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1, 'NETLINK_GET_STRICT_CHK');
 }
 
 /** The filter program: drop messages whose nlmsg_pid is `port`, accept the rest. */

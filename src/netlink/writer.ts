@@ -1,327 +1,110 @@
 // The kernel FIB writer: desired routes in, kernel routes out. It owns the
-// routes with its protocol id in its table and nothing else. Changes go out
-// as RTM_NEWROUTE with NLM_F_REPLACE (never delete-then-add, so no forwarding
-// gap), thousands per sendmsg() with no per-route acknowledgement (errors
-// still come back, keyed by sequence number). At start it adopts what is
-// there; routes nobody wants any more are removed only by sweepStale(), so a
-// restarted agent keeps forwarding while its peers send everything again.
-// Route and link notifications repair hand edits and re-resolve next hops.
+// routes with its protocol id in its table and nothing else. Wired from
+// small parts:
+//
+//   hopSet/setRoute/apply ─► DesiredState (desired.ts: prefix tables, hop sets, dirty queues)
+//   Programmer (programmer.ts) ─► programStep (reconcile.ts) ─► RTM_NEWROUTE/DELROUTE, 1024 a sendmsg()
+//        └─ CommandChannel (command-channel.ts, a worker thread) ─► kernel; error replies by sequence number
+//   RouteMonitor (monitor.ts) ─► link/address/other routes changed: read the view again (view-reader.ts)
+//                             ─► one of ours changed outside: put it back; messages lost: reconcile
+//   reconcile()/diff()/show() ─► RouteDumps (dump.ts) ─► FamilyComparison/diffFamily (reconcile.ts), view.ts
+//
+// Changes go out as NLM_F_REPLACE (never delete-then-add, so no forwarding
+// gap). At start it adopts what is there; routes nobody wants any more are
+// removed only by sweepStale(), so a restarted agent keeps forwarding while
+// its peers send everything again.
 
-import { createRtNetlink, RawNetlinkSocket } from 'netlink';
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
-import { PrefixTable } from '../net/prefix-table.js';
-import { ChangeQueue } from '../util/change-queue.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { CommandChannel } from './command-channel.js';
-import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
-import {
-  AF_INET,
-  AF_INET6,
-  errorCode,
-  type KernelNextHop,
-  type KernelRoute,
-  NETLINK_ROUTE,
-  NlFlag,
-  NlMsgType,
-  parseRoute,
-  peekRoute,
-  RouteMessageWriter,
-  type RoutePeek,
-  RouteType,
-  RtnlGroup,
-  splitMessages,
-} from './rtnetlink.js';
-import { dropMessagesFromPort, netlinkDescriptor, netlinkTable, setNoEnobufs } from './socket-options.js';
+import { DesiredState, NONE, parsePrefixWords, signatureOf } from './desired.js';
+import { RouteDumps } from './dump.js';
+import { KernelView, type Resolution } from './kernel-view.js';
+import { RouteMonitor } from './monitor.js';
+import { Programmer } from './programmer.js';
+import { notificationMatters, repairNotified, sweepAdopted } from './reconcile.js';
+import { parseRoute, type RoutePeek, RouteType } from './rtnetlink.js';
+import { RouteSync } from './sync.js';
+import { type KernelWriterConfig, type KernelWriterMetrics, noMetrics, type WriterLog } from './types.js';
+import { describeSet } from './view.js';
+import { readKernelView } from './view-reader.js';
 
-export interface KernelWriterConfig {
-  readonly table: number;
-  readonly protocol: number;
-  readonly metric: number;
-  /** Full comparison with the kernel this often (0: only at start and after notifications). */
-  readonly reconcileIntervalMs: number;
-}
+export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types.js';
 
-export interface WriterLog {
-  info(fields: Record<string, unknown>, message: string): void;
-  warn(fields: Record<string, unknown>, message: string): void;
-  error(fields: Record<string, unknown>, message: string): void;
-  debug(fields: Record<string, unknown>, message: string): void;
-}
-
-export interface KernelWriterMetrics {
-  routes(version: 4 | 6, installed: number): void;
-  repaired(count: number): void;
-  failed(count: number): void;
-  batch(routes: number, milliseconds: number): void;
-}
-
-const noMetrics: KernelWriterMetrics = {
-  routes: () => {},
-  repaired: () => {},
-  failed: () => {},
-  batch: () => {},
-};
-
-const NONE = -1;
-/** Found in the kernel at start; kept until sweepStale() unless wanted. */
-const ADOPTED = -2;
-/** The last write failed; retried at the next reconcile. */
-const FAILED = -3;
-
-const ROUTES_PER_DATAGRAM = 1024;
-const ROUTES_PER_TURN = 16_384;
-const SEQ_V6 = 0x40000000;
-const SEQ_MARKER = 0x80000000;
-const ESRCH = -3;
-
-interface PendingDump {
-  readonly visit: (route: KernelRoute) => void;
-  readonly resolve: (consistent: boolean) => void;
-  readonly reject: (error: Error) => void;
-  interrupted: boolean;
-}
-
-interface HopSet {
-  readonly id: number;
-  readonly key: string;
-  readonly nextHops: readonly FibNextHop[];
-  readonly blackhole: boolean;
-  /** Resolved against the current kernel view (empty when nothing resolves). */
-  resolved: KernelNextHop[];
-  /** How the kernel shows this route, for comparisons. */
-  signature: string;
-}
-
-class Family {
-  readonly table: PrefixTable;
-  desired: Int32Array = new Int32Array(1024).fill(NONE);
-  programmed: Int32Array = new Int32Array(1024).fill(NONE);
-  /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
-  written = new Uint32Array(1024);
-  readonly queue = new ChangeQueue();
-  constructor(
-    readonly version: 4 | 6,
-    readonly af: number,
-  ) {
-    this.table = new PrefixTable(version === 4 ? 1 : 2);
-  }
-
-  ensure(p: number): void {
-    if (p < this.desired.length) return;
-    let capacity = this.desired.length * 2;
-    while (capacity <= p) capacity *= 2;
-    const grow = (old: Int32Array): Int32Array => {
-      const next = new Int32Array(capacity).fill(NONE);
-      next.set(old);
-      return next;
-    };
-    this.desired = grow(this.desired);
-    this.programmed = grow(this.programmed);
-    const written = new Uint32Array(capacity);
-    written.set(this.written);
-    this.written = written;
-  }
-}
-
-function wordsOf(bytes: Uint8Array, out: Uint32Array): void {
-  for (let w = 0; w < out.length; w++) {
-    out[w] =
-      (((bytes[w * 4] ?? 0) << 24) |
-        ((bytes[w * 4 + 1] ?? 0) << 16) |
-        ((bytes[w * 4 + 2] ?? 0) << 8) |
-        (bytes[w * 4 + 3] ?? 0)) >>>
-      0;
-  }
-}
-
-function signatureOf(
-  blackhole: boolean,
-  hops: readonly { gateway: Uint8Array | null; ifindex: number }[],
-): string {
-  if (blackhole) return 'blackhole';
-  return hops
-    .map((hop) => `${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)}@${hop.ifindex}`)
-    .sort()
-    .join(',');
-}
+/** Notifications come in bursts (a link with many addresses, a daemon's table): one view read after them. */
+const VIEW_REFRESH_DELAY_MS = 50;
 
 export class KernelWriter implements ForwardingWriter {
   readonly name = 'kernel';
-  private readonly v4 = new Family(4, AF_INET);
-  private readonly v6 = new Family(6, AF_INET6);
-  private readonly hopSets: HopSet[] = [];
-  private readonly hopSetsByKey = new Map<string, HopSet>();
+  /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
+  adopted = 0;
   private readonly view = new KernelView();
-  private readonly writer = new RouteMessageWriter();
+  private readonly state = new DesiredState(this.view);
+  private readonly dumps = new RouteDumps();
+  private readonly programmer: Programmer;
+  private readonly sync: RouteSync;
   private command: CommandChannel | null = null;
-  private monitor: RawNetlinkSocket | null = null;
-  private scheduled = false;
-  private markerSeq = 0;
-  /** Sequence number of the last NOOP marker sent, and of the last one acknowledged. */
-  private lastMarker = 0;
-  private acknowledged = 0;
-  private readonly dumps = new Map<number, PendingDump>();
-  private dumpSeq = 0;
-  /** The kernel runs one dump per socket at a time (a second one gets EBUSY): dumps wait their turn here. */
-  private dumpQueue: Promise<unknown> = Promise.resolve();
-  private readonly startedAt = Date.now();
-  private viewTimer: NodeJS.Timeout | null = null;
-  private reconcileTimer: NodeJS.Timeout | null = null;
-  private periodicTimer: NodeJS.Timeout | null = null;
-  private dropsTimer: NodeJS.Timeout | null = null;
-  /** Kernel drop counts of the two sockets when last looked at (see watchDrops). */
-  private drops = { command: 0, monitor: 0 };
-  /** The monitor's filter drops the echoes of our writes in the kernel (see socket-options.ts). */
-  private echoesFiltered = false;
-  private swept = false;
-  private reachabilityListeners: (() => void)[] = [];
+  private monitor: RouteMonitor | null = null;
+  /** View reads asked for by notifications: one at a time, one more if asked during one. */
+  private readonly viewRefresh = new CoalescedRun(
+    VIEW_REFRESH_DELAY_MS,
+    () => this.refreshView(),
+    (error) => this.log.error({ error: String(error) }, 'kernel: cannot read links and routes'),
+  );
+  private readonly reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
   private readonly keyWords = new Uint32Array(4);
-  private readonly peek: RoutePeek = {
-    family: 0,
-    prefixLength: 0,
-    table: 0,
-    protocol: 0,
-    words: new Uint32Array(4),
-  };
-  private reportedFailures = 0;
 
   constructor(
     private readonly config: KernelWriterConfig,
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics = noMetrics,
-  ) {}
-
-  private family(version: 4 | 6): Family {
-    return version === 4 ? this.v4 : this.v6;
+  ) {
+    this.programmer = new Programmer(this.state, config, log, metrics);
+    this.sync = new RouteSync(this.state, this.dumps, this.programmer, config, this.view, log, metrics);
   }
-
-  private now(): number {
-    return Math.floor((Date.now() - this.startedAt) / 1000);
-  }
-
-  // ------------------------------------------------------------ lifecycle
 
   /** Opens the sockets, learns links, addresses and routes, and adopts the routes we own (see `adopted`). */
   async start(): Promise<void> {
     const command = await CommandChannel.open({
-      message: (datagram) => this.onCommandMessage(datagram),
+      message: (datagram) => {
+        if (!this.dumps.receive(datagram)) this.programmer.receive(datagram);
+      },
       error: (message) => this.log.error({ error: message }, 'kernel: netlink command socket error'),
-      writable: () => this.schedule(),
+      writable: () => this.programmer.schedule(),
     });
+    if (command.strictError !== null)
+      this.log.warn({ error: command.strictError }, 'kernel: dumps not filtered by the kernel, read in full');
     this.command = command;
-    const monitor = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 8 << 20, sendBufferSize: 1 << 16 });
-    for (const group of [
-      RtnlGroup.link,
-      RtnlGroup.ipv4Ifaddr,
-      RtnlGroup.ipv6Ifaddr,
-      RtnlGroup.ipv4Route,
-      RtnlGroup.ipv6Route,
-    ]) {
-      monitor.addMembership(group);
-    }
-    monitor.on('message', (datagram: Buffer) => this.onNotification(datagram));
-    monitor.on('error', (error) => {
-      // ENOBUFS: notifications were lost; a full comparison finds whatever changed.
-      this.log.warn({ error: error.message }, 'kernel: notifications lost, reconciling');
-      this.scheduleViewRefresh();
-      this.scheduleReconcile();
-    });
-    this.monitor = monitor;
-    this.hardenSockets(command, monitor);
+    this.dumps.attach(command);
+    this.programmer.attach(command);
+    const events = {
+      viewChanged: () => this.viewRefresh.request(),
+      ownedRouteChanged: (peek: RoutePeek, payload: Buffer, deleted: boolean) =>
+        this.onOwnedRoute(peek, payload, deleted),
+      lost: (notificationsLost: boolean) => {
+        if (notificationsLost) this.viewRefresh.request();
+        this.sync.schedule();
+      },
+    };
+    this.monitor = RouteMonitor.open(this.config, command, events, this.log);
     await this.refreshView();
-    await this.adoptExisting();
-    if (this.config.reconcileIntervalMs > 0) {
-      this.periodicTimer = setInterval(() => this.reconcileLogged(), this.config.reconcileIntervalMs);
-      this.periodicTimer.unref();
-    }
-  }
-
-  /**
-   * NETLINK_NO_ENOBUFS on both sockets (an overflow would otherwise abort
-   * the process inside the netlink package) and the echo filter on the
-   * monitor; dropped messages are then noticed by watchDrops().
-   */
-  private hardenSockets(command: CommandChannel, monitor: RawNetlinkSocket): void {
-    const commandPort = command.port;
-    const monitorPort = monitor.address().port;
-    try {
-      if (command.hardenError !== null) throw new Error(command.hardenError);
-      const monitorFd = netlinkDescriptor(monitorPort);
-      setNoEnobufs(monitorFd);
-      dropMessagesFromPort(monitorFd, commandPort);
-      this.echoesFiltered = true;
-    } catch (error) {
-      this.log.warn(
-        { error: (error as Error).message },
-        'kernel: could not set netlink socket options; a notification overflow may stop the agent',
-      );
-      return;
-    }
-    this.dropsTimer = setInterval(() => this.watchDrops(commandPort, monitorPort), 1000);
-    this.dropsTimer.unref();
-  }
-
-  /** Messages the kernel could not queue for us: lost notifications or error reports mean a full comparison. */
-  private watchDrops(commandPort: number, monitorPort: number): void {
-    const table = netlinkTable();
-    const command = table.get(commandPort)?.drops ?? 0;
-    const monitor = table.get(monitorPort)?.drops ?? 0;
-    if (command === this.drops.command && monitor === this.drops.monitor) return;
-    this.log.warn(
-      { notifications: monitor - this.drops.monitor, replies: command - this.drops.command },
-      'kernel: netlink messages dropped, reconciling',
-    );
-    this.drops = { command, monitor };
-    if (monitor > 0) this.scheduleViewRefresh();
-    this.scheduleReconcile();
-  }
-
-  /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
-  adopted = 0;
-
-  private async adoptExisting(): Promise<void> {
-    let count = 0;
-    for (const family of [this.v4, this.v6]) {
-      let found = 0;
-      await this.consistentDump(
-        family.af,
-        () => {
-          found = 0;
-        },
-        (route) => {
-          if (!this.owns(route)) return;
-          const p = this.prefixOf(family, route);
-          family.ensure(p);
-          if (family.programmed[p] === NONE || family.programmed[p] === ADOPTED) {
-            family.programmed[p] = ADOPTED;
-            found++;
-          }
-        },
-      );
-      count += found;
-    }
-    this.adopted = count;
-    if (count > 0) {
-      this.log.info(
-        { routes: count, table: this.config.table, protocol: this.config.protocol },
-        'kernel: keeping routes from the previous run until peers have sent theirs again',
-      );
-    }
+    this.adopted = await this.sync.adopt();
+    this.sync.startPeriodic(this.config.reconcileIntervalMs);
   }
 
   /** Leaves the kernel as it is (routes stay: a restart keeps forwarding) and closes the sockets. */
   async stop(): Promise<void> {
-    for (const timer of [this.viewTimer, this.reconcileTimer]) if (timer !== null) clearTimeout(timer);
-    if (this.periodicTimer !== null) clearInterval(this.periodicTimer);
-    if (this.dropsTimer !== null) clearInterval(this.dropsTimer);
+    this.viewRefresh.stop();
+    this.sync.stop();
+    this.monitor?.close();
+    this.monitor = null;
     await this.flush().catch(() => undefined);
     await this.command?.close();
-    this.monitor?.close();
+    this.dumps.attach(null);
+    this.programmer.attach(null);
     this.command = null;
-    this.monitor = null;
   }
-
-  // ------------------------------------------------------------ desired state
 
   /**
    * Interns a next-hop set (or blackhole). Sets are kept for the writer's
@@ -329,40 +112,7 @@ export class KernelWriter implements ForwardingWriter {
    * peer), not per route.
    */
   hopSet(nextHops: readonly FibNextHop[], blackhole: boolean): number {
-    const key = blackhole
-      ? 'blackhole'
-      : nextHops
-          .map((h) => `${h.address}%${h.interfaceName ?? ''}`)
-          .sort()
-          .join(',');
-    const existing = this.hopSetsByKey.get(key);
-    if (existing !== undefined) return existing.id;
-    const id = this.hopSets.length;
-    const set: HopSet = { id, key, nextHops: [...nextHops], blackhole, resolved: [], signature: '' };
-    this.resolveHopSet(set);
-    this.hopSets[id] = set;
-    this.hopSetsByKey.set(key, set);
-    return id;
-  }
-
-  private resolveHopSet(set: HopSet): void {
-    if (set.blackhole) {
-      set.resolved = [];
-      set.signature = 'blackhole';
-      return;
-    }
-    const resolved: KernelNextHop[] = [];
-    const seen = new Set<string>();
-    for (const hop of set.nextHops) {
-      const resolution = this.view.resolve(hop.address, hop.interfaceName);
-      if (resolution === null) continue;
-      const key = `${bytesToAddress(resolution.hop.gateway)}@${resolution.hop.ifindex}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      resolved.push(resolution.hop);
-    }
-    set.resolved = resolved;
-    set.signature = signatureOf(false, resolved);
+    return this.state.hopSet(nextHops, blackhole);
   }
 
   /**
@@ -371,483 +121,76 @@ export class KernelWriter implements ForwardingWriter {
    * for IPv6) starting at `at`. Programmed later, in a batch.
    */
   setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): void {
-    const family = this.family(version);
-    const p =
-      hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
-    if (p < 0) return;
-    family.ensure(p);
-    if (family.desired[p] === hopSet) return;
-    if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
-    family.desired[p] = hopSet;
-    family.queue.mark(p);
-    this.schedule();
+    if (this.state.setRoute(version, words, at, length, hopSet)) this.programmer.schedule();
   }
 
   apply(commands: readonly FibCommand[]): void {
     for (const command of commands) {
       const prefix = command.kind === 'install' ? command.route.prefix : command.prefix;
       const version = command.kind === 'install' ? command.route.version : command.version;
-      const [addressText, lengthText] = prefix.split('/');
-      const parsed = addressBytes(addressText ?? '');
-      if (parsed === null) {
+      const length = parsePrefixWords(prefix, this.keyWords);
+      if (length < 0) {
         this.log.warn({ prefix }, 'kernel: not a prefix, ignored');
         continue;
       }
-      const words = this.keyWords.subarray(0, version === 4 ? 1 : 4);
-      wordsOf(parsed.bytes, words);
       const hopSet =
         command.kind === 'install' ? this.hopSet(command.route.nextHops, command.route.blackhole) : NONE;
-      this.setRoute(version, words, 0, Number(lengthText), hopSet);
+      this.setRoute(version, this.keyWords, 0, length, hopSet);
     }
-  }
-
-  // ------------------------------------------------------------ programming
-
-  private schedule(): void {
-    if (this.scheduled || this.command === null) return;
-    this.scheduled = true;
-    setImmediate(() => this.program());
-  }
-
-  private program(): void {
-    this.scheduled = false;
-    const socket = this.command;
-    if (socket === null) return;
-    const started = performance.now();
-    let written = 0;
-    const now = this.now();
-    for (const family of [this.v4, this.v6]) {
-      // The worker holds a bounded number of datagrams: when they are all
-      // in flight, stop and go on at `writable`.
-      while (written < ROUTES_PER_TURN && socket.canSend) {
-        const p = family.queue.take();
-        if (p < 0) break;
-        if (this.programOne(family, p, now)) written++;
-        if (this.writer.count >= ROUTES_PER_DATAGRAM) this.send(socket);
-      }
-    }
-    if (this.writer.count > 0) this.send(socket);
-    if (written > 0) {
-      this.metrics.batch(written, performance.now() - started);
-      this.reportCounts();
-    }
-    if (this.v4.queue.size > 0 || this.v6.queue.size > 0) {
-      if (socket.canSend) this.schedule();
-    } else this.marker(socket);
-  }
-
-  /** Writes one prefix if the kernel needs it; true when a message was written. */
-  private programOne(family: Family, p: number, now: number): boolean {
-    const desired = family.desired[p] as number;
-    const programmed = family.programmed[p] as number;
-    if (desired >= 0 && desired === programmed) return false;
-    const table = family.table;
-    if (desired < 0) {
-      if (programmed === NONE) return false;
-      if (programmed === ADOPTED && !this.swept) return false; // kept until sweepStale()
-      this.writeRoute(family, p, true, false, [], now);
-      family.programmed[p] = NONE;
-      return true;
-    }
-    const set = this.hopSets[desired] as HopSet;
-    if (!set.blackhole && set.resolved.length === 0) {
-      // Nothing reaches the next hop now: no route (re-resolved on kernel changes).
-      if (programmed !== NONE && programmed !== FAILED) this.writeRoute(family, p, true, false, [], now);
-      family.programmed[p] = NONE;
-      this.log.debug({ prefix: table.toString(p) }, 'kernel: next hop unresolved, route not installed');
-      return programmed !== NONE;
-    }
-    this.writeRoute(family, p, false, set.blackhole, set.resolved, now);
-    family.programmed[p] = desired;
-    return true;
-  }
-
-  private writeRoute(
-    family: Family,
-    p: number,
-    remove: boolean,
-    blackhole: boolean,
-    hops: readonly KernelNextHop[],
-    now: number,
-  ): void {
-    family.written[p] = now;
-    const table = family.table;
-    this.writer.route(
-      remove,
-      family.af,
-      table.keyWords(),
-      table.keyOffset(p),
-      table.length(p),
-      this.config.table,
-      this.config.protocol,
-      this.config.metric,
-      blackhole,
-      hops,
-      (family.version === 6 ? SEQ_V6 : 0) | p,
-      false,
-    );
-  }
-
-  private send(channel: CommandChannel): void {
-    channel.send(this.writer.take());
-  }
-
-  /** An acknowledged no-op after the batch: when its ACK comes, everything before it was processed. */
-  private marker(socket: CommandChannel): void {
-    this.markerSeq = (this.markerSeq + 1) & 0x0fffffff;
-    this.lastMarker = (SEQ_MARKER | this.markerSeq) >>> 0;
-    this.writer.marker(this.lastMarker);
-    this.send(socket);
   }
 
   /** Resolves once everything set so far reached the kernel. */
   flush(): Promise<void> {
-    if (this.command === null) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (
-          !this.scheduled &&
-          this.v4.queue.size === 0 &&
-          this.v6.queue.size === 0 &&
-          this.acknowledged === this.lastMarker
-        ) {
-          resolve();
-          return;
-        }
-        setTimeout(check, 5);
-      };
-      check();
-    });
-  }
-
-  private onCommandMessage(datagram: Buffer): void {
-    let failed = 0;
-    for (const message of splitMessages(datagram)) {
-      const dump = this.dumps.get(message.seq);
-      if (dump !== undefined) {
-        if ((message.flags & NlFlag.dumpInterrupted) !== 0) dump.interrupted = true;
-        if (message.type === NlMsgType.error) {
-          this.dumps.delete(message.seq);
-          dump.reject(new Error(`kernel: route dump refused: errno ${-errorCode(message.payload)}`));
-        } else if (message.type === NlMsgType.done) {
-          this.dumps.delete(message.seq);
-          dump.resolve(!dump.interrupted);
-        } else if (message.type === NlMsgType.newRoute) {
-          const route = parseRoute(message.payload);
-          if (route !== null) dump.visit(route);
-        }
-        continue;
-      }
-      if ((message.seq & SEQ_MARKER) !== 0) {
-        this.acknowledged = message.seq >>> 0;
-        continue;
-      }
-      if (message.type !== NlMsgType.error) continue;
-      const code = errorCode(message.payload);
-      if (code === 0) continue;
-      const family = (message.seq & SEQ_V6) !== 0 ? this.v6 : this.v4;
-      const p = message.seq & (SEQ_V6 - 1);
-      if (code === ESRCH && family.desired[p] === NONE) continue; // deleting what was already gone
-      family.programmed[p] = FAILED;
-      failed++;
-      if (this.reportedFailures < 100) {
-        this.reportedFailures++;
-        this.log.warn({ prefix: family.table.toString(p), errno: -code }, 'kernel: route not installed');
-      }
-    }
-    if (failed > 0) this.metrics.failed(failed);
-  }
-
-  // ------------------------------------------------------------ kernel view
-
-  private owns(route: KernelRoute): boolean {
-    return route.protocol === this.config.protocol && route.table === this.config.table;
-  }
-
-  private prefixOf(family: Family, route: KernelRoute): number {
-    const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
-    wordsOf(route.destination, words);
-    return family.table.internKey(words, 0, route.prefixLength);
-  }
-
-  /**
-   * Streams a route dump of one family through `visit`, after any dump
-   * already under way. Resolves to false when the kernel flagged the dump
-   * as interrupted by changes (NLM_F_DUMP_INTR: it may have missed or
-   * repeated routes); rejects when the kernel refused it.
-   */
-  private dump(af: number, visit: (route: KernelRoute) => void): Promise<boolean> {
-    const run = (): Promise<boolean> => {
-      const socket = this.command;
-      if (socket === null) return Promise.resolve(true);
-      this.dumpSeq = (this.dumpSeq + 1) & 0x0fffffff;
-      const seq = (0x30000000 | this.dumpSeq) >>> 0;
-      return new Promise((resolve, reject) => {
-        this.dumps.set(seq, { visit, resolve, reject, interrupted: false });
-        socket.send(RouteMessageWriter.dumpRequest(af, seq));
-      });
-    };
-    const result = this.dumpQueue.then(run, run);
-    this.dumpQueue = result.catch(() => undefined);
-    return result;
-  }
-
-  /** A dump that is complete and consistent: repeated (a few times) while the kernel says it was interrupted. */
-  private async consistentDump(
-    af: number,
-    start: () => void,
-    visit: (route: KernelRoute) => void,
-  ): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      start();
-      if ((await this.dump(af, visit)) || attempt === 3) return;
-    }
+    return this.programmer.flush();
   }
 
   private async refreshView(): Promise<void> {
-    const rt = createRtNetlink();
-    try {
-      const links = await rt.getLinks();
-      const addresses = await rt.getAddresses();
-      const interfaces = new Map<number, { index: number; name: string; up: boolean }>();
-      for (const link of links) {
-        const index = link.data.index ?? 0;
-        const flags = link.data.flags ?? {};
-        interfaces.set(index, {
-          index,
-          name: String(link.attrs.ifname ?? `if${index}`),
-          up: flags.up === true && flags.lowerUp === true,
-        });
-      }
-      const subnets = addresses.flatMap((a) => {
-        const bytes = a.attrs.local ?? a.attrs.address;
-        if (bytes === undefined || a.data.family === undefined) return [];
-        return [
-          {
-            family: a.data.family,
-            ifindex: a.data.index ?? 0,
-            address: Uint8Array.from(bytes),
-            prefixLength: a.data.prefixlen ?? 0,
-          },
-        ];
-      });
-      const routes: KernelRoute[] = [];
-      for (const af of [AF_INET, AF_INET6]) {
-        const first = routes.length;
-        await this.consistentDump(
-          af,
-          () => {
-            routes.length = first;
-          },
-          (route) => {
-            // Only main-table routes of other protocols carry next hops for us (not our own, not local/broadcast).
-            if (
-              route.protocol !== this.config.protocol &&
-              route.table === 254 &&
-              route.type === RouteType.unicast
-            )
-              routes.push(route);
-          },
-        );
-      }
-      this.view.interfaces = interfaces;
-      this.view.subnets = subnets;
-      this.view.routes = routes;
-    } finally {
-      rt.socket.close();
-    }
-    this.onViewChanged();
-  }
-
-  private onViewChanged(): void {
+    await readKernelView(this.view, this.dumps, this.config.protocol);
     this.resolutionCache.clear();
-    let changed = false;
-    for (const set of this.hopSets) {
-      const before = set.signature;
-      this.resolveHopSet(set);
-      if (set.signature !== before) changed = true;
-    }
-    if (changed) {
-      // Routes whose next hops now resolve differently are written again.
-      for (const family of [this.v4, this.v6]) {
-        for (let p = 0; p < family.table.capacity; p++)
-          if ((family.desired[p] as number) >= 0) family.queue.mark(p);
-      }
-      this.schedule();
-    }
+    // Routes whose next hops now resolve differently are written again.
+    if (this.state.resolveAgain()) this.programmer.schedule();
     for (const listener of this.reachabilityListeners) listener();
   }
 
-  private scheduleViewRefresh(): void {
-    if (this.viewTimer !== null) return;
-    this.viewTimer = setTimeout(() => {
-      this.viewTimer = null;
-      this.refreshView().catch((error: unknown) =>
-        this.log.error({ error: String(error) }, 'kernel: cannot read links and routes'),
-      );
-    }, 50);
-  }
-
-  private onNotification(datagram: Buffer): void {
-    for (const message of splitMessages(datagram)) {
-      switch (message.type) {
-        case NlMsgType.newLink:
-        case NlMsgType.delLink:
-        case NlMsgType.newAddr:
-        case NlMsgType.delAddr:
-          this.scheduleViewRefresh();
-          break;
-        case NlMsgType.newRoute:
-        case NlMsgType.delRoute: {
-          const peek = this.peek;
-          if (!peekRoute(message.payload, peek)) break;
-          if (peek.protocol !== this.config.protocol || peek.table !== this.config.table) {
-            // Another protocol's route: it may carry (or stop carrying) a next hop of ours.
-            if (peek.table === 254) this.scheduleViewRefresh();
-            break;
-          }
-          const family = peek.family === AF_INET ? this.v4 : this.v6;
-          const p = family.table.findKey(peek.words, 0, peek.prefixLength);
-          if (p < 0 || (family.desired[p] as number) < 0) break; // not wanted: a reconcile removes it
-          // The echo of our own write, when the kernel does not filter them for us.
-          if (!this.echoesFiltered && this.now() - (family.written[p] as number) <= 1) break;
-          const route = parseRoute(message.payload);
-          if (route !== null) this.checkOwned(family, p, route, message.type === NlMsgType.delRoute);
-          break;
-        }
-        default:
-          break;
-      }
-    }
-  }
-
-  /** An owned, wanted route changed outside the agent: repair it. */
-  private checkOwned(family: Family, p: number, route: KernelRoute, deleted: boolean): void {
-    const set = this.hopSets[family.desired[p] as number] as HopSet;
+  /** One of our routes changed in the kernel: put it back if it is wanted and not as wanted. */
+  private onOwnedRoute(peek: RoutePeek, payload: Buffer, deleted: boolean): void {
+    const family = this.state.familyOf(peek.family);
+    const p = family.table.findKey(peek.words, 0, peek.prefixLength);
+    const echoesFiltered = this.monitor?.echoesFiltered ?? false;
+    if (!notificationMatters(family, p, echoesFiltered, this.programmer.nowSeconds())) return;
+    const route = parseRoute(payload);
+    if (route === null) return;
     const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
-    if (!deleted && actual === set.signature) return;
-    family.programmed[p] = FAILED;
-    family.queue.mark(p);
+    const set = repairNotified(this.state, family, p, actual, deleted);
+    if (set === null) return;
     this.metrics.repaired(1);
     this.log.warn(
       {
         prefix: family.table.toString(p),
         change: deleted ? 'deleted' : 'changed',
-        desired: this.describeSet(set),
+        desired: describeSet(set, this.view),
       },
       'kernel: route changed outside the agent, putting it back',
     );
-    this.schedule();
+    this.programmer.schedule();
   }
 
-  /** A reconcile whose failure (a refused dump) is logged and retried, never thrown at a timer. */
-  private reconcileLogged(): void {
-    this.reconcile().catch((error: unknown) => {
-      this.log.error({ error: String(error) }, 'kernel: reconcile failed, retrying');
-      this.scheduleReconcile();
-    });
-  }
-
-  private scheduleReconcile(): void {
-    if (this.reconcileTimer !== null) return;
-    this.reconcileTimer = setTimeout(() => {
-      this.reconcileTimer = null;
-      this.reconcileLogged();
-    }, 200);
-  }
-
-  /**
-   * Compares the kernel with the desired set and writes what differs:
-   * missing or changed routes are put back (counted as repairs), owned routes
-   * nobody wants are removed (once the initial sweep is done).
-   */
-  async reconcile(): Promise<{ repaired: number; removed: number }> {
-    let repaired = 0;
-    let removed = 0;
-    for (const family of [this.v4, this.v6]) {
-      let seen = new Uint8Array(0);
-      const consistent = await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        const p = this.prefixOf(family, route);
-        family.ensure(p);
-        if (p >= seen.length) {
-          const grown = new Uint8Array(Math.max(family.table.capacity, p + 1));
-          grown.set(seen);
-          seen = grown;
-        }
-        seen[p] = 1;
-        const desired = family.desired[p] as number;
-        if (desired < 0) {
-          if (this.swept || family.programmed[p] !== ADOPTED) {
-            family.programmed[p] = FAILED; // forces a delete
-            family.queue.mark(p);
-            removed++;
-          }
-          return;
-        }
-        const set = this.hopSets[desired] as HopSet;
-        const actual = signatureOf(route.type === RouteType.blackhole, route.nextHops);
-        if (actual !== set.signature) {
-          family.programmed[p] = FAILED;
-          family.queue.mark(p);
-          repaired++;
-        }
-      });
-      // An interrupted dump may have skipped routes: do not take them for
-      // deleted; look again shortly.
-      if (!consistent) {
-        this.scheduleReconcile();
-        continue;
-      }
-      for (let p = 0; p < family.table.capacity; p++) {
-        const desired = family.desired[p] as number;
-        if (desired < 0 || seen[p] === 1) continue;
-        const set = this.hopSets[desired] as HopSet;
-        if (!set.blackhole && set.resolved.length === 0) continue; // unresolved: rightly absent
-        family.programmed[p] = FAILED;
-        family.queue.mark(p);
-        repaired++;
-      }
-    }
-    if (repaired > 0) {
-      this.metrics.repaired(repaired);
-      this.log.warn({ repaired }, 'kernel: routes changed or deleted outside the agent were put back');
-    }
-    if (removed > 0) this.log.info({ removed }, 'kernel: owned routes nobody wants were removed');
-    if (repaired > 0 || removed > 0) this.schedule();
-    return { repaired, removed };
+  /** Compares the kernel with the desired set and writes what differs (see RouteSync.reconcile). */
+  reconcile(): Promise<{ repaired: number; removed: number }> {
+    return this.sync.reconcile();
   }
 
   /** Removes adopted routes that were not wanted again (after peers' End-of-RIB, RFC 4724 §4.1). */
   sweepStale(): number {
-    this.swept = true;
-    let count = 0;
-    for (const family of [this.v4, this.v6]) {
-      for (let p = 0; p < family.table.capacity; p++) {
-        if (family.programmed[p] === ADOPTED && family.desired[p] === NONE) {
-          family.queue.mark(p);
-          count++;
-        }
-      }
-    }
+    const count = sweepAdopted(this.state);
     if (count > 0)
       this.log.info(
         { routes: count },
         'kernel: removing routes from the previous run that did not come back',
       );
-    this.schedule();
+    this.programmer.schedule();
     return count;
   }
-
-  private reportCounts(): void {
-    for (const family of [this.v4, this.v6]) {
-      let installed = 0;
-      for (let p = 0; p < family.table.capacity; p++) if ((family.programmed[p] as number) >= 0) installed++;
-      this.metrics.routes(family.version, installed);
-    }
-  }
-
-  // ------------------------------------------------------------ reachability (for the RIB)
 
   /** The cost to reach a next hop, or null when the kernel cannot reach it now. */
   reachability(address: string): number | null {
@@ -864,93 +207,11 @@ export class KernelWriter implements ForwardingWriter {
     this.reachabilityListeners.push(listener);
   }
 
-  // ------------------------------------------------------------ show / diff
-
-  private formatRoute(route: KernelRoute): string {
-    const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
-    const proto = route.protocol === 186 ? 'bgp' : String(route.protocol);
-    const tail = `proto ${proto} metric ${route.metric}`;
-    if (route.type === RouteType.blackhole) return `blackhole ${prefix} ${tail}`;
-    const hops = route.nextHops.map(
-      (hop) =>
-        `${hop.gateway === null ? '' : `via ${bytesToAddress(hop.gateway)} `}dev ${this.view.interfaceName(hop.ifindex)}`,
-    );
-    if (hops.length === 1) return `${prefix} ${hops[0]} ${tail}`;
-    return `${prefix} ${tail} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
+  show(): Promise<readonly FibEntry[]> {
+    return this.sync.show();
   }
 
-  async show(): Promise<readonly FibEntry[]> {
-    const entries: FibEntry[] = [];
-    for (const family of [this.v4, this.v6]) {
-      await this.dump(family.af, (route) => {
-        if (!this.owns(route)) return;
-        const prefix = `${bytesToAddress(route.destination)}/${route.prefixLength}`;
-        entries.push({
-          prefix,
-          text: this.formatRoute(route),
-          detail: {
-            type: route.type === RouteType.blackhole ? 'blackhole' : 'unicast',
-            metric: route.metric,
-            table: route.table,
-            protocol: route.protocol,
-            nextHops: route.nextHops.map((hop) => ({
-              gateway: hop.gateway === null ? null : bytesToAddress(hop.gateway),
-              dev: this.view.interfaceName(hop.ifindex),
-            })),
-          },
-        });
-      });
-    }
-    return entries;
-  }
-
-  private describeSet(set: HopSet): string {
-    if (set.blackhole) return 'blackhole';
-    if (set.resolved.length === 0) return `unresolved (${set.nextHops.map((h) => h.address).join(', ')})`;
-    return set.resolved
-      .map((hop) => `via ${bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`)
-      .join(', ');
-  }
-
-  async diff(): Promise<readonly FibDiffEntry[]> {
-    const entries: FibDiffEntry[] = [];
-    for (const family of [this.v4, this.v6]) {
-      const actual = new Map<number, { signature: string; text: string }>();
-      await this.consistentDump(
-        family.af,
-        () => actual.clear(),
-        (route) => {
-          if (!this.owns(route)) return;
-          const p = this.prefixOf(family, route);
-          family.ensure(p);
-          const hops = route.nextHops.map(
-            (hop) =>
-              `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${this.view.interfaceName(hop.ifindex)}`,
-          );
-          actual.set(p, {
-            signature: signatureOf(route.type === RouteType.blackhole, route.nextHops),
-            text: route.type === RouteType.blackhole ? 'blackhole' : hops.join(', '),
-          });
-        },
-      );
-      for (let p = 0; p < family.table.capacity; p++) {
-        const desired = family.desired[p] as number;
-        const have = actual.get(p);
-        const prefix = family.table.toString(p);
-        if (desired < 0) {
-          if (have !== undefined && (this.swept || family.programmed[p] !== ADOPTED)) {
-            entries.push({ prefix, problem: 'extra', desired: null, actual: have.text });
-          }
-          continue;
-        }
-        const set = this.hopSets[desired] as HopSet;
-        if (!set.blackhole && set.resolved.length === 0) continue;
-        if (have === undefined)
-          entries.push({ prefix, problem: 'missing', desired: this.describeSet(set), actual: null });
-        else if (have.signature !== set.signature)
-          entries.push({ prefix, problem: 'different', desired: this.describeSet(set), actual: have.text });
-      }
-    }
-    return entries;
+  diff(): Promise<readonly FibDiffEntry[]> {
+    return this.sync.diff();
   }
 }

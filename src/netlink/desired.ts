@@ -1,0 +1,243 @@
+// What the kernel should hold, and what we believe it holds: pure state, no
+// I/O. Per address family, prefixes are dense ids (PrefixTable) indexing
+// typed arrays: the desired hop-set id, the programmed one (or one of the
+// states below), and when it was last written. A route costs array slots,
+// not an object. Next-hop sets are interned: a few per peer, not one per
+// route, each resolved against the kernel view with the signature the
+// kernel's own dump of such a route would have, so that comparisons are one
+// string compare. Changes mark prefixes in a ChangeQueue; the programmer
+// (programmer.ts) drains it.
+
+import type { FibNextHop } from '../fib/types.js';
+import { PrefixTable } from '../net/prefix-table.js';
+import { ChangeQueue } from '../util/change-queue.js';
+import { addressBytes, bytesToAddress, type Resolution } from './kernel-view.js';
+import { AF_INET, AF_INET6, type KernelNextHop } from './rtnetlink.js';
+
+/** Desired: no route. Programmed: nothing of ours is there. */
+export const NONE = -1;
+/** Programmed: found in the kernel at start; kept until sweepStale() unless wanted. */
+export const ADOPTED = -2;
+/** Programmed: the last write failed or the route changed outside; rewritten at the next turn. */
+export const FAILED = -3;
+
+export interface HopSet {
+  readonly id: number;
+  readonly key: string;
+  readonly nextHops: readonly FibNextHop[];
+  readonly blackhole: boolean;
+  /** Resolved against the current kernel view (empty when nothing resolves). */
+  resolved: KernelNextHop[];
+  /** How the kernel shows this route, for comparisons (see signatureOf). */
+  signature: string;
+}
+
+/** What next hops are resolved against (kernel-view.ts's KernelView). */
+export interface NextHopResolver {
+  resolve(address: string, interfaceName?: string): Resolution | null;
+}
+
+const INITIAL_PREFIXES = 1024;
+
+export class FamilyState {
+  readonly table: PrefixTable;
+  readonly af: number;
+  desired: Int32Array = new Int32Array(INITIAL_PREFIXES).fill(NONE);
+  programmed: Int32Array = new Int32Array(INITIAL_PREFIXES).fill(NONE);
+  /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
+  writtenSeconds = new Uint32Array(INITIAL_PREFIXES);
+  readonly queue = new ChangeQueue();
+
+  constructor(readonly version: 4 | 6) {
+    this.af = version === 4 ? AF_INET : AF_INET6;
+    this.table = new PrefixTable(version === 4 ? 1 : 2);
+  }
+
+  /** Grows the arrays so that prefix id `p` has a slot. */
+  ensure(p: number): void {
+    if (p < this.desired.length) return;
+    let capacity = this.desired.length * 2;
+    while (capacity <= p) capacity *= 2;
+    const grow = (old: Int32Array): Int32Array => {
+      const next = new Int32Array(capacity).fill(NONE);
+      next.set(old);
+      return next;
+    };
+    this.desired = grow(this.desired);
+    this.programmed = grow(this.programmed);
+    const written = new Uint32Array(capacity);
+    written.set(this.writtenSeconds);
+    this.writtenSeconds = written;
+  }
+}
+
+/** Network-order words (1 for IPv4, 4 for IPv6) of an address's bytes, into `out`. */
+export function wordsOf(bytes: Uint8Array, out: Uint32Array): void {
+  for (let w = 0; w < out.length; w++) {
+    out[w] =
+      (((bytes[w * 4] ?? 0) << 24) |
+        ((bytes[w * 4 + 1] ?? 0) << 16) |
+        ((bytes[w * 4 + 2] ?? 0) << 8) |
+        (bytes[w * 4 + 3] ?? 0)) >>>
+      0;
+  }
+}
+
+/**
+ * A prefix in text ("10.233.2.0/24", "fd00::/64") as network-order words
+ * into `out` (4 words long); returns its length, or -1 when it is not one.
+ */
+export function parsePrefixWords(prefix: string, out: Uint32Array): number {
+  const [addressText = '', lengthText] = prefix.split('/');
+  const parsed = addressBytes(addressText);
+  if (parsed === null) return -1;
+  out.fill(0);
+  wordsOf(parsed.bytes, out.subarray(0, parsed.bytes.length / 4));
+  return Number(lengthText);
+}
+
+/**
+ * A route's next hops as one comparable string. Sorted: the kernel may list
+ * the hops of a multipath route in another order than we wrote them.
+ */
+export function signatureOf(
+  blackhole: boolean,
+  hops: readonly { readonly gateway: Uint8Array | null; readonly ifindex: number }[],
+): string {
+  if (blackhole) return 'blackhole';
+  return hops
+    .map((hop) => `${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)}@${hop.ifindex}`)
+    .sort()
+    .join(',');
+}
+
+/** The interning key: the same next hops in any order are one set. */
+function hopSetKey(nextHops: readonly FibNextHop[], blackhole: boolean): string {
+  if (blackhole) return 'blackhole';
+  return nextHops
+    .map((h) => `${h.address}%${h.interfaceName ?? ''}`)
+    .sort()
+    .join(',');
+}
+
+export class DesiredState {
+  readonly v4 = new FamilyState(4);
+  readonly v6 = new FamilyState(6);
+  readonly families: readonly FamilyState[] = [this.v4, this.v6];
+  readonly hopSets: HopSet[] = [];
+  private readonly hopSetsByKey = new Map<string, HopSet>();
+  /**
+   * Set by sweepStale(): from then on an owned route nobody wants is
+   * removed; before, routes adopted at start are kept (graceful restart).
+   */
+  swept = false;
+  private readonly keyWords = new Uint32Array(4);
+
+  constructor(private readonly resolver: NextHopResolver) {}
+
+  family(version: 4 | 6): FamilyState {
+    return version === 4 ? this.v4 : this.v6;
+  }
+
+  /** The family of an address family number (AF_INET, AF_INET6). */
+  familyOf(af: number): FamilyState {
+    return af === AF_INET ? this.v4 : this.v6;
+  }
+
+  /**
+   * Interns a next-hop set (or blackhole). Sets are kept for the writer's
+   * life: there are as many as distinct next-hop combinations (a few per
+   * peer), not per route.
+   */
+  hopSet(nextHops: readonly FibNextHop[], blackhole: boolean): number {
+    const key = hopSetKey(nextHops, blackhole);
+    const existing = this.hopSetsByKey.get(key);
+    if (existing !== undefined) return existing.id;
+    const id = this.hopSets.length;
+    const set: HopSet = { id, key, nextHops: [...nextHops], blackhole, resolved: [], signature: '' };
+    this.resolve(set);
+    this.hopSets[id] = set;
+    this.hopSetsByKey.set(key, set);
+    return id;
+  }
+
+  private resolve(set: HopSet): void {
+    if (set.blackhole) {
+      set.resolved = [];
+      set.signature = 'blackhole';
+      return;
+    }
+    const resolved: KernelNextHop[] = [];
+    const seen = new Set<string>();
+    for (const hop of set.nextHops) {
+      const resolution = this.resolver.resolve(hop.address, hop.interfaceName);
+      if (resolution === null) continue;
+      // Two BGP next hops behind one gateway are one kernel next hop.
+      const key = `${bytesToAddress(resolution.hop.gateway)}@${resolution.hop.ifindex}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      resolved.push(resolution.hop);
+    }
+    set.resolved = resolved;
+    set.signature = signatureOf(false, resolved);
+  }
+
+  /** True when nothing of the set reaches the kernel now: such a route is rightly absent. */
+  unresolved(set: HopSet): boolean {
+    return !set.blackhole && set.resolved.length === 0;
+  }
+
+  /**
+   * Sets what the kernel should have for one prefix: a hop set id, or NONE.
+   * `words` are the prefix's network-order words (1 for IPv4, 4 for IPv6)
+   * starting at `at`. Returns true when the prefix was marked dirty. Runs
+   * once per route change: no allocation.
+   */
+  setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): boolean {
+    const family = version === 4 ? this.v4 : this.v6;
+    const p =
+      hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
+    if (p < 0) return false;
+    family.ensure(p);
+    if (family.desired[p] === hopSet) return false;
+    if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
+    family.desired[p] = hopSet;
+    family.queue.mark(p);
+    return true;
+  }
+
+  /** The prefix id of a route's destination (interned: dumps meet prefixes we never wanted). */
+  prefixOf(family: FamilyState, destination: Uint8Array, prefixLength: number): number {
+    const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
+    wordsOf(destination, words);
+    const p = family.table.internKey(words, 0, prefixLength);
+    family.ensure(p);
+    return p;
+  }
+
+  /**
+   * Resolves every set again after the kernel view changed. When any set
+   * resolves differently, every wanted prefix is marked (the sets do not
+   * know their routes). Returns whether anything changed.
+   */
+  resolveAgain(): boolean {
+    let changed = false;
+    for (const set of this.hopSets) {
+      const before = set.signature;
+      this.resolve(set);
+      if (set.signature !== before) changed = true;
+    }
+    if (changed) {
+      for (const family of this.families) {
+        for (let p = 0; p < family.table.capacity; p++)
+          if ((family.desired[p] as number) >= 0) family.queue.mark(p);
+      }
+    }
+    return changed;
+  }
+
+  /** Prefixes waiting to be programmed. */
+  get pending(): number {
+    return this.v4.queue.size + this.v6.queue.size;
+  }
+}

@@ -1,0 +1,45 @@
+// The kernel writer's configuration and what it reports through: plain
+// interfaces, so that its parts (programmer.ts, monitor.ts, ...) and their
+// tests need neither pino nor prom-client.
+
+export interface KernelWriterConfig {
+  readonly table: number;
+  readonly protocol: number;
+  readonly metric: number;
+  /** Full comparison with the kernel this often (0: only at start and after notifications). */
+  readonly reconcileIntervalMs: number;
+}
+
+/** Whose routes are ours: our protocol id in our table. */
+export interface RouteOwner {
+  readonly protocol: number;
+  readonly table: number;
+}
+
+export interface WriterLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+  debug(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface KernelWriterMetrics {
+  routes(version: 4 | 6, installed: number): void;
+  repaired(count: number): void;
+  failed(count: number): void;
+  batch(routes: number, milliseconds: number): void;
+}
+
+export const noMetrics: KernelWriterMetrics = {
+  routes: () => {},
+  repaired: () => {},
+  failed: () => {},
+  batch: () => {},
+};
+
+/** Where command datagrams go: command-channel.ts's CommandChannel, or a fake in tests. */
+export interface CommandSink {
+  send(datagram: Uint8Array): void;
+  /** False while the channel holds as many datagrams as it will: wait for it to drain. */
+  readonly canSend: boolean;
+}

@@ -1,0 +1,183 @@
+// The kernel writer's desired state without a kernel: next-hop sets are
+// interned and resolved against the kernel view (connected, recursive,
+// unresolved, blackhole), their signature matches the kernel's own listing
+// whatever the order, and route changes mark prefixes dirty once.
+import { describe, expect, it } from 'vitest';
+import { FamilyState, NONE, signatureOf } from '../../src/netlink/desired.js';
+import { drain, ETH1, ETH2, idOf, kernelRoute, prefixWords, want, world } from './helpers/world.js';
+
+const hop = (address: string, interfaceName?: string) =>
+  interfaceName === undefined ? { address } : { address, interfaceName };
+
+describe('hop sets', () => {
+  it('interns a set once, whatever the order of its next hops', () => {
+    const { state } = world();
+    const a = state.hopSet([hop('10.98.0.2'), hop('10.99.0.2')], false);
+    expect(state.hopSet([hop('10.99.0.2'), hop('10.98.0.2')], false)).toBe(a);
+    expect(state.hopSet([hop('10.98.0.2')], false)).not.toBe(a);
+    // The interface is part of the key (an IPv6 link-local next hop needs it).
+    expect(state.hopSet([hop('fe80::2', 'eth1')], false)).not.toBe(state.hopSet([hop('fe80::2')], false));
+  });
+
+  it('interns every blackhole as one set, next hops or not', () => {
+    const { state } = world();
+    const blackhole = state.hopSet([], true);
+    expect(state.hopSet([hop('10.98.0.2')], true)).toBe(blackhole);
+    const set = state.hopSets[blackhole];
+    expect(set?.signature).toBe('blackhole');
+    expect(set?.resolved).toEqual([]);
+    expect(state.unresolved(set!)).toBe(false);
+  });
+
+  const cases: {
+    name: string;
+    hops: { address: string; interfaceName?: string }[];
+    signature: string;
+    unresolved: boolean;
+  }[] = [
+    { name: 'connected', hops: [hop('10.98.0.2')], signature: '10.98.0.2@2', unresolved: false },
+    {
+      name: 'recursive through another protocol’s route',
+      hops: [hop('10.50.1.1')],
+      signature: '10.98.0.254@2',
+      unresolved: false,
+    },
+    { name: 'on a down link', hops: [hop('10.97.0.2')], signature: '', unresolved: true },
+    { name: 'nowhere', hops: [hop('192.0.2.1')], signature: '', unresolved: true },
+    { name: 'IPv6 connected', hops: [hop('fd98::2')], signature: 'fd98::2@2', unresolved: false },
+    {
+      name: 'IPv6 link-local with its interface',
+      hops: [hop('fe80::2', 'eth1')],
+      signature: 'fe80::2@2',
+      unresolved: false,
+    },
+    { name: 'IPv6 link-local without one', hops: [hop('fe80::2')], signature: '', unresolved: true },
+    {
+      name: 'ECMP, listed in any order',
+      hops: [hop('10.99.0.2'), hop('10.98.0.2')],
+      signature: '10.98.0.2@2,10.99.0.2@3',
+      unresolved: false,
+    },
+    {
+      name: 'ECMP with one unresolved member',
+      hops: [hop('192.0.2.1'), hop('10.98.0.2')],
+      signature: '10.98.0.2@2',
+      unresolved: false,
+    },
+    {
+      name: 'two next hops behind one gateway are one kernel next hop',
+      hops: [hop('10.50.1.1'), hop('10.50.2.2')],
+      signature: '10.98.0.254@2',
+      unresolved: false,
+    },
+  ];
+  it.each(cases)('resolves $name', ({ hops, signature, unresolved }) => {
+    const { state } = world();
+    const set = state.hopSets[state.hopSet(hops, false)]!;
+    expect(set.signature).toBe(signature);
+    expect(state.unresolved(set)).toBe(unresolved);
+  });
+
+  it('has the signature of the kernel’s own listing of the route, in either order', () => {
+    const { state } = world();
+    const set = state.hopSets[state.hopSet([hop('10.98.0.2'), hop('10.99.0.2')], false)]!;
+    const listed = (order: { gateway: string; ifindex: number }[]) =>
+      kernelRoute('10.233.2.0/24', order).nextHops;
+    const a = { gateway: '10.98.0.2', ifindex: ETH1 };
+    const b = { gateway: '10.99.0.2', ifindex: ETH2 };
+    expect(signatureOf(false, listed([a, b]))).toBe(set.signature);
+    expect(signatureOf(false, listed([b, a]))).toBe(set.signature);
+    expect(signatureOf(false, listed([a]))).not.toBe(set.signature);
+    expect(signatureOf(true, listed([a, b]))).toBe('blackhole');
+    // A device route (no gateway) is not a gateway route.
+    expect(signatureOf(false, [{ gateway: null, ifindex: ETH1 }])).toBe('-@2');
+  });
+});
+
+describe('setRoute', () => {
+  it('marks a prefix once per change, and not for the same hop set again', () => {
+    const { state } = world();
+    const set = state.hopSet([hop('10.98.0.2')], false);
+    const p = want(state, '10.233.2.0/24', set);
+    want(state, '10.233.2.0/24', set);
+    expect(state.v4.desired[p]).toBe(set);
+    expect(state.pending).toBe(1);
+    expect(drain(state.v4)).toEqual(['10.233.2.0/24']);
+    want(state, '10.233.2.0/24', set);
+    expect(state.pending).toBe(0);
+    want(state, '10.233.2.0/24', NONE);
+    expect(state.v4.desired[p]).toBe(NONE);
+    expect(drain(state.v4)).toEqual(['10.233.2.0/24']);
+  });
+
+  it('ignores the withdrawal of a prefix it never had (and does not intern it)', () => {
+    const { state } = world();
+    expect(want(state, '10.233.9.0/24', NONE)).toBe(-1);
+    expect(state.v4.table.capacity).toBe(0);
+    expect(state.pending).toBe(0);
+  });
+
+  it('refuses a hop set it did not hand out', () => {
+    const { state } = world();
+    const { words } = prefixWords(state, '10.233.2.0/24');
+    expect(() => state.setRoute(4, words, 0, 24, 7)).toThrow('unknown hop set 7');
+  });
+
+  it('keeps IPv4 and IPv6 apart', () => {
+    const { state } = world();
+    const set = state.hopSet([hop('fd98::2')], false);
+    const p = want(state, 'fd00:233:2::/64', set);
+    expect(state.v6.desired[p]).toBe(set);
+    expect(drain(state.v6)).toEqual(['fd00:233:2::/64']);
+    expect(drain(state.v4)).toEqual([]);
+    expect(state.familyOf(10)).toBe(state.v6);
+    expect(state.familyOf(2)).toBe(state.v4);
+  });
+});
+
+describe('resolveAgain', () => {
+  it('marks every wanted prefix when a set resolves differently', () => {
+    const { view, state } = world();
+    const set = state.hopSet([hop('10.98.0.2')], false);
+    const blackhole = state.hopSet([], true);
+    want(state, '10.233.2.0/24', set);
+    want(state, '10.233.3.0/24', blackhole);
+    want(state, '10.233.4.0/24', set);
+    want(state, '10.233.4.0/24', NONE);
+    drain(state.v4);
+    view.interfaces.set(ETH1, { index: ETH1, name: 'eth1', up: false });
+    expect(state.resolveAgain()).toBe(true);
+    expect(state.unresolved(state.hopSets[set]!)).toBe(true);
+    expect(drain(state.v4)).toEqual(['10.233.2.0/24', '10.233.3.0/24']);
+  });
+
+  it('marks nothing when every set resolves as before', () => {
+    const { state } = world();
+    want(state, '10.233.2.0/24', state.hopSet([hop('10.98.0.2')], false));
+    drain(state.v4);
+    expect(state.resolveAgain()).toBe(false);
+    expect(state.pending).toBe(0);
+  });
+});
+
+describe('FamilyState', () => {
+  it('grows its arrays past the first thousand prefixes with NONE in the new slots', () => {
+    const family = new FamilyState(4);
+    family.desired[3] = 5;
+    family.writtenSeconds[3] = 9;
+    family.ensure(5000);
+    expect(family.desired.length).toBeGreaterThan(5000);
+    expect(family.desired[3]).toBe(5);
+    expect(family.writtenSeconds[3]).toBe(9);
+    expect(family.desired[5000]).toBe(NONE);
+    expect(family.programmed[4999]).toBe(NONE);
+  });
+
+  it('interns the prefix of a dumped route with a slot for it', () => {
+    const { state } = world();
+    const p = idOf(state, '10.233.7.0/24');
+    expect(state.v4.table.toString(p)).toBe('10.233.7.0/24');
+    expect(state.v4.programmed[p]).toBe(NONE);
+    expect(idOf(state, '10.233.7.0/24')).toBe(p);
+  });
+});
