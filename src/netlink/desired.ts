@@ -20,6 +20,12 @@ export const NONE = -1;
 export const ADOPTED = -2;
 /** Programmed: the last write failed or the route changed outside; rewritten at the next turn. */
 export const FAILED = -3;
+/**
+ * Programmed: written with a next-hop resolution that has since changed (a
+ * link went down, a recursive route moved): the kernel holds the old one,
+ * so the route is written again, or removed if nothing resolves now.
+ */
+export const STALE = -4;
 
 export interface HopSet {
   readonly id: number;
@@ -221,16 +227,25 @@ export class DesiredState {
    * know their routes). Returns whether anything changed.
    */
   resolveAgain(): boolean {
+    const changedSets = new Uint8Array(this.hopSets.length);
     let changed = false;
     for (const set of this.hopSets) {
       const before = set.signature;
       this.resolve(set);
-      if (set.signature !== before) changed = true;
+      if (set.signature !== before) {
+        changedSets[set.id] = 1;
+        changed = true;
+      }
     }
     if (changed) {
       for (const family of this.families) {
-        for (let p = 0; p < family.table.capacity; p++)
-          if ((family.desired[p] as number) >= 0) family.queue.mark(p);
+        for (let p = 0; p < family.table.capacity; p++) {
+          const desired = family.desired[p] as number;
+          if (desired < 0) continue;
+          // What the kernel has was written with the old resolution.
+          if (changedSets[desired] === 1 && family.programmed[p] === desired) family.programmed[p] = STALE;
+          family.queue.mark(p);
+        }
       }
     }
     return changed;

@@ -11,7 +11,7 @@
 // resolve is rightly absent: neither missing nor repaired.
 
 import type { FibDiffEntry } from '../fib/types.js';
-import { ADOPTED, type DesiredState, FAILED, type FamilyState, type HopSet, NONE } from './desired.js';
+import { ADOPTED, type DesiredState, FAILED, type FamilyState, type HopSet, NONE, STALE } from './desired.js';
 
 /** What programStep decided for one prefix (a number: it runs once per route on the hot path). */
 export const Step = {
@@ -96,6 +96,20 @@ function markForRewrite(family: FamilyState, p: number): void {
 }
 
 /**
+ * A wanted route is in the kernel but not as wanted: rewritten, or, when
+ * nothing resolves its next hops now, removed (STALE: FAILED would take it
+ * for a write that never landed and leave it there).
+ */
+function markPresentButWrong(state: DesiredState, family: FamilyState, p: number, set: HopSet): void {
+  if (!state.unresolved(set)) {
+    markForRewrite(family, p);
+    return;
+  }
+  family.programmed[p] = STALE;
+  family.queue.mark(p);
+}
+
+/**
  * One family's full comparison: feed it every route of ours in a dump
  * (`owned`), then, if the dump was consistent, `finish` finds the wanted
  * routes that were not there. Routes to fix are marked for rewrite.
@@ -130,8 +144,9 @@ export class FamilyComparison {
       }
       return;
     }
-    if (signature !== (state.hopSets[desired] as HopSet).signature) {
-      markForRewrite(family, p);
+    const set = state.hopSets[desired] as HopSet;
+    if (signature !== set.signature) {
+      markPresentButWrong(state, family, p, set);
       this.repaired++;
     }
   }
@@ -230,7 +245,8 @@ export function repairNotified(
 ): HopSet | null {
   const set = state.hopSets[family.desired[p] as number] as HopSet;
   if (!deleted && signature === set.signature) return null;
-  markForRewrite(family, p);
+  if (deleted) markForRewrite(family, p);
+  else markPresentButWrong(state, family, p, set);
   return set;
 }
 

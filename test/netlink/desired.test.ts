@@ -3,7 +3,8 @@
 // unresolved, blackhole), their signature matches the kernel's own listing
 // whatever the order, and route changes mark prefixes dirty once.
 import { describe, expect, it } from 'vitest';
-import { FamilyState, NONE, signatureOf } from '../../src/netlink/desired.js';
+import { FamilyState, NONE, STALE, signatureOf } from '../../src/netlink/desired.js';
+import { programStep, Step } from '../../src/netlink/reconcile.js';
 import { drain, ETH1, ETH2, idOf, kernelRoute, prefixWords, want, world } from './helpers/world.js';
 
 const hop = (address: string, interfaceName?: string) =>
@@ -149,6 +150,20 @@ describe('resolveAgain', () => {
     expect(state.resolveAgain()).toBe(true);
     expect(state.unresolved(state.hopSets[set]!)).toBe(true);
     expect(drain(state.v4)).toEqual(['10.233.2.0/24', '10.233.3.0/24']);
+  });
+
+  it('a route written with the old resolution is stale: rewritten, or removed when nothing resolves now', () => {
+    const { view, state } = world();
+    const set = state.hopSet([hop('10.98.0.2')], false);
+    const p = want(state, '10.233.2.0/24', set);
+    drain(state.v4);
+    expect(programStep(state, state.v4, p)).toBe(Step.install);
+    view.interfaces.set(ETH1, { index: ETH1, name: 'eth1', up: false });
+    expect(state.resolveAgain()).toBe(true);
+    expect(state.v4.programmed[p]).toBe(STALE);
+    // Before this fix the step was "none": desired and programmed were the same set.
+    expect(programStep(state, state.v4, p)).toBe(Step.unresolvedRemove);
+    expect(state.v4.programmed[p]).toBe(NONE);
   });
 
   it('marks nothing when every set resolves as before', () => {

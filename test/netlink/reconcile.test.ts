@@ -5,7 +5,7 @@
 // `fib diff` entries, notifications about our routes, and which write
 // errors count (and are rewritten by the next reconcile).
 import { describe, expect, it } from 'vitest';
-import { ADOPTED, type DesiredState, FAILED, NONE, signatureOf } from '../../src/netlink/desired.js';
+import { ADOPTED, type DesiredState, FAILED, NONE, STALE, signatureOf } from '../../src/netlink/desired.js';
 import {
   adoptOwned,
   diffFamily,
@@ -37,12 +37,13 @@ function setup() {
 }
 
 type SetName = 'ok' | 'other' | 'ecmp' | 'unresolved' | 'blackhole';
-type Slot = SetName | 'NONE' | 'ADOPTED' | 'FAILED';
+type Slot = SetName | 'NONE' | 'ADOPTED' | 'FAILED' | 'STALE';
 
 function slot(sets: Record<SetName, number>, value: Slot): number {
   if (value === 'NONE') return NONE;
   if (value === 'ADOPTED') return ADOPTED;
   if (value === 'FAILED') return FAILED;
+  if (value === 'STALE') return STALE;
   return sets[value];
 }
 
@@ -66,6 +67,10 @@ describe('programStep: what one dirty prefix needs', () => {
     { desired: 'unresolved', programmed: 'ok', step: Step.unresolvedRemove, after: 'NONE' },
     { desired: 'unresolved', programmed: 'ADOPTED', step: Step.unresolvedRemove, after: 'NONE' },
     { desired: 'unresolved', programmed: 'FAILED', step: Step.unresolvedForget, after: 'NONE' },
+    // Written with a resolution that changed: the kernel has it, so it goes (or is rewritten).
+    { desired: 'unresolved', programmed: 'STALE', step: Step.unresolvedRemove, after: 'NONE' },
+    { desired: 'ok', programmed: 'STALE', step: Step.install, after: 'ok' },
+    { desired: 'NONE', programmed: 'STALE', step: Step.remove, after: 'NONE' },
   ];
   it.each(cases)('desired $desired, programmed $programmed, swept $swept: step $step', (c) => {
     const { state, sets, p, family } = setup();
@@ -232,13 +237,14 @@ describe('FamilyComparison: desired vs a dump of our routes', () => {
       after: 'NONE',
     },
     {
+      // Nothing reaches its next hop now, yet the kernel holds it: it must go.
       name: 'unresolved but present',
       desired: 'unresolved',
       programmed: 'NONE',
       kernel: kernelRoute('10.233.2.0/24', [via('10.98.0.2', ETH1)]),
       repaired: 1,
       removed: 0,
-      after: 'FAILED',
+      after: 'STALE',
     },
     {
       name: 'extra: ours, nobody wants it',
@@ -294,7 +300,13 @@ describe('FamilyComparison: desired vs a dump of our routes', () => {
     // What is marked is then written: a repair installs, a removal deletes.
     if (c.repaired + c.removed > 0) {
       const expected =
-        c.removed > 0 ? Step.remove : c.desired === 'unresolved' ? Step.unresolvedForget : Step.install;
+        c.removed > 0
+          ? Step.remove
+          : c.desired === 'unresolved'
+            ? c.kernel === null
+              ? Step.unresolvedForget
+              : Step.unresolvedRemove
+            : Step.install;
       expect(programStep(state, family, p)).toBe(expected);
     }
   });
