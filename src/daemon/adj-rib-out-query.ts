@@ -1,20 +1,21 @@
 // A neighbor's Adj-RIB-Out as `rib show --neighbor X --out` prints it: what
-// was advertised to it, and what it should get but cannot (a set too large
-// for its maximum message), each with the reason.
+// its update group advertises, and what it should get but cannot (a set too
+// large for its maximum message), each with the reason.
 
 import type { DestinationJson } from '../api/types.js';
 import type { AddressFamily } from '../bgp/family.js';
-import type { AdjRibOut } from '../rib/adj-rib-out.js';
-import type { Rib } from '../rib/rib.js';
+import { NOT_ADVERTISED, type UpdateGroup } from '../rib/update-group.js';
 import { attrJson, lookup } from './rib-query.js';
 
 export function queryAdjRibOut(
-  rib: Rib,
-  out: AdjRibOut,
+  group: UpdateGroup,
   neighbor: string,
   family: AddressFamily,
   prefix?: string,
 ): DestinationJson[] {
+  const rib = group.rib;
+  const f = group.familyOf(family);
+  if (f === undefined) return [];
   const table = rib.family(family).prefixes;
   const wanted = prefix === undefined ? -1 : lookup(rib, family, prefix);
   if (prefix !== undefined && wanted < 0) return [];
@@ -26,14 +27,17 @@ export function queryAdjRibOut(
     stale: false,
     eligible: true,
   });
-  for (const [p, setId] of out.advertised(family)) {
-    if (wanted >= 0 && p !== wanted) continue;
+  const from = wanted >= 0 ? wanted : 0;
+  const to = wanted >= 0 ? wanted + 1 : f.advertised.length;
+  for (let p = from; p < to; p++) {
+    const setId = f.advertised[p] ?? NOT_ADVERTISED;
+    if (setId === NOT_ADVERTISED) continue;
     destinations.push({
       prefix: table.toString(p),
       paths: [{ best: true, installed: true, accepted: true, ...path(setId) }],
     });
   }
-  for (const [p, refusal] of out.refusals(family)) {
+  for (const [p, refusal] of f.refused) {
     if (wanted >= 0 && p !== wanted) continue;
     destinations.push({
       prefix: table.toString(p),

@@ -38,10 +38,8 @@ export function agentControl(agent: ControlledAgent): AgentControl {
       const peer = agent.speaker.peer(address);
       if (peer === undefined) return null;
       if (direction === 'out') {
-        const out = agent.routing.adjRibOut(peer);
-        return out === null
-          ? []
-          : queryAdjRibOut(agent.rib, out, peer.address, selection.family, selection.prefix);
+        const group = agent.routing.groupMember(peer)?.currentGroup ?? null;
+        return group === null ? [] : queryAdjRibOut(group, peer.address, selection.family, selection.prefix);
       }
       const source = agent.routing.sourceOf(peer);
       return queryRib(agent.rib, {

@@ -23,7 +23,7 @@ export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: n
       prefixes: {
         received: source === undefined ? 0 : source.received[0] + source.received[1],
         accepted: source === undefined ? 0 : source.accepted[0] + source.accepted[1],
-        advertised: routing.adjRibOut(peer)?.stats.advertised ?? 0,
+        advertised: routing.groupMember(peer)?.advertised ?? 0,
       },
       flaps: status.flaps,
       lastError: status.lastError,

@@ -4,9 +4,10 @@
 // drive the Graceful Restart and Enhanced Route Refresh machines
 // (src/bgp/graceful-restart.ts, enhanced-refresh.ts), whose actions touch
 // the RIB and arm timers here; accepted counts go through the max-prefix
-// check (src/bgp/max-prefix.ts); an Established neighbor gets its
-// Adj-RIB-Out (peer-out.ts). Work that runs from a timer runs through the
-// neighbor's guard: a throw resets that one session, nothing else.
+// check (src/bgp/max-prefix.ts); an Established neighbor joins the update
+// group its export settings and session say (update-groups.ts). Work that
+// runs from a timer runs through the neighbor's guard: a throw resets that
+// one session, nothing else.
 
 import { type BgpError, describeErrorCode } from '../bgp/codec/errors.js';
 import { RouteRefreshSubtype } from '../bgp/codec/iana.js';
@@ -22,14 +23,16 @@ import { validateUpdate } from '../bgp/validate.js';
 import type { LogSink } from '../log/logger.js';
 import { parseIpv4 } from '../net/ip.js';
 import { AttributeEncodingCache } from '../rib/encoding-cache.js';
+import type { GroupMember } from '../rib/group-member.js';
 import { applyUpdate } from '../rib/inbound.js';
 import type { Policy } from '../rib/policy.js';
 import type { Rib, Source } from '../rib/rib.js';
+import { groupSpecOf } from './group-spec.js';
 import { ownAddress } from './local-next-hops.js';
 import { NamedTimers } from './named-timers.js';
-import { openPeerOut, type PeerOut } from './peer-out.js';
 import { PrefixLimit } from './prefix-limit.js';
 import { StaleRoutes } from './stale-routes.js';
+import { UpdateGroups } from './update-groups.js';
 
 export interface PeerPolicies {
   readonly importPolicy: Policy;
@@ -53,7 +56,8 @@ interface PeerRouting {
   readonly source: Source;
   policies: PeerPolicies;
   negotiated: NegotiatedSession | null;
-  out: PeerOut | null;
+  /** Its place in an update group while Established. */
+  out: GroupMember | null;
   readonly stale: StaleRoutes;
   readonly prefixLimit: PrefixLimit;
   readonly timers: NamedTimers;
@@ -62,8 +66,7 @@ interface PeerRouting {
 }
 
 export class Routing {
-  /** Outgoing attribute encodings, shared by every neighbor's Adj-RIB-Out. */
-  private readonly encodings = new AttributeEncodingCache();
+  readonly groups: UpdateGroups;
   private readonly peers = new Map<Peer, PeerRouting>();
   private readonly endOfRibListeners: ((peer: Peer, family: AddressFamily) => void)[] = [];
 
@@ -71,8 +74,25 @@ export class Routing {
     readonly rib: Rib,
     private readonly log: LogSink,
     private readonly events: RoutingEvents,
-    private readonly advertisementIntervalMs: number,
-  ) {}
+    advertisementIntervalMs: number,
+  ) {
+    this.groups = new UpdateGroups({
+      rib,
+      // Outgoing attribute encodings, shared by every group.
+      encodings: new AttributeEncodingCache(),
+      advertisementIntervalMs,
+      log,
+      refused: (neighbors, error) => {
+        for (const neighbor of neighbors) events.refused(neighbor, error);
+      },
+      internalError: (member, error) => {
+        const state = [...this.peers.values()].find((s) => s.out === member);
+        if (state === undefined) return;
+        this.events.internalError(state.peer, error, 'update group');
+        state.peer.resetAfterInternalError('update group');
+      },
+    });
+  }
 
   /** Registers a configured neighbor (before it can come up). */
   addPeer(peer: Peer, policies: PeerPolicies): void {
@@ -125,10 +145,11 @@ export class Routing {
     state.policies = policies;
     state.source.info.importPolicy = policies.importPolicy;
     if (importChanged) this.rib.reapplyImport(state.source.id);
-    if (exportChanged && state.negotiated !== null) {
-      // The Adj-RIB-Out is rebuilt and the whole table sent again under the new export policy.
-      this.closeOut(state);
-      this.openOut(state, state.negotiated);
+    const session = peer.established;
+    if (exportChanged && state.out !== null && state.negotiated !== null && session !== null) {
+      // Another group, and exactly the difference: withdrawals for what the
+      // new policy no longer allows, announcements for what it now does.
+      this.groups.move(state.out, groupSpecOf(peer, state.source.id, session, state.negotiated, policies));
     }
   }
 
@@ -136,9 +157,9 @@ export class Routing {
     return this.peers.get(peer)?.source;
   }
 
-  /** The neighbor's Adj-RIB-Out while Established (for `rib show --out`). */
-  adjRibOut(peer: Peer): PeerOut['adjRibOut'] | null {
-    return this.peers.get(peer)?.out?.adjRibOut ?? null;
+  /** The neighbor's place in its update group while Established (for `rib show --out`, counts). */
+  groupMember(peer: Peer): GroupMember | null {
+    return this.peers.get(peer)?.out ?? null;
   }
 
   /** Told when a neighbor's End-of-RIB arrives (RFC 4724 §2). */
@@ -176,7 +197,8 @@ export class Routing {
   }
 
   writable(peer: Peer): void {
-    this.peers.get(peer)?.out?.writable();
+    const member = this.peers.get(peer)?.out;
+    if (member !== undefined && member !== null) this.groups.writable(member);
   }
 
   // ---------------------------------------------------------------- UPDATEs
@@ -229,7 +251,7 @@ export class Routing {
     switch (message.subtype) {
       case RouteRefreshSubtype.normal:
         // Inbound ROUTE-REFRESH (RFC 2918): send the family again.
-        state.out?.refresh(family, negotiated.enhancedRouteRefresh);
+        if (state.out !== null) this.groups.refresh(state.out, family);
         break;
       case RouteRefreshSubtype.beginning:
         state.stale.refreshEvent({ type: 'begin', family });
@@ -248,24 +270,25 @@ export class Routing {
   private openOut(state: PeerRouting, negotiated: NegotiatedSession): void {
     const session = state.peer.established;
     if (session === null) return;
-    const peer = state.peer;
-    state.out = openPeerOut({
-      rib: this.rib,
-      encodings: this.encodings,
-      peer,
-      sourceId: state.source.id,
-      session,
-      negotiated,
-      policies: state.policies,
-      advertisementIntervalMs: this.advertisementIntervalMs,
-      log: this.log,
-      onRefused: (error) => this.events.refused(peer.address, error),
-      guard: (work) => this.guard(state, 'adj-rib-out', work),
-    });
+    const { peer, source, policies } = state;
+    state.out = this.groups.join(
+      {
+        name: peer.address,
+        sourceId: source.id,
+        sink: {
+          get canWrite() {
+            return session.canWrite;
+          },
+          write: (bytes, messageCount) => session.sendEncodedUpdates(bytes, messageCount),
+        },
+        enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
+      },
+      groupSpecOf(peer, source.id, session, negotiated, policies),
+    );
   }
 
   private closeOut(state: PeerRouting): void {
-    state.out?.close();
+    if (state.out !== null) this.groups.leave(state.out);
     state.out = null;
   }
 
@@ -285,5 +308,6 @@ export class Routing {
       this.closeOut(state);
       state.timers.stopAll();
     }
+    this.groups.close();
   }
 }

@@ -98,6 +98,11 @@ export class AttributeStore {
     return this.byKey.size;
   }
 
+  /** The set with this id while it is held, else undefined (ids are reused once a set goes). */
+  peek(id: number): AttrSet | undefined {
+    return this.sets[id];
+  }
+
   get(id: number): AttrSet {
     const set = this.sets[id];
     if (set === undefined) throw new Error(`attribute set ${id} is not held`);

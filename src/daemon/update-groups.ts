@@ -1,0 +1,217 @@
+// The update groups of the running agent (src/rib/update-group.ts): which
+// group a neighbor belongs to, and the event-loop side of each group. A
+// group's changes are coalesced for the advertisement interval (MRAI-like,
+// RFC 4271 §9.2.1.1), then computed and written in slices of a few
+// milliseconds, yielding between slices, so a full-table burst never holds
+// the event loop (keepalives, other sessions, the control API) for long.
+
+import type { CodecContext } from '../bgp/codec/context.js';
+import type { EncodeError } from '../bgp/codec/pack.js';
+import type { AddressFamily } from '../bgp/family.js';
+import type { LogSink } from '../log/logger.js';
+import type { AttributeEncodingCache } from '../rib/encoding-cache.js';
+import type { ExportTarget } from '../rib/export.js';
+import { Baseline, GroupMember, type GroupMemberOptions } from '../rib/group-member.js';
+import type { Rib } from '../rib/rib.js';
+import { type Member, UpdateGroup } from '../rib/update-group.js';
+
+/** Time one turn of a group may take before it yields to the event loop. */
+const SLICE_MS = 8;
+
+/** What decides a neighbor's group: everything its UPDATEs depend on. */
+export interface GroupSpec {
+  readonly target: ExportTarget;
+  readonly sendContext: CodecContext;
+  readonly families: readonly AddressFamily[];
+}
+
+/** The group key: neighbors with equal keys get byte-identical UPDATEs. */
+export function groupKey(spec: GroupSpec): string {
+  const { target, sendContext } = spec;
+  return JSON.stringify([
+    spec.families,
+    target.external,
+    target.routeReflectorClient,
+    target.asn4,
+    target.nextHopSelf,
+    target.localNextHops,
+    target.policy.description,
+    sendContext.asn4,
+    sendContext.addPathIpv4,
+    sendContext.addPathIpv6,
+    sendContext.maxMessageLength,
+    sendContext.peerType,
+  ]);
+}
+
+export interface UpdateGroupsOptions {
+  readonly rib: Rib;
+  readonly encodings: AttributeEncodingCache;
+  readonly advertisementIntervalMs: number;
+  readonly log: LogSink;
+  /** A prefix is not sent to these neighbors: its attributes do not fit their context. */
+  readonly refused: (neighbors: readonly string[], error: EncodeError) => void;
+  /** An exception escaped a group's work: every member's session is reset. */
+  readonly internalError: (member: Member, error: unknown) => void;
+}
+
+interface Entry {
+  readonly key: string;
+  readonly group: UpdateGroup;
+  timer: NodeJS.Timeout | null;
+  immediate: NodeJS.Immediate | null;
+}
+
+export class UpdateGroups {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byGroup = new Map<UpdateGroup, Entry>();
+
+  constructor(private readonly options: UpdateGroupsOptions) {}
+
+  /** The number of groups and of members in each, for logs and metrics. */
+  get sizes(): number[] {
+    return [...this.entries.values()].map((entry) => entry.group.members.length);
+  }
+
+  /** A neighbor whose session came up joins the group its spec says. */
+  join(member: GroupMemberOptions, spec: GroupSpec): GroupMember {
+    const joined = new GroupMember(member);
+    const entry = this.entryFor(spec);
+    joined.join(entry.group);
+    this.schedule(entry, 0);
+    return joined;
+  }
+
+  /** The neighbor's session went down. */
+  leave(member: GroupMember): void {
+    const group = member.currentGroup;
+    member.leave();
+    if (group !== null) this.dropIfEmpty(group);
+  }
+
+  /**
+   * The neighbor's export settings changed (config reload): it moves to the
+   * group of its new spec and is sent exactly the difference.
+   */
+  move(member: GroupMember, spec: GroupSpec): void {
+    const from = member.currentGroup;
+    const key = groupKey(spec);
+    if (from === null || this.byGroup.get(from)?.key === key) return;
+    const baseline = Baseline.of(from, member.knownSeq);
+    member.leave();
+    this.dropIfEmpty(from);
+    const entry = this.entryFor(spec);
+    member.join(entry.group, baseline);
+    this.schedule(entry, 0);
+  }
+
+  /** The member's socket takes more. */
+  writable(member: GroupMember): void {
+    const group = member.currentGroup;
+    const entry = group === null ? undefined : this.byGroup.get(group);
+    if (entry !== undefined) this.schedule(entry, 0);
+  }
+
+  /** The member asked for a family again (ROUTE-REFRESH). */
+  refresh(member: GroupMember, family: AddressFamily): void {
+    member.refresh(family);
+    this.writable(member);
+  }
+
+  close(): void {
+    for (const entry of this.entries.values()) this.closeEntry(entry);
+  }
+
+  private entryFor(spec: GroupSpec): Entry {
+    const key = groupKey(spec);
+    const existing = this.entries.get(key);
+    if (existing !== undefined) return existing;
+    const options = this.options;
+    const rib = options.rib;
+    let entry: Entry | undefined;
+    const group = new UpdateGroup({
+      rib,
+      target: spec.target,
+      exportContext: {
+        localAsn: rib.decisionOptions.localAsn,
+        localRouterId: rib.routerId,
+        clusterId: rib.clusterId,
+      },
+      sendContext: spec.sendContext,
+      families: spec.families,
+      encodings: options.encodings,
+      onPending: () => {
+        if (entry !== undefined) this.schedule(entry, options.advertisementIntervalMs);
+      },
+      onRefused: (family, prefix, error, members) => {
+        const neighbors = members.map((member) => member.name);
+        // Once per prefix and group: the group remembers what it refused.
+        options.log.warn(
+          { neighbors, family, prefix, reason: error.kind },
+          `not sent to ${neighbors.join(', ')}: ${prefix}: ${error.reason}`,
+        );
+        options.refused(neighbors, error);
+      },
+    });
+    entry = { key, group, timer: null, immediate: null };
+    this.entries.set(key, entry);
+    this.byGroup.set(group, entry);
+    return entry;
+  }
+
+  private dropIfEmpty(group: UpdateGroup): void {
+    if (group.members.length > 0) return;
+    const entry = this.byGroup.get(group);
+    if (entry !== undefined) this.closeEntry(entry);
+  }
+
+  private closeEntry(entry: Entry): void {
+    if (entry.timer !== null) clearTimeout(entry.timer);
+    if (entry.immediate !== null) clearImmediate(entry.immediate);
+    entry.timer = null;
+    entry.immediate = null;
+    entry.group.close();
+    this.entries.delete(entry.key);
+    this.byGroup.delete(entry.group);
+  }
+
+  /** A turn of the group after `delayMs` (0: at the next turn of the event loop). */
+  private schedule(entry: Entry, delayMs: number): void {
+    if (entry.immediate !== null) return;
+    if (delayMs === 0) {
+      if (entry.timer !== null) clearTimeout(entry.timer);
+      entry.timer = null;
+      entry.immediate = setImmediate(() => {
+        entry.immediate = null;
+        this.turn(entry);
+      });
+      return;
+    }
+    if (entry.timer !== null) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      this.turn(entry);
+    }, delayMs);
+  }
+
+  /** One slice of a group's work: compute changes, then write to members; yields when time is up. */
+  private turn(entry: Entry): void {
+    const group = entry.group;
+    if (!this.byGroup.has(group)) return;
+    try {
+      const start = performance.now();
+      const more = group.process(start + SLICE_MS);
+      const serveUntil = performance.now() + SLICE_MS;
+      for (const member of [...group.members]) member.serve(serveUntil);
+      group.trimLog();
+      const pending = group.members.some((member) => member.hasWork && member.writable);
+      if (more || pending) this.schedule(entry, 0);
+    } catch (error) {
+      // A bug in the group's work: its members' sessions are reset (they
+      // come back and resync); other groups and sessions go on.
+      const members = [...group.members];
+      this.closeEntry(entry);
+      for (const member of members) this.options.internalError(member, error);
+    }
+  }
+}
