@@ -33,6 +33,7 @@ import {
   step,
   type TimerName,
 } from './fsm.js';
+import { inputSliceSpent } from './input-pacer.js';
 import type { NegotiatedSession } from './negotiation.js';
 import { descriptorOf, rawTcpSocket, setGtsm, setMd5Key } from './socket-options.js';
 
@@ -341,7 +342,15 @@ export class Session {
     this.negotiatedSession = null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
-      if (this.socket === socket) this.guarded('input', () => this.onData(chunk));
+      if (this.socket !== socket) return;
+      this.guarded('input', () => this.onData(chunk));
+      if (this.socket === socket && inputSliceSpent(performance.now())) {
+        // This turn's input has had its share: the rest waits for the next turn.
+        socket.pause();
+        setImmediate(() => {
+          if (this.socket === socket) socket.resume();
+        });
+      }
     });
     socket.on('drain', () => {
       if (this.socket === socket && this.fsm.name === 'established')

@@ -7,6 +7,7 @@ import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
 import { describeErrorCode } from '../bgp/codec/errors.js';
 import { CeaseSubcode, ErrorCode } from '../bgp/codec/iana.js';
+import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
@@ -16,13 +17,16 @@ import type { Logger } from '../log/logger.js';
 import { Metrics, serveMetrics } from '../metrics/metrics.js';
 import { KernelWriter } from '../netlink/writer.js';
 import { OvsWriter } from '../ovs/writer.js';
+import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import { LocalRoutes } from '../rib/origination.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
 import { OvsFeed } from './ovs-feed.js';
+import { RibJobs } from './rib-jobs.js';
 import { type PeerPolicies, Routing } from './routing.js';
+import { UpdateGroups } from './update-groups.js';
 
 export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
   return {
@@ -123,15 +127,24 @@ export class Agent {
       preferOldestExternal: config.preferOldestEbgpPath,
     });
     this.localRoutes = new LocalRoutes(this.rib);
-    this.routing = new Routing(
-      this.rib,
-      this.log,
-      {
-        refused: (neighbor, error) => this.metrics.refusedPrefix(neighbor, error.kind),
-        internalError: (peer, error, where) => this.internalError(peer, error, where),
+    const events = {
+      refused: (neighbor: string, error: EncodeError) => this.metrics.refusedPrefix(neighbor, error.kind),
+      internalError: (peer: Peer | null, error: unknown, where: string) =>
+        this.internalError(peer, error, where),
+    };
+    const jobs = new RibJobs((error) => events.internalError(null, error, 'RIB job'));
+    const groups = new UpdateGroups({
+      rib: this.rib,
+      // Outgoing attribute encodings, shared by every group.
+      encodings: new AttributeEncodingCache(),
+      advertisementIntervalMs: config.advertisementIntervalMs,
+      log: this.log,
+      refused: (neighbors, error) => {
+        for (const neighbor of neighbors) events.refused(neighbor, error);
       },
-      config.advertisementIntervalMs,
-    );
+      jobs,
+    });
+    this.routing = new Routing(this.rib, this.log, events, groups, jobs);
     this.speaker = new Speaker(
       speakerConfigOf(config, options.restarting ?? false),
       this.peerEvents(),
@@ -284,7 +297,7 @@ export class Agent {
     this.kernel = kernel;
     const feed = new FibFeed(this.rib, kernel, (error) => this.internalError(null, error, 'fib feed'));
     this.feed = feed;
-    this.rib.setNextHopTracker(feed.tracker());
+    this.routing.jobs.run(this.rib.setNextHopTracker(feed.tracker()));
     kernel.onReachabilityChange(() => this.scheduleRedecide());
     const restarting = (this.options.restarting ?? false) || kernel.adopted > 0;
     if (kernel.adopted === 0 || this.config.neighbors.length === 0) {
@@ -347,7 +360,7 @@ export class Agent {
     if (this.redecideTimer !== null) return;
     this.redecideTimer = setTimeout(() => {
       this.redecideTimer = null;
-      this.rib.redecideAll();
+      this.routing.jobs.run(this.rib.redecideAll());
     }, 100);
   }
 
@@ -410,14 +423,16 @@ export class Agent {
       previous.alwaysCompareMed !== next.alwaysCompareMed ||
       previous.preferOldestEbgpPath !== next.preferOldestEbgpPath
     ) {
-      this.rib.setOptions({
-        localAsn: next.asn,
-        routerId: next.routerId,
-        clusterId: next.clusterId,
-        maxPaths: next.maxPaths,
-        alwaysCompareMed: next.alwaysCompareMed,
-        preferOldestExternal: next.preferOldestEbgpPath,
-      });
+      this.routing.jobs.run(
+        this.rib.setOptions({
+          localAsn: next.asn,
+          routerId: next.routerId,
+          clusterId: next.clusterId,
+          maxPaths: next.maxPaths,
+          alwaysCompareMed: next.alwaysCompareMed,
+          preferOldestExternal: next.preferOldestEbgpPath,
+        }),
+      );
     }
     this.localRoutes.syncConfigured(next.originate);
     this.logPolicyDefaults();

@@ -1,10 +1,12 @@
-// What an Established neighbor's UPDATEs depend on (its update group's
-// spec): the export target built from its configuration and session, the
-// codec context negotiated with it, and its families.
+// An Established neighbor as an update group sees it: what its UPDATEs
+// depend on (the group's spec: the export target built from its
+// configuration and session, the codec context negotiated with it, its
+// families), and where they go (its session).
 
 import type { NegotiatedSession } from '../bgp/negotiation.js';
 import type { Peer } from '../bgp/peer.js';
 import type { Session } from '../bgp/session.js';
+import type { GroupMemberOptions } from '../rib/group-member.js';
 import type { Policy } from '../rib/policy.js';
 import { localNextHopsFor } from './local-next-hops.js';
 import type { GroupSpec } from './update-groups.js';
@@ -28,5 +30,24 @@ export function groupSpecOf(
     },
     sendContext: negotiated.sendContext,
     families: negotiated.families,
+  };
+}
+
+export function memberOptionsOf(
+  peer: Peer,
+  sourceId: number,
+  session: Session,
+  negotiated: NegotiatedSession,
+): GroupMemberOptions {
+  return {
+    name: peer.address,
+    sourceId,
+    sink: {
+      get canWrite() {
+        return session.canWrite;
+      },
+      write: (bytes, messageCount) => session.sendEncodedUpdates(bytes, messageCount),
+    },
+    enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
   };
 }

@@ -22,17 +22,17 @@ import type { Peer } from '../bgp/peer.js';
 import { validateUpdate } from '../bgp/validate.js';
 import type { LogSink } from '../log/logger.js';
 import { parseIpv4 } from '../net/ip.js';
-import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import type { GroupMember } from '../rib/group-member.js';
 import { applyUpdate } from '../rib/inbound.js';
 import type { Policy } from '../rib/policy.js';
 import type { Rib, Source } from '../rib/rib.js';
-import { groupSpecOf } from './group-spec.js';
+import { groupSpecOf, memberOptionsOf } from './group-spec.js';
 import { ownAddress } from './local-next-hops.js';
 import { NamedTimers } from './named-timers.js';
 import { PrefixLimit } from './prefix-limit.js';
+import type { RibJobs } from './rib-jobs.js';
 import { StaleRoutes } from './stale-routes.js';
-import { UpdateGroups } from './update-groups.js';
+import type { UpdateGroups } from './update-groups.js';
 
 export interface PeerPolicies {
   readonly importPolicy: Policy;
@@ -48,7 +48,7 @@ export interface RoutingEvents {
   /** A prefix could not be encoded for a neighbor and is not sent to it. */
   refused(neighbor: string, error: EncodeError): void;
   /** An exception escaped work done for a neighbor; its session is being reset. */
-  internalError(peer: Peer, error: unknown, where: string): void;
+  internalError(peer: Peer | null, error: unknown, where: string): void;
 }
 
 interface PeerRouting {
@@ -66,7 +66,6 @@ interface PeerRouting {
 }
 
 export class Routing {
-  readonly groups: UpdateGroups;
   private readonly peers = new Map<Peer, PeerRouting>();
   private readonly endOfRibListeners: ((peer: Peer, family: AddressFamily) => void)[] = [];
 
@@ -74,25 +73,11 @@ export class Routing {
     readonly rib: Rib,
     private readonly log: LogSink,
     private readonly events: RoutingEvents,
-    advertisementIntervalMs: number,
-  ) {
-    this.groups = new UpdateGroups({
-      rib,
-      // Outgoing attribute encodings, shared by every group.
-      encodings: new AttributeEncodingCache(),
-      advertisementIntervalMs,
-      log,
-      refused: (neighbors, error) => {
-        for (const neighbor of neighbors) events.refused(neighbor, error);
-      },
-      internalError: (member, error) => {
-        const state = [...this.peers.values()].find((s) => s.out === member);
-        if (state === undefined) return;
-        this.events.internalError(state.peer, error, 'update group');
-        state.peer.resetAfterInternalError('update group');
-      },
-    });
-  }
+    /** The update groups Established neighbors join. */
+    readonly groups: UpdateGroups,
+    /** Whole-table RIB work (flushes, sweeps, re-decisions), a slice at a time. */
+    readonly jobs: RibJobs,
+  ) {}
 
   /** Registers a configured neighbor (before it can come up). */
   addPeer(peer: Peer, policies: PeerPolicies): void {
@@ -116,6 +101,7 @@ export class Routing {
         source.id,
         peer.address,
         timers,
+        this.jobs,
         this.log,
         () => state.policies.staleRoutesTimeSeconds,
       ),
@@ -132,7 +118,7 @@ export class Routing {
     if (state === undefined) return;
     this.closeOut(state);
     state.timers.stopAll();
-    this.rib.removeSource(state.source.id);
+    this.jobs.run(this.rib.removeSource(state.source.id));
     this.peers.delete(peer);
   }
 
@@ -144,7 +130,7 @@ export class Routing {
     const exportChanged = state.policies.exportPolicy.description !== policies.exportPolicy.description;
     state.policies = policies;
     state.source.info.importPolicy = policies.importPolicy;
-    if (importChanged) this.rib.reapplyImport(state.source.id);
+    if (importChanged) this.jobs.run(this.rib.reapplyImport(state.source.id));
     const session = peer.established;
     if (exportChanged && state.out !== null && state.negotiated !== null && session !== null) {
       // Another group, and exactly the difference: withdrawals for what the
@@ -272,18 +258,12 @@ export class Routing {
     if (session === null) return;
     const { peer, source, policies } = state;
     state.out = this.groups.join(
-      {
-        name: peer.address,
-        sourceId: source.id,
-        sink: {
-          get canWrite() {
-            return session.canWrite;
-          },
-          write: (bytes, messageCount) => session.sendEncodedUpdates(bytes, messageCount),
-        },
-        enhancedRouteRefresh: negotiated.enhancedRouteRefresh,
-      },
+      memberOptionsOf(peer, source.id, session, negotiated),
       groupSpecOf(peer, source.id, session, negotiated, policies),
+      (error) => {
+        this.events.internalError(peer, error, 'update group');
+        peer.resetAfterInternalError('update group');
+      },
     );
   }
 
@@ -309,5 +289,6 @@ export class Routing {
       state.timers.stopAll();
     }
     this.groups.close();
+    this.jobs.close();
   }
 }

@@ -11,6 +11,7 @@ import type { NegotiatedSession } from '../bgp/negotiation.js';
 import type { LogSink } from '../log/logger.js';
 import type { Rib } from '../rib/rib.js';
 import type { NamedTimers } from './named-timers.js';
+import type { RibJobs } from './rib-jobs.js';
 
 export class StaleRoutes {
   private gracefulRestart = restart.initialGracefulRestartState;
@@ -21,6 +22,8 @@ export class StaleRoutes {
     private readonly sourceId: number,
     private readonly neighbor: string,
     private readonly timers: NamedTimers,
+    /** Removals of many routes run here, a slice at a time. */
+    private readonly jobs: RibJobs,
     private readonly log: LogSink,
     /** Read at each step: a reload may change it. */
     private readonly staleRoutesTimeSeconds: () => number,
@@ -79,10 +82,10 @@ export class StaleRoutes {
           break;
         }
         case 'flush':
-          this.rib.flushSource(this.sourceId, action.family);
+          this.jobs.run(this.rib.flushSource(this.sourceId, action.family));
           break;
         case 'flush-all':
-          this.rib.flushSource(this.sourceId);
+          this.jobs.run(this.rib.flushSource(this.sourceId));
           break;
         case 'sweep':
           this.sweep(action.family, action.why);
@@ -140,7 +143,8 @@ export class StaleRoutes {
   }
 
   private sweep(family: AddressFamily, why: string): void {
-    const removed = this.rib.sweepStale(this.sourceId, family);
-    this.log.info({ neighbor: this.neighbor, family, removed }, `stale routes swept: ${why}`);
+    this.jobs.run(this.rib.sweepStale(this.sourceId, family), (job) =>
+      this.log.info({ neighbor: this.neighbor, family, removed: job.done }, `stale routes swept: ${why}`),
+    );
   }
 }

@@ -14,6 +14,7 @@ import type { ExportTarget } from '../rib/export.js';
 import { Baseline, GroupMember, type GroupMemberOptions } from '../rib/group-member.js';
 import type { Rib } from '../rib/rib.js';
 import { type Member, UpdateGroup } from '../rib/update-group.js';
+import type { RibJobs } from './rib-jobs.js';
 
 /** Time one turn of a group may take before it yields to the event loop. */
 const SLICE_MS = 8;
@@ -51,9 +52,12 @@ export interface UpdateGroupsOptions {
   readonly log: LogSink;
   /** A prefix is not sent to these neighbors: its attributes do not fit their context. */
   readonly refused: (neighbors: readonly string[], error: EncodeError) => void;
-  /** An exception escaped a group's work: every member's session is reset. */
-  readonly internalError: (member: Member, error: unknown) => void;
+  /** Where prefix ids are reclaimed (a RIB job that asks every group first). */
+  readonly jobs: RibJobs;
 }
+
+/** How often ids of prefixes with no route left are handed back. */
+const RECLAIM_INTERVAL_MS = 1000;
 
 interface Entry {
   readonly key: string;
@@ -65,17 +69,32 @@ interface Entry {
 export class UpdateGroups {
   private readonly entries = new Map<string, Entry>();
   private readonly byGroup = new Map<UpdateGroup, Entry>();
+  /** What to do when a group's work throws: reset that member's session. */
+  private readonly onInternalError = new WeakMap<Member, (error: unknown) => void>();
+  private readonly reclaimTimer: NodeJS.Timeout;
 
-  constructor(private readonly options: UpdateGroupsOptions) {}
+  constructor(private readonly options: UpdateGroupsOptions) {
+    // Prefix ids whose last route went are handed back once no group needs them.
+    this.reclaimTimer = setInterval(() => {
+      const { jobs, rib } = this.options;
+      if (jobs.pending === 0) jobs.run(rib.reclaimPrefixes([...this.byGroup.keys()]));
+    }, RECLAIM_INTERVAL_MS);
+    this.reclaimTimer.unref();
+  }
 
   /** The number of groups and of members in each, for logs and metrics. */
   get sizes(): number[] {
     return [...this.entries.values()].map((entry) => entry.group.members.length);
   }
 
-  /** A neighbor whose session came up joins the group its spec says. */
-  join(member: GroupMemberOptions, spec: GroupSpec): GroupMember {
+  /**
+   * A neighbor whose session came up joins the group its spec says.
+   * `onInternalError`: a bug in the group's work; the neighbor's session is
+   * reset (its group is dropped, every member resyncs).
+   */
+  join(member: GroupMemberOptions, spec: GroupSpec, onInternalError: (error: unknown) => void): GroupMember {
     const joined = new GroupMember(member);
+    this.onInternalError.set(joined, onInternalError);
     const entry = this.entryFor(spec);
     joined.join(entry.group);
     this.schedule(entry, 0);
@@ -119,6 +138,7 @@ export class UpdateGroups {
   }
 
   close(): void {
+    clearInterval(this.reclaimTimer);
     for (const entry of this.entries.values()) this.closeEntry(entry);
   }
 
@@ -211,7 +231,7 @@ export class UpdateGroups {
       // come back and resync); other groups and sessions go on.
       const members = [...group.members];
       this.closeEntry(entry);
-      for (const member of members) this.options.internalError(member, error);
+      for (const member of members) this.onInternalError.get(member)?.(error);
     }
   }
 }

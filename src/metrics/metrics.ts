@@ -3,6 +3,7 @@
 // an increment, not a label lookup.
 
 import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
@@ -114,6 +115,30 @@ export class Metrics {
       help: 'Exceptions caught by a last-resort handler: for a neighbor (its session was reset with Cease/Out of Resources), or in a FIB feed (neighbor="")',
       labelNames: ['neighbor', 'where'],
       registers: [registry],
+    });
+    // The longest turn of the event loop (a full-table burst must not hold
+    // keepalives and the control API): sampled every millisecond.
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
+    let worstSeconds = 0;
+    new Gauge({
+      name: 'agent_event_loop_delay_max_seconds',
+      help: 'The longest event-loop delay since the previous scrape (perf_hooks monitorEventLoopDelay, 1 ms resolution)',
+      registers: [registry],
+      collect() {
+        const seconds = delay.max / 1e9;
+        worstSeconds = Math.max(worstSeconds, seconds);
+        delay.reset();
+        this.set(seconds);
+      },
+    });
+    new Gauge({
+      name: 'agent_event_loop_delay_worst_seconds',
+      help: 'The longest event-loop delay seen since the agent started (as of the last scrape)',
+      registers: [registry],
+      collect() {
+        this.set(Math.max(worstSeconds, delay.max / 1e9));
+      },
     });
     this.fibRoutesGauge = new Gauge({
       name: 'fib_routes',

@@ -59,6 +59,23 @@ export class FamilyState {
     this.table = new PrefixTable(version === 4 ? 1 : 2);
   }
 
+  /**
+   * Hands back the ids of prefixes that are neither wanted nor in the
+   * kernel nor waiting to be written, so a table that churns through many
+   * distinct prefixes does not grow for ever. Returns how many went back.
+   */
+  reclaim(): number {
+    let count = 0;
+    for (let p = 0; p < this.table.capacity; p++) {
+      if (!this.table.isLive(p) || this.desired[p] !== NONE || this.programmed[p] !== NONE) continue;
+      if (this.queue.has(p)) continue;
+      this.table.remove(p);
+      this.writtenSeconds[p] = 0;
+      count++;
+    }
+    return count;
+  }
+
   /** Grows the arrays so that prefix id `p` has a slot. */
   ensure(p: number): void {
     if (p < this.desired.length) return;

@@ -52,6 +52,11 @@ const EMPTY = Buffer.alloc(0);
 export class RouteDumps {
   private sink: CommandSink | null = null;
   private readonly pending = new Map<number, PendingDump>();
+
+  /** A dump is under way (its visitors hold prefix ids). */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
   private dumpSeq = 0;
   /** The dump under way (or the last one): the next starts after it. */
   private queue: Promise<unknown> = Promise.resolve();

@@ -34,6 +34,9 @@ export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types
 /** Notifications come in bursts (a link with many addresses, a daemon's table): one view read after them. */
 const VIEW_REFRESH_DELAY_MS = 50;
 
+/** How often ids of prefixes neither wanted nor installed are handed back. */
+const RECLAIM_INTERVAL_MS = 10_000;
+
 export class KernelWriter implements ForwardingWriter {
   readonly name = 'kernel';
   /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
@@ -54,6 +57,7 @@ export class KernelWriter implements ForwardingWriter {
   private readonly reachabilityListeners: (() => void)[] = [];
   private readonly resolutionCache = new Map<string, Resolution | null>();
   private readonly keyWords = new Uint32Array(4);
+  private reclaimTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly config: KernelWriterConfig,
@@ -91,10 +95,22 @@ export class KernelWriter implements ForwardingWriter {
     await this.refreshView();
     this.adopted = await this.sync.adopt();
     this.sync.startPeriodic(this.config.reconcileIntervalMs);
+    this.reclaimTimer = setInterval(() => this.reclaim(), RECLAIM_INTERVAL_MS);
+    this.reclaimTimer.unref();
+  }
+
+  /**
+   * Hands back the ids of prefixes neither wanted nor installed, between
+   * dumps (a comparison under way holds ids): a churning table stays bounded.
+   */
+  private reclaim(): void {
+    if (this.dumps.busy) return;
+    for (const family of this.state.families) family.reclaim();
   }
 
   /** Leaves the kernel as it is (routes stay: a restart keeps forwarding) and closes the sockets. */
   async stop(): Promise<void> {
+    if (this.reclaimTimer !== null) clearInterval(this.reclaimTimer);
     this.viewRefresh.stop();
     this.sync.stop();
     this.monitor?.close();

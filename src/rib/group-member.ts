@@ -16,7 +16,13 @@ import { encodeMessage } from '../bgp/codec/message.js';
 import { endOfRib } from '../bgp/codec/update.js';
 import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
 import type { Rib } from './rib.js';
-import { type GroupFamily, type Member, NOT_ADVERTISED, ROUND_PREFIXES, type UpdateGroup } from './update-group.js';
+import {
+  type GroupFamily,
+  type Member,
+  NOT_ADVERTISED,
+  ROUND_PREFIXES,
+  type UpdateGroup,
+} from './update-group.js';
 
 /** Where the UPDATEs go (the member's Established session). */
 export interface UpdateSink {
@@ -165,6 +171,17 @@ export class GroupMember implements Member {
     this.baseline?.release();
     this.baseline = null;
     this.scan = null;
+  }
+
+  hasSeen(seq: number): boolean {
+    // A new member is sent what is advertised, never a withdrawal: it needs no old id.
+    if (this.mode === 'waiting') return this.baseline === null;
+    const scan = this.scan;
+    if (scan !== null) {
+      if (scan.kind === 'difference') return false;
+      if (scan.kind === 'everything' && !scan.refresh) return true;
+    }
+    return this.knownSeq >= seq;
   }
 
   /** The log no longer has what this member lacks: catch up from the table instead. */

@@ -27,6 +27,26 @@ import { NO_ROUTE, REJECTED, RouteFlag, RouteStore } from './route-store.js';
 
 export const LOCAL_SOURCE = 0;
 
+/**
+ * Work over the whole table (a session's routes removed, every prefix
+ * decided again), done a slice at a time so the event loop is never held
+ * for long: the daemon runs step() until it says done (rib-jobs.ts).
+ */
+export interface RibJob {
+  /** Does up to `units` routes' or prefixes' worth of work; true when the job is done. */
+  step(units: number): boolean;
+  /** How many routes or prefixes it changed so far. */
+  readonly done: number;
+}
+
+/** Runs a job to its end at once (tests, tools, shutdown). */
+export function finish(job: RibJob): number {
+  while (!job.step(Number.MAX_SAFE_INTEGER)) {
+    // step() does everything it is given
+  }
+  return job.done;
+}
+
 export interface SourceInfo {
   readonly address: string;
   readonly asn: number;
@@ -78,6 +98,19 @@ export interface FamilyRib {
   /** How many routes at the head are installed: 0 (none usable), 1 (best), or more (ECMP). */
   installed: Uint8Array;
   readonly queues: ChangeQueue[];
+  /** Prefix ids whose last route went: reclaimed once no consumer needs them (reclaimPrefixes). */
+  dead: number[];
+}
+
+/**
+ * A consumer that keeps state by prefix id beyond a change queue (an update
+ * group): asked before an id of a prefix with no route left is reused.
+ */
+export interface PrefixHolder {
+  /** Whether nothing it still has to send or show needs prefix id `p` of `family`. */
+  canForget(family: AddressFamily, p: number): boolean;
+  /** Drops whatever it kept for `p` (the id is reused next). */
+  forget(family: AddressFamily, p: number): void;
 }
 
 /** A route as the API shows it. */
@@ -116,6 +149,7 @@ function newFamily(family: AddressFamily): FamilyRib {
     head: new Int32Array(1024).fill(NO_ROUTE),
     installed: new Uint8Array(1024),
     queues: [],
+    dead: [],
   };
 }
 
@@ -179,10 +213,10 @@ export class Rib {
     return this.options;
   }
 
-  /** Changes maxPaths and the MED/age options; every prefix is decided again. */
-  setOptions(options: RibOptions): void {
+  /** Changes maxPaths and the MED/age options; every prefix is decided again by the returned job. */
+  setOptions(options: RibOptions): RibJob {
     this.options = options;
-    this.redecideAll();
+    return this.redecideAll();
   }
 
   family(family: AddressFamily): FamilyRib {
@@ -226,11 +260,15 @@ export class Rib {
     return source;
   }
 
-  /** Forgets a source, after withdrawing every route it had. */
-  removeSource(id: number): void {
+  /**
+   * Forgets a source: its routes are withdrawn by the returned job (run it
+   * to the end, a slice at a time), whose last step frees the source's id.
+   */
+  removeSource(id: number): RibJob {
     if (id === LOCAL_SOURCE) throw new Error('the local source cannot be removed');
-    this.flushSource(id);
-    this.sources[id] = undefined;
+    return this.flushSource(id, undefined, () => {
+      this.sources[id] = undefined;
+    });
   }
 
   /** A new consumer of changes for a family (kernel, OVS, a peer's Adj-RIB-Out). */
@@ -252,9 +290,10 @@ export class Rib {
     for (let p = 0; p < f.prefixes.capacity; p++) if ((f.installed[p] as number) > 0) queue.mark(p);
   }
 
-  setNextHopTracker(tracker: NextHopTracker): void {
+  /** The next hops' reachability comes from `tracker` now; every prefix is decided again by the returned job. */
+  setNextHopTracker(tracker: NextHopTracker): RibJob {
     this.tracker = tracker;
-    this.redecideAll();
+    return this.redecideAll();
   }
 
   // ------------------------------------------------------------------ changes
@@ -343,17 +382,32 @@ export class Rib {
     }
   }
 
-  /** Withdraws every route of a source (session down), or those of one family. */
-  flushSource(sourceId: number, family?: AddressFamily): void {
-    for (const name of family === undefined ? addressFamilies : [family]) {
-      const f = this.families[name];
-      const fi = familyIndex(name);
-      const routes = f.routes;
+  /**
+   * Withdraws every route of a source (session down), or those of one
+   * family: marked now, removed by the returned job a slice at a time. A
+   * route announced again before the job reaches it loses the mark and
+   * stays (a new session may be faster than the old one's removal).
+   */
+  flushSource(sourceId: number, family?: AddressFamily, onDone?: () => void): RibJob {
+    const names = family === undefined ? addressFamilies : [family];
+    for (const name of names) {
+      const routes = this.families[name].routes;
       for (let r = 0; r < routes.end; r++) {
         if (routes.isLive(r) && routes.source[r] === sourceId)
-          this.removeRoute(f, fi, routes.prefix[r] as number, r);
+          routes.flags[r] = (routes.flags[r] as number) | RouteFlag.doomed;
       }
     }
+    return this.routeWalk(
+      names,
+      (f, fi, r) => {
+        const routes = f.routes;
+        if (routes.source[r] !== sourceId || ((routes.flags[r] as number) & RouteFlag.doomed) === 0)
+          return false;
+        this.removeRoute(f, fi, routes.prefix[r] as number, r);
+        return true;
+      },
+      onDone,
+    );
   }
 
   /** Marks a source's routes stale (RFC 4724 §4.2, RFC 7313 §4 BoRR). */
@@ -369,67 +423,95 @@ export class Rib {
     return count;
   }
 
-  /** Removes a source's routes still stale (End-of-RIB, EoRR, or the restart timer). */
-  sweepStale(sourceId: number, family: AddressFamily): number {
-    const f = this.families[family];
-    const fi = familyIndex(family);
-    const routes = f.routes;
-    let count = 0;
-    for (let r = 0; r < routes.end; r++) {
-      if (
-        routes.isLive(r) &&
-        routes.source[r] === sourceId &&
-        ((routes.flags[r] as number) & RouteFlag.stale) !== 0
-      ) {
-        this.removeRoute(f, fi, routes.prefix[r] as number, r);
-        count++;
-      }
-    }
-    return count;
+  /** Removes a source's routes still stale (End-of-RIB, EoRR, or the restart timer), a slice at a time. */
+  sweepStale(sourceId: number, family: AddressFamily): RibJob {
+    return this.routeWalk([family], (f, fi, r) => {
+      const routes = f.routes;
+      if (routes.source[r] !== sourceId || ((routes.flags[r] as number) & RouteFlag.stale) === 0)
+        return false;
+      this.removeRoute(f, fi, routes.prefix[r] as number, r);
+      return true;
+    });
   }
 
-  /** Runs a source's import policy again over its Adj-RIB-In (soft reconfiguration inbound). */
-  reapplyImport(sourceId: number): void {
-    const source = this.sources[sourceId];
-    if (source === undefined) return;
-    for (const name of addressFamilies) {
-      const f = this.families[name];
-      const fi = familyIndex(name);
+  /** Runs a source's import policy again over its Adj-RIB-In (soft reconfiguration inbound), a slice at a time. */
+  reapplyImport(sourceId: number): RibJob {
+    const keyWords = new Uint32Array(4);
+    return this.routeWalk(addressFamilies, (f, fi, r) => {
       const routes = f.routes;
-      const keyWords = new Uint32Array(f.prefixes.wordsPerKey);
-      for (let r = 0; r < routes.end; r++) {
-        if (!routes.isLive(r) || routes.source[r] !== sourceId) continue;
-        const p = routes.prefix[r] as number;
-        const raw = this.attrs.get(routes.rawAttr[r] as number);
-        f.prefixes.copyKey(p, keyWords, 0);
-        let post: number = REJECTED;
-        let created: AttrSet | null = null;
-        if (this.loopCheck(source, raw) === null) {
-          const verdict = evaluatePolicy(
-            source.info.importPolicy,
-            f.afi,
-            keyWords,
-            0,
-            f.prefixes.length(p),
-            raw.attributes.communities,
-          );
-          if (verdict.accept) {
-            if (verdict.set === null) post = raw.id;
-            else {
-              created = this.attrs.intern(
-                applySet(raw.attributes, verdict.set, this.localAsn),
-                raw.nextHop,
-                raw.linkLocalNextHop,
-              );
-              post = created.id;
-            }
+      const source = this.sources[sourceId];
+      if (source === undefined || routes.source[r] !== sourceId) return false;
+      const p = routes.prefix[r] as number;
+      const raw = this.attrs.get(routes.rawAttr[r] as number);
+      f.prefixes.copyKey(p, keyWords, 0);
+      let post: number = REJECTED;
+      let created: AttrSet | null = null;
+      if (this.loopCheck(source, raw) === null) {
+        const verdict = evaluatePolicy(
+          source.info.importPolicy,
+          f.afi,
+          keyWords,
+          0,
+          f.prefixes.length(p),
+          raw.attributes.communities,
+        );
+        if (verdict.accept) {
+          if (verdict.set === null) post = raw.id;
+          else {
+            created = this.attrs.intern(
+              applySet(raw.attributes, verdict.set, this.localAsn),
+              raw.nextHop,
+              raw.linkLocalNextHop,
+            );
+            post = created.id;
           }
         }
-        if (post !== routes.attr[r])
-          this.upsert(f, fi, source, p, routes.pathId[r] as number, raw.id, post, routes.since[r] as number);
-        if (created !== null) this.attrs.release(created.id);
       }
-    }
+      if (post !== routes.attr[r])
+        this.upsert(f, fi, source, p, routes.pathId[r] as number, raw.id, post, routes.since[r] as number);
+      if (created !== null) this.attrs.release(created.id);
+      return true;
+    });
+  }
+
+  /**
+   * A job that visits every live route of `names`, `steps` routes per step;
+   * `visit` returns whether the route counted (job.done).
+   */
+  private routeWalk(
+    names: readonly AddressFamily[],
+    visit: (f: FamilyRib, fi: 0 | 1, route: number) => boolean,
+    onDone?: () => void,
+  ): RibJob {
+    let index = 0;
+    let r = 0;
+    let done = 0;
+    const job: RibJob = {
+      get done() {
+        return done;
+      },
+      step: (units: number): boolean => {
+        let left = units;
+        while (index < names.length) {
+          const name = names[index] as AddressFamily;
+          const f = this.families[name];
+          const fi = familyIndex(name);
+          const routes = f.routes;
+          // routes.end only grows while a job runs; new routes past it are not ours to visit.
+          while (r < routes.end && left > 0) {
+            if (routes.isLive(r) && visit(f, fi, r)) done++;
+            r++;
+            left--;
+          }
+          if (left === 0) return false;
+          index++;
+          r = 0;
+        }
+        onDone?.();
+        return true;
+      },
+    };
+    return job;
   }
 
   // ------------------------------------------------------------------ internals
@@ -647,28 +729,107 @@ export class Rib {
     routes.release(route);
     f.installed[p] = this.countInstalled(f, p);
     if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
+    if (f.head[p] === NO_ROUTE) f.dead.push(p);
   }
 
-  /** Orders every candidate list again (next hops or decision options changed). */
-  redecideAll(): void {
-    for (const name of addressFamilies) {
-      const f = this.families[name];
-      const routes = f.routes;
-      const list: number[] = [];
-      for (let p = 0; p < f.prefixes.capacity; p++) {
-        if (f.head[p] === NO_ROUTE || f.head[p] === undefined) continue;
-        const before = this.takeSnapshot(f, p);
-        list.length = 0;
-        for (let r = f.head[p] as number; r !== NO_ROUTE; r = routes.next[r] as number) list.push(r);
-        f.head[p] = NO_ROUTE;
-        for (const r of list) {
-          routes.next[r] = NO_ROUTE;
-          this.link(f, p, r);
+  /**
+   * Hands the ids of prefixes with no route left back to the prefix table,
+   * when no change queue still holds them and every holder can forget them;
+   * the others wait for a later pass. Without this, a table that churns
+   * through many distinct prefixes would grow its id space for ever. A job:
+   * run it a slice at a time; done counts the ids that went back.
+   */
+  reclaimPrefixes(holders: readonly PrefixHolder[]): RibJob {
+    let index = 0;
+    let position = 0;
+    let list: number[] | null = null;
+    const waiting: number[] = [];
+    let done = 0;
+    return {
+      get done() {
+        return done;
+      },
+      step: (units: number): boolean => {
+        let left = units;
+        while (index < addressFamilies.length) {
+          const name = addressFamilies[index] as AddressFamily;
+          const f = this.families[name];
+          if (list === null) {
+            // Taken now; ids that die meanwhile wait for the next pass.
+            list = f.dead;
+            f.dead = [];
+          }
+          while (position < list.length && left > 0) {
+            left--;
+            const p = list[position++] as number;
+            // Announced again since, or listed twice.
+            if (f.head[p] !== NO_ROUTE || !f.prefixes.isLive(p)) continue;
+            let needed = false;
+            for (const queue of f.queues) if (queue.has(p)) needed = true;
+            for (const holder of holders) if (!needed && !holder.canForget(name, p)) needed = true;
+            if (needed) {
+              waiting.push(p);
+              continue;
+            }
+            for (const holder of holders) holder.forget(name, p);
+            f.installed[p] = 0;
+            f.prefixes.remove(p);
+            done++;
+          }
+          if (left === 0 && position < list.length) return false;
+          for (const p of waiting) f.dead.push(p);
+          waiting.length = 0;
+          list = null;
+          position = 0;
+          index++;
         }
-        f.installed[p] = this.countInstalled(f, p);
-        if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
-      }
-    }
+        return true;
+      },
+    };
+  }
+
+  /** Orders every candidate list again (next hops or decision options changed), a slice at a time. */
+  redecideAll(): RibJob {
+    let index = 0;
+    let p = 0;
+    let done = 0;
+    const list: number[] = [];
+    return {
+      get done() {
+        return done;
+      },
+      step: (units: number): boolean => {
+        let left = units;
+        while (index < addressFamilies.length) {
+          const f = this.families[addressFamilies[index] as AddressFamily];
+          const routes = f.routes;
+          while (p < f.prefixes.capacity && left > 0) {
+            left--;
+            const head = f.head[p];
+            if (head !== NO_ROUTE && head !== undefined) {
+              const before = this.takeSnapshot(f, p);
+              list.length = 0;
+              for (let r = head; r !== NO_ROUTE; r = routes.next[r] as number) list.push(r);
+              f.head[p] = NO_ROUTE;
+              for (const r of list) {
+                routes.next[r] = NO_ROUTE;
+                this.link(f, p, r);
+              }
+              f.installed[p] = this.countInstalled(f, p);
+              if (this.differsFromSnapshot(f, p, before)) {
+                this.publish(f, p);
+                done++;
+              }
+            }
+            p++;
+          }
+          if (left === 0) return false;
+          index++;
+          p = 0;
+        }
+        return true;
+      },
+    };
   }
 
   // ------------------------------------------------------------------ queries

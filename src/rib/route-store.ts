@@ -9,6 +9,8 @@ export const REJECTED = -1;
 export const RouteFlag = {
   /** Kept through a peer's graceful restart (RFC 4724) or an enhanced refresh (RFC 7313), not yet re-announced. */
   stale: 1,
+  /** Its source went down: removed by a job that is under way, unless announced again first. */
+  doomed: 2,
 } as const;
 
 export class RouteStore {

@@ -28,7 +28,7 @@ import type { AttrSet } from './attribute-store.js';
 import { ChangePacker, type PackedChanges } from './change-packer.js';
 import type { AttributeEncodingCache } from './encoding-cache.js';
 import { type ExportContext, type ExportTarget, exportRoute } from './export.js';
-import type { Rib } from './rib.js';
+import type { PrefixHolder, Rib } from './rib.js';
 import { SendBudget } from './send-budget.js';
 
 export const NOT_ADVERTISED = -1;
@@ -73,6 +73,8 @@ export interface Member {
   fallBehind(): void;
   /** Writes what it lacks while its socket takes more, until `deadline` (performance.now()). */
   serve(deadline: number): void;
+  /** Whether it has every change up to round `seq` for good (it will never need to look it up again). */
+  hasSeen(seq: number): boolean;
 }
 
 /** One round's UPDATEs in the shared log. */
@@ -112,7 +114,7 @@ export interface UpdateGroupOptions {
   readonly logLimitOctets?: number;
 }
 
-export class UpdateGroup {
+export class UpdateGroup implements PrefixHolder {
   readonly families: GroupFamily[] = [];
   readonly members: Member[] = [];
   readonly rib: Rib;
@@ -391,6 +393,25 @@ export class UpdateGroup {
       bySource.set(source.id, result);
     }
     return result;
+  }
+
+  // ------------------------------------------------------------- prefix ids
+
+  /** A prefix id with no route left may be reused once every member has seen its withdrawal. */
+  canForget(family: AddressFamily, p: number): boolean {
+    const f = this.familyOf(family);
+    if (f === undefined || p >= f.advertised.length) return true;
+    if (f.advertised[p] !== NOT_ADVERTISED || f.queue.has(p)) return false;
+    const changed = f.changedAt[p] as number;
+    for (const member of this.members) if (!member.hasSeen(changed)) return false;
+    return true;
+  }
+
+  forget(family: AddressFamily, p: number): void {
+    const f = this.familyOf(family);
+    if (f === undefined || p >= f.advertised.length) return;
+    f.changedAt[p] = 0;
+    this.unrefuse(f, p);
   }
 
   // ------------------------------------------------------------- the log

@@ -11,6 +11,11 @@ export class ChangeQueue {
   /** Called when the queue goes from empty to non-empty. */
   onPending: (() => void) | null = null;
 
+  /** Whether prefix id `p` is waiting to be taken. */
+  has(p: number): boolean {
+    return this.queued[p] === 1;
+  }
+
   get size(): number {
     return this.end - this.start;
   }

@@ -13,7 +13,10 @@ import {
 import type { AddressFamily } from '../../src/bgp/family.js';
 import { buildOpen, isNotification, type NegotiatedSession, negotiate } from '../../src/bgp/negotiation.js';
 import { type NeighborConfig, Peer, type PeerEvents } from '../../src/bgp/peer.js';
+import { RibJobs } from '../../src/daemon/rib-jobs.js';
 import { type PeerPolicies, Routing } from '../../src/daemon/routing.js';
+import { UpdateGroups } from '../../src/daemon/update-groups.js';
+import { AttributeEncodingCache } from '../../src/rib/encoding-cache.js';
 import { ACCEPT_ALL } from '../../src/rib/policy.js';
 import { Rib } from '../../src/rib/rib.js';
 
@@ -81,15 +84,21 @@ function setup(policies: Partial<PeerPolicies> = {}) {
     warn: (_fields: Record<string, unknown>, message: string) => lines.push(message),
   };
   const internalErrors: string[] = [];
-  const routing = new Routing(
+  const events = {
+    refused: () => {},
+    internalError: (_peer: Peer | null, error: unknown, where: string) =>
+      internalErrors.push(`${where}: ${String(error)}`),
+  };
+  const jobs = new RibJobs((error) => events.internalError(null, error, 'RIB job'));
+  const groups = new UpdateGroups({
     rib,
+    encodings: new AttributeEncodingCache(),
+    advertisementIntervalMs: 0,
     log,
-    {
-      refused: () => {},
-      internalError: (_peer, error, where) => internalErrors.push(`${where}: ${String(error)}`),
-    },
-    0,
-  );
+    refused: () => {},
+    jobs,
+  });
+  const routing = new Routing(rib, log, events, groups, jobs);
   const peer = new Peer(neighbor, local, noEvents);
   routing.addPeer(peer, {
     importPolicy: ACCEPT_ALL,
@@ -115,6 +124,14 @@ function setup(policies: Partial<PeerPolicies> = {}) {
 beforeEach(() => {
   vi.useFakeTimers();
 });
+
+/**
+ * Lets the RIB's whole-table jobs (rib-jobs.ts, on setImmediate) run: the
+ * fake clock runs an immediate set inside a tick at the next one.
+ */
+function settle(): void {
+  vi.advanceTimersByTime(1);
+}
 afterEach(() => {
   vi.useRealTimers();
 });
@@ -125,10 +142,13 @@ describe('Routing: Graceful Restart, receiving side', () => {
     routing.established(peer, negotiated(peer, 120, true));
     routing.update(peer, announce(['10.1.0.0/24', '10.2.0.0/24']), []);
     routing.down(peer, { kind: 'connection-failed' });
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24 stale', '10.2.0.0/24 stale']);
     vi.advanceTimersByTime(119_000);
+    settle();
     expect(routes()).toHaveLength(2);
     vi.advanceTimersByTime(1_000);
+    settle();
     expect(routes()).toEqual([]);
   });
 
@@ -139,11 +159,14 @@ describe('Routing: Graceful Restart, receiving side', () => {
     routing.down(peer, { kind: 'connection-failed' });
     routing.established(peer, negotiated(peer, 120, true));
     routing.update(peer, announce(['10.1.0.0/24']), []);
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24', '10.2.0.0/24 stale']);
     routing.update(peer, endOfRib(1, 1) as UpdateMessage, []);
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24']);
     expect(lines).toContain('stale routes swept: End-of-RIB received');
     vi.advanceTimersByTime(600_000);
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24']);
     expect(routing.hasAllEndOfRib(peer)).toBe(true);
   });
@@ -155,8 +178,10 @@ describe('Routing: Graceful Restart, receiving side', () => {
     routing.down(peer, { kind: 'connection-failed' });
     routing.established(peer, negotiated(peer, 120, true));
     vi.advanceTimersByTime(29_999);
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24 stale']);
     vi.advanceTimersByTime(1);
+    settle();
     expect(routes()).toEqual([]);
   });
 
@@ -165,6 +190,7 @@ describe('Routing: Graceful Restart, receiving side', () => {
     routing.established(peer, negotiated(peer, 120, true));
     routing.update(peer, announce(['10.1.0.0/24']), []);
     routing.down(peer, { kind: 'notification-received', code: 6, subcode: 2 });
+    settle();
     expect(routes()).toEqual([]);
   });
 });
@@ -176,8 +202,10 @@ describe('Routing: Enhanced Route Refresh, max-prefix, UPDATE checks', () => {
     routing.update(peer, announce(['10.1.0.0/24', '10.2.0.0/24']), []);
     routing.routeRefresh(peer, { type: 'routeRefresh', afi: 1, safi: 1, subtype: 1 });
     routing.update(peer, announce(['10.2.0.0/24']), []);
+    settle();
     expect(routes()).toEqual(['10.1.0.0/24 stale', '10.2.0.0/24']);
     routing.routeRefresh(peer, { type: 'routeRefresh', afi: 1, safi: 1, subtype: 2 });
+    settle();
     expect(routes()).toEqual(['10.2.0.0/24']);
   });
 
@@ -209,8 +237,10 @@ describe('Routing: Enhanced Route Refresh, max-prefix, UPDATE checks', () => {
     });
     rib.routing.established(ebgpPeer, negotiated(ebgpPeer, 120, false));
     rib.routing.update(ebgpPeer, announce(['10.9.0.0/24'], { asPath: [{ type: 2, asns: [65001] }] }), []);
+    settle();
     expect(rib.routes()).toEqual(['10.9.0.0/24']);
     rib.routing.update(ebgpPeer, announce(['10.9.0.0/24'], { asPath: [{ type: 2, asns: [65002] }] }), []);
+    settle();
     expect(rib.routes()).toEqual([]);
     expect(rib.lines.some((l) => l.includes("leftmost AS 65002 is not the neighbor's AS 65001"))).toBe(true);
   });

@@ -188,6 +188,24 @@ describe('FamilyState', () => {
     expect(family.programmed[4999]).toBe(NONE);
   });
 
+  it('hands back the ids of prefixes neither wanted, installed nor queued; the others stay', () => {
+    const { state } = world();
+    const set = state.hopSet([hop('10.98.0.2')], false);
+    const gone = want(state, '10.233.1.0/24', set);
+    const kept = want(state, '10.233.2.0/24', set);
+    drain(state.v4);
+    state.v4.programmed[gone] = NONE;
+    want(state, '10.233.1.0/24', NONE);
+    expect(state.v4.reclaim()).toBe(0); // still queued: its removal is not written yet
+    drain(state.v4);
+    state.v4.programmed[kept] = set;
+    expect(state.v4.reclaim()).toBe(1);
+    expect(state.v4.table.isLive(gone)).toBe(false);
+    expect(state.v4.table.isLive(kept)).toBe(true);
+    // The id goes to the next new prefix.
+    expect(want(state, '10.233.3.0/24', set)).toBe(gone);
+  });
+
   it('interns the prefix of a dumped route with a slot for it', () => {
     const { state } = world();
     const p = idOf(state, '10.233.7.0/24');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PathAttributes } from '../../src/bgp/codec/attribute-types.js';
 import { prefixesFromStrings } from '../../src/bgp/codec/nlri.js';
 import { ACCEPT_ALL, compilePolicy } from '../../src/rib/policy.js';
-import { LOCAL_SOURCE, Rib, type RibOptions, type SourceInfo } from '../../src/rib/rib.js';
+import { finish, LOCAL_SOURCE, Rib, type RibOptions, type SourceInfo } from '../../src/rib/rib.js';
 import type { Clock } from '../../src/util/clock.js';
 
 const options: RibOptions = {
@@ -169,7 +169,7 @@ describe('RIB', () => {
     });
     // Soft reconfiguration inbound: the new policy is applied to what was received.
     a.info.importPolicy = ACCEPT_ALL;
-    rib.reapplyImport(a.id);
+    finish(rib.reapplyImport(a.id));
     expect(a.accepted[0]).toBe(3);
     expect(bestOf(rib, '10.0.0.0/8')[0]?.best).toBe(true);
     expect(bestOf(rib, '10.233.1.0/24')[0]?.attr.localPref).toBeNull();
@@ -214,7 +214,7 @@ describe('RIB', () => {
     expect(bestOf(rib, '10.1.0.0/16')[0]).toMatchObject({ stale: true, best: true });
     rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs(), '192.0.2.1');
     expect(bestOf(rib, '10.1.0.0/16')[0]?.stale).toBe(false);
-    expect(rib.sweepStale(a.id, 'ipv4-unicast')).toBe(1);
+    expect(finish(rib.sweepStale(a.id, 'ipv4-unicast'))).toBe(1);
     expect(bestOf(rib, '10.2.0.0/16')).toEqual([]);
     expect(rib.locRibCount('ipv4-unicast')).toBe(1);
   });
@@ -227,16 +227,18 @@ describe('RIB', () => {
     rib.announce(b.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs(), '192.0.2.2');
     const queue = rib.subscribe('ipv4-unicast');
     let reachable = false;
-    rib.setNextHopTracker({
-      cost: (_family, attr) => (attr.nextHop === '198.51.100.1' && !reachable ? null : 0),
-    });
+    finish(
+      rib.setNextHopTracker({
+        cost: (_family, attr) => (attr.nextHop === '198.51.100.1' && !reachable ? null : 0),
+      }),
+    );
     expect(bestOf(rib, '10.1.0.0/16').map((r) => [r.source.info.address, r.best, r.lostBecause])).toEqual([
       ['192.0.2.2', true, undefined],
       ['192.0.2.1', false, 'next-hop-unreachable'],
     ]);
     expect(queue.size).toBe(1);
     reachable = true;
-    rib.redecideAll();
+    finish(rib.redecideAll());
     expect(bestOf(rib, '10.1.0.0/16')[0]?.source.info.address).toBe('192.0.2.1');
   });
 
@@ -248,7 +250,7 @@ describe('RIB', () => {
       rib.announce(a.id, 'ipv4-unicast', v4(`10.${i}.0.0/16`), attrs({ med: i }), '192.0.2.1');
     rib.announce(LOCAL_SOURCE, 'ipv4-unicast', v4('10.233.1.0/24'), { origin: 0, asPath: [] }, null);
     expect(rib.attrs.size).toBe(baseline + 51);
-    rib.removeSource(a.id);
+    finish(rib.removeSource(a.id));
     expect(rib.family('ipv4-unicast').routes.count).toBe(1);
     expect(rib.attrs.size).toBe(baseline + 1);
     expect(rib.locRibCount('ipv4-unicast')).toBe(1);
@@ -280,8 +282,8 @@ describe('RIB', () => {
     expect(rib.attrs.size).toBe(baseline + 3);
     expect(bestOf(rib, '10.1.3.0/24')[0]?.attr.nextHop).toBe('192.0.2.77');
     expect(bestOf(rib, '10.1.0.0/24')[0]?.attr.nextHop).toBe('192.0.2.9');
-    rib.flushSource(a.id);
-    rib.flushSource(b.id);
+    finish(rib.flushSource(a.id));
+    finish(rib.flushSource(b.id));
     expect(rib.attrs.size).toBe(baseline);
   });
 });

@@ -18,7 +18,7 @@ import { AttributeEncodingCache } from '../../src/rib/encoding-cache.js';
 import type { ExportTarget } from '../../src/rib/export.js';
 import { Baseline, GroupMember, type UpdateSink } from '../../src/rib/group-member.js';
 import { ACCEPT_ALL, compilePolicy, type Policy } from '../../src/rib/policy.js';
-import { Rib, type Source } from '../../src/rib/rib.js';
+import { finish, Rib, type Source } from '../../src/rib/rib.js';
 import { UpdateGroup } from '../../src/rib/update-group.js';
 
 const PER_SET = 7000;
@@ -124,6 +124,10 @@ class Sink implements UpdateSink {
   }
   open(): void {
     this.budget = Number.POSITIVE_INFINITY;
+  }
+  /** Full from now on (a peer that stopped reading). */
+  stop(): void {
+    this.budget = this.written;
   }
   /** What it was told, in order: "+prefix", "-prefix", "eor", "borr", "eorr"; and the table it ends with. */
   decode(): { events: string[]; table: Map<string, string>; endOfRibLast: boolean } {
@@ -421,5 +425,49 @@ describe('update groups', () => {
     expect(rib.attrs.size).toBe(setsBefore + 3);
     group.close();
     expect(rib.attrs.size).toBe(setsBefore);
+  });
+
+  it('prefix ids of withdrawn prefixes are reused once every member has the withdrawal; the id space stops growing', () => {
+    const rib = newRib();
+    const source = addSource(rib, '192.0.2.1', 65001);
+    const { group } = newGroup(rib);
+    const slow = new Sink(Number.POSITIVE_INFINITY);
+    const m = member('192.0.2.10', slow, 10);
+    m.join(group);
+    drive(group);
+    const table = rib.family('ipv4-unicast').prefixes;
+    const cycle = (n: number) =>
+      prefixesFromStrings(
+        1,
+        Array.from({ length: 1000 }, (_, i) => `30.${n & 0xff}.${i >> 8}.${i & 0xff}/32`),
+      );
+    const attributes: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [65001] }] };
+    for (let n = 0; n < 20; n++) {
+      rib.announce(source.id, 'ipv4-unicast', cycle(n), attributes, '192.0.2.1');
+      drive(group);
+      rib.withdraw(source.id, 'ipv4-unicast', cycle(n));
+      drive(group);
+      finish(rib.reclaimPrefixes([group]));
+    }
+    // 20,000 distinct prefixes went through; no more than one cycle's ids exist.
+    expect(table.capacity).toBeLessThanOrEqual(1000);
+    expect(table.count).toBe(0);
+
+    // A member that had the announcements but not yet the withdrawals keeps the ids from reuse.
+    const stuck = new Sink();
+    const behind = member('192.0.2.11', stuck, 11);
+    behind.join(group);
+    drive(group);
+    rib.announce(source.id, 'ipv4-unicast', cycle(100), attributes, '192.0.2.1');
+    drive(group);
+    expect(stuck.decode().table.size).toBe(1000);
+    stuck.stop();
+    rib.withdraw(source.id, 'ipv4-unicast', cycle(100));
+    drive(group);
+    expect(finish(rib.reclaimPrefixes([group]))).toBe(0);
+    stuck.open();
+    drive(group);
+    expect(finish(rib.reclaimPrefixes([group]))).toBe(1000);
+    expect(stuck.decode().table.size).toBe(0);
   });
 });

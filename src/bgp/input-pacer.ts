@@ -1,0 +1,22 @@
+// A share of each turn of the event loop for BGP input. libuv reads a
+// readable socket many times in one turn, so a peer sending a full table
+// could keep one turn busy for hundreds of milliseconds, and with it every
+// keepalive, timer and control-API request. Sessions ask here after each
+// chunk they processed: once this turn's input has had its share, they
+// pause their socket until the next turn.
+
+/** Input processing per turn of the event loop, for all sessions together. */
+const INPUT_SLICE_MS = 20;
+
+let sliceStart = -1;
+
+/** True when this turn's input share is used up (the caller pauses its socket until the next turn). */
+export function inputSliceSpent(nowMs: number): boolean {
+  if (sliceStart < 0) {
+    sliceStart = nowMs;
+    setImmediate(() => {
+      sliceStart = -1;
+    });
+  }
+  return nowMs - sliceStart > INPUT_SLICE_MS;
+}
