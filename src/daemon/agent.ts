@@ -14,9 +14,9 @@ import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
 import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
-import { Metrics, serveMetrics } from '../metrics/metrics.js';
-import { KernelWriter } from '../netlink/writer.js';
-import { OvsWriter } from '../ovs/writer.js';
+import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
+import type { KernelWriter } from '../netlink/writer.js';
+import type { OvsWriter } from '../ovs/writer.js';
 import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import { LocalRoutes } from '../rib/origination.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
@@ -95,7 +95,8 @@ export interface AgentOptions {
 
 export class Agent {
   config: AgentConfig;
-  readonly metrics = new Metrics();
+  /** Prometheus when metrics.listen is set (loaded at start), else nothing. */
+  metrics: AgentMetrics = noMetrics;
   readonly rib: Rib;
   readonly routing: Routing;
   /** Routes from `originate:` and `agentctl rib add`. */
@@ -154,7 +155,6 @@ export class Agent {
         removed: (peer) => this.routing.removePeer(peer),
       },
     );
-    this.metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
     this.api = new ControlServer(config.api.socket, buildApiRoutes(agentControl(this)));
   }
 
@@ -249,8 +249,14 @@ export class Agent {
   async start(): Promise<void> {
     await this.api.start();
     try {
-      if (this.config.metrics.listen !== null)
-        this.metricsServer = await serveMetrics(this.metrics, this.config.metrics.listen);
+      if (this.config.metrics.listen !== null) {
+        // prom-client and the exposition server are loaded only when asked for.
+        const { Metrics, serveMetrics } = await import('../metrics/metrics.js');
+        const metrics = new Metrics();
+        metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
+        this.metrics = metrics;
+        this.metricsServer = await serveMetrics(metrics, this.config.metrics.listen);
+      }
       const restarting = await this.startKernel();
       await this.startOvs();
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
@@ -283,6 +289,8 @@ export class Agent {
   private async startKernel(): Promise<boolean> {
     const settings = this.config.fib.kernel;
     if (!settings.enabled) return this.options.restarting ?? false;
+    // The netlink package and its worker thread only when the kernel is written.
+    const { KernelWriter } = await import('../netlink/writer.js');
     const kernel = new KernelWriter(
       {
         table: settings.table,
@@ -323,6 +331,7 @@ export class Agent {
   private async startOvs(): Promise<void> {
     const settings = this.config.fib.ovs;
     if (!settings.enabled) return;
+    const { OvsWriter } = await import('../ovs/writer.js');
     const ovs = new OvsWriter(settings, {
       logger: this.log,
       metrics: this.metrics.ovsSink(),

@@ -8,23 +8,16 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
-import type { MessageCounts } from '../bgp/peer.js';
+import type { KernelWriterMetrics } from '../netlink/types.js';
 import {
   type OvsChannel,
   type OvsConnectionState,
   type OvsMetrics,
   ovsConnectionStates,
 } from '../ovs/types.js';
+import type { AgentMetrics, MetricSources } from './agent-metrics.js';
 
-export interface PeerSample {
-  readonly address: string;
-  readonly state: FsmStateName;
-  readonly messageCounts: MessageCounts;
-}
-
-export interface MetricSources {
-  peers(): readonly PeerSample[];
-}
+export type { MetricSources, PeerSample } from './agent-metrics.js';
 
 const messageTypes: readonly BgpMessageType[] = [
   'open',
@@ -34,7 +27,7 @@ const messageTypes: readonly BgpMessageType[] = [
   'routeRefresh',
 ];
 
-export class Metrics {
+export class Metrics implements AgentMetrics {
   readonly registry = new Registry();
   private readonly notifications: Counter<'neighbor' | 'direction' | 'code' | 'subcode' | 'name'>;
   private readonly flaps: Counter<'neighbor'>;
@@ -223,7 +216,7 @@ export class Metrics {
   }
 
   /** What a forwarding writer reports (kernel, ovs). */
-  fibSink(writer: string) {
+  fibSink(writer: string): KernelWriterMetrics {
     return {
       routes: (version: 4 | 6, installed: number) =>
         this.fibRoutesGauge.set({ writer, family: `ipv${version}` }, installed),
