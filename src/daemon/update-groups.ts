@@ -116,7 +116,7 @@ export class UpdateGroups {
     const from = member.currentGroup;
     const key = groupKey(spec);
     if (from === null || this.byGroup.get(from)?.key === key) return;
-    const baseline = Baseline.of(from, member.knownSeq);
+    const baseline = member.fresh ? null : Baseline.of(from, member.knownSeq);
     member.leave();
     this.dropIfEmpty(from);
     const entry = this.entryFor(spec);

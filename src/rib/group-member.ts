@@ -159,9 +159,15 @@ export class GroupMember implements Member {
     this.mode = 'waiting';
     this.scan = null;
     this.baseline = baseline;
-    this.endOfRibPending = baseline === null;
+    // A member that moves keeps owing End-of-RIB if its old group still owed it.
+    if (baseline === null) this.endOfRibPending = true;
     this.knownSeq = 0;
     group.add(this);
+  }
+
+  /** It has been sent nothing yet (a move needs no baseline then). */
+  get fresh(): boolean {
+    return this.mode === 'waiting' && this.baseline === null;
   }
 
   /** Leaves the group (session down, or moving on: see Baseline.of first). */
