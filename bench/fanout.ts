@@ -245,6 +245,8 @@ interface FanoutResult extends Scenario {
   readonly version: string;
   readonly ok: boolean;
   readonly error?: string;
+  /** A load that timed out: after how long, and the share of the prefixes the slowest client held. */
+  readonly timeout?: { readonly seconds: number; readonly heldFraction: number };
   /** Feed start until the last client held every prefix, s. */
   readonly seconds?: number;
   readonly firstClientSeconds?: number;
@@ -271,6 +273,17 @@ interface FanoutResult extends Scenario {
   /** [ms since feed start, prefixes held by all clients together] once a second. */
   readonly progress?: readonly [number, number][];
   readonly logLines?: readonly string[];
+}
+
+/** The load did not finish in time: how far the slowest client got. */
+class LoadTimeout extends Error {
+  constructor(
+    message: string,
+    readonly seconds: number,
+    readonly heldFraction: number,
+  ) {
+    super(message);
+  }
 }
 
 let current: Topology | null = null;
@@ -450,10 +463,15 @@ async function runOne(
       }
       if (complete.size >= clientCount && (!fib || kernelLoadedAt !== null)) break;
       check('load');
-      if (monoMs() - t0 > options.timeoutMs)
-        throw new Error(
-          `not loaded after ${options.timeoutMs / 1000} s: ${complete.size} of ${clientCount} clients complete`,
+      if (monoMs() - t0 > options.timeoutMs) {
+        const minHeld = Number(clientLog.last('progress')?.minHeld ?? 0);
+        throw new LoadTimeout(
+          `not loaded after ${options.timeoutMs / 1000} s: ${complete.size} of ${clientCount} clients complete, ` +
+            `the slowest holds ${minHeld} of ${prefixes}`,
+          options.timeoutMs / 1000,
+          minHeld / prefixes,
         );
+      }
       await sleep(50);
     }
     const doneObservedAt = monoMs();
@@ -614,6 +632,9 @@ async function runOne(
       version: receiver?.version ?? receiverName,
       ok: false,
       error: message,
+      ...(error instanceof LoadTimeout
+        ? { timeout: { seconds: error.seconds, heldFraction: error.heldFraction } }
+        : {}),
       ...(logLines.length > 0 ? { logLines } : {}),
     };
   } finally {
@@ -664,6 +685,14 @@ function frrOf(groups: readonly Group[], g: Group): Group | undefined {
   return groups.find((o) => o.receiver === 'frr' && label(o.scenario) === label(g.scenario));
 }
 
+/** A failed group's seconds cell: '>900 (37%)' when its loads timed out, else FAIL. */
+function failedSeconds(g: Group): string {
+  const timeout = g.runs.find((r) => r.timeout !== undefined)?.timeout;
+  return timeout === undefined
+    ? 'FAIL'
+    : `>${timeout.seconds.toFixed(0)} (${(timeout.heldFraction * 100).toFixed(0)}%)`;
+}
+
 function runsText(g: Group): string {
   return g.good.length === g.runs.length ? String(g.runs.length) : `${g.good.length}/${g.runs.length}`;
 }
@@ -696,7 +725,7 @@ function fanoutTable(groups: readonly Group[]): string {
       String(g.scenario.prefixes),
       String(g.scenario.clients),
       g.receiver,
-      seconds === null ? 'FAIL' : fixed(seconds, 2),
+      seconds === null ? failedSeconds(g) : fixed(seconds, 2),
       fixed(
         ratio(
           seconds,
@@ -753,6 +782,7 @@ function fanoutTable(groups: readonly Group[]): string {
     'peak MB: VmHWM of the receiver (FRR: bgpd) when the last client was done',
     'x FRR: this receiver / FRR for the same prefixes and clients',
     'max gap s: the longest silence between two messages (KEEPALIVEs count) any client saw, feed start to done',
+    '>T (P%): the load timed out after T s with the slowest client holding P % of the prefixes',
     "clients CPU s: the counting clients' CPU (they share the 2 cores); other load: cores used by everything",
     '         else meanwhile (0 = a quiet box)',
   ].join('\n');
