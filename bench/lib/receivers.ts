@@ -118,13 +118,17 @@ function comm(pid: number): string {
 let revision: Promise<string> | undefined;
 
 /**
- * The repository's HEAD (and "+dirty src" if src/ has changes) when first
+ * The last commit that changed src/ (and "+dirty src" if src/ has changes) when first
  * asked: rib.ts asks at start, so this labels the agent as built then.
  */
 export function agentRevision(): Promise<string> {
   revision ??= (async () => {
     const repository = repositoryRoot();
-    const out = await run(['git', '-C', repository, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 5000 });
+    // The last commit that changed src/: on a branch that only adds benchmarks this
+    // names the agent being measured, not the benchmark's own commits.
+    const out = await run(['git', '-C', repository, 'log', '-1', '--format=%h', '--', 'src'], {
+      timeoutMs: 5000,
+    });
     const dirty = await run(
       ['git', '-C', repository, 'status', '--porcelain', '--untracked-files=no', 'src'],
       { timeoutMs: 5000 },
