@@ -275,12 +275,13 @@ interface FanoutResult extends Scenario {
   readonly logLines?: readonly string[];
 }
 
-/** The load did not finish in time: how far the slowest client got. */
+/** The load did not finish in time: how far the slowest client got, and what was measured until then. */
 class LoadTimeout extends Error {
   constructor(
     message: string,
     readonly seconds: number,
     readonly heldFraction: number,
+    readonly partial: Pick<FanoutResult, 'responsiveness' | 'gap' | 'receiverCpuSeconds' | 'peakKb'>,
   ) {
     super(message);
   }
@@ -437,6 +438,20 @@ async function runOne(
         ? new LatencyPoller(() => live.cli(), options.cliPollMs, t0)
         : undefined;
 
+    async function stopPolling(): Promise<Responsiveness | undefined> {
+      if (controlPoller === undefined || idleControl === undefined) return undefined;
+      const [control, cli] = await Promise.all([controlPoller.stop(), cliPoller?.stop()]);
+      return {
+        controlText: live.controlText,
+        idle: idleControl,
+        load: summarizeLatency(control),
+        ...(idleCli !== undefined ? { cliIdle: idleCli } : {}),
+        ...(cli !== undefined ? { cliLoad: summarizeLatency(cli) } : {}),
+        samples: control.samples,
+        failures: [...control.failures, ...(cli?.failures ?? [])].slice(0, 20),
+      };
+    }
+
     const check = (phase: 'load' | 'withdraw') => {
       const clientFatal = clientLog.events.find((e) => CLIENT_FATAL.has(e.event));
       if (clientFatal) throw new Error(`a client session failed: ${JSON.stringify(clientFatal)}`);
@@ -464,12 +479,22 @@ async function runOne(
       if (complete.size >= clientCount && (!fib || kernelLoadedAt !== null)) break;
       check('load');
       if (monoMs() - t0 > options.timeoutMs) {
+        // Still worth keeping: the latencies and silences up to here (gobgpd needs far longer).
         const minHeld = Number(clientLog.last('progress')?.minHeld ?? 0);
+        const cpuNow = usedBetween(cpuBefore, snapshotGroups(groups()), monoMs() - t0);
+        const partialGap = await gapReport(clients, clientLog, t0);
+        const partialResponsiveness = await stopPolling();
         throw new LoadTimeout(
           `not loaded after ${options.timeoutMs / 1000} s: ${complete.size} of ${clientCount} clients complete, ` +
             `the slowest holds ${minHeld} of ${prefixes}`,
           options.timeoutMs / 1000,
           minHeld / prefixes,
+          {
+            gap: partialGap,
+            receiverCpuSeconds: cpuNow.seconds.receiver,
+            peakKb: memoryOf(live.pid).hwmKb,
+            ...(partialResponsiveness !== undefined ? { responsiveness: partialResponsiveness } : {}),
+          },
         );
       }
       await sleep(50);
@@ -484,19 +509,7 @@ async function runOne(
     const firstUpdates = [...sessionsWith(clientLog, 'first-update', t0).values()];
     const cpu = usedBetween(cpuBefore, cpuLoaded, doneObservedAt - t0);
     const gap = await gapReport(clients, clientLog, t0);
-    let responsiveness: Responsiveness | undefined;
-    if (controlPoller !== undefined && idleControl !== undefined) {
-      const [control, cli] = await Promise.all([controlPoller.stop(), cliPoller?.stop()]);
-      responsiveness = {
-        controlText: live.controlText,
-        idle: idleControl,
-        load: summarizeLatency(control),
-        ...(idleCli !== undefined ? { cliIdle: idleCli } : {}),
-        ...(cli !== undefined ? { cliLoad: summarizeLatency(cli) } : {}),
-        samples: control.samples,
-        failures: [...control.failures, ...(cli?.failures ?? [])].slice(0, 20),
-      };
-    }
+    const responsiveness = await stopPolling();
     log(
       `${label(scenario)}/${receiverName}: every client holds ${prefixes} prefixes after ${((clientsDoneAt - t0) / 1000).toFixed(2)} s` +
         (kernelLoadedAt !== null ? `, kernel after ${((kernelLoadedAt - t0) / 1000).toFixed(2)} s` : ''),
@@ -633,7 +646,7 @@ async function runOne(
       ok: false,
       error: message,
       ...(error instanceof LoadTimeout
-        ? { timeout: { seconds: error.seconds, heldFraction: error.heldFraction } }
+        ? { timeout: { seconds: error.seconds, heldFraction: error.heldFraction }, ...error.partial }
         : {}),
       ...(logLines.length > 0 ? { logLines } : {}),
     };
@@ -676,9 +689,14 @@ function groupResults(results: readonly FanoutResult[]): Group[] {
 }
 
 /** Median of `pick` over a group's successful runs. */
+/**
+ * Median of `pick` over a group's successful runs; if none succeeded, over
+ * its loads that timed out (what they measured until then: a lower bound).
+ */
 function med(group: Group | undefined, pick: (r: FanoutResult) => number | undefined): number | null {
   if (group === undefined) return null;
-  return median(group.good.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v)));
+  const runs = group.good.length > 0 ? group.good : group.runs.filter((r) => r.timeout !== undefined);
+  return median(runs.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v)));
 }
 
 function frrOf(groups: readonly Group[], g: Group): Group | undefined {
@@ -782,7 +800,8 @@ function fanoutTable(groups: readonly Group[]): string {
     'peak MB: VmHWM of the receiver (FRR: bgpd) when the last client was done',
     'x FRR: this receiver / FRR for the same prefixes and clients',
     'max gap s: the longest silence between two messages (KEEPALIVEs count) any client saw, feed start to done',
-    '>T (P%): the load timed out after T s with the slowest client holding P % of the prefixes',
+    '>T (P%): the load timed out after T s with the slowest client holding P % of the prefixes; the other',
+    '         columns of such a row show what was measured until then',
     "clients CPU s: the counting clients' CPU (they share the 2 cores); other load: cores used by everything",
     '         else meanwhile (0 = a quiet box)',
   ].join('\n');
@@ -892,12 +911,10 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
   const rows = groups.map((g) => {
     const frr = frrOf(groups, g);
     const worst = med(g, (r) => r.responsiveness?.load.worstMs ?? undefined);
+    const loaded = med(g, (r) => r.loadedSeconds);
     return [
       g.receiver,
-      fixed(
-        med(g, (r) => r.loadedSeconds),
-        2,
-      ),
+      loaded === null ? failedSeconds(g) : fixed(loaded, 2),
       fixed(
         med(g, (r) => r.responsiveness?.idle.medianMs ?? undefined),
         1,
@@ -943,7 +960,7 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
         med(g, (r) => r.otherCores),
         2,
       ),
-      g.good[0]?.responsiveness?.controlText ?? '',
+      g.runs.find((r) => r.responsiveness !== undefined)?.responsiveness?.controlText ?? '',
     ];
   });
   const first = groups[0]?.scenario;
@@ -957,6 +974,8 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
     `max gap s: the longest silence between two messages any client saw (KEEPALIVEs count; a daemon keeping its`,
     `         timers sends one at least every ${Math.floor(options.clientHoldSeconds / 3)} s); client lag ms: the clients' own worst event-loop delay`,
     'CPU s: receiver CPU over the load; other load: cores used by everything else meanwhile',
+    '>T (P%): the load timed out after T s with the slowest client holding P % of the prefixes; the row',
+    '         shows what was measured until then',
   ].join('\n');
 }
 
