@@ -4,7 +4,7 @@
 export function formatGrid(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map(
-    (_, i) => rows.length > 0 && rows.every((r) => /^([-\d.,x%()+> ]*|FAIL)$/.test(r[i] ?? '')),
+    (_, i) => rows.length > 0 && rows.every((r) => /^([-\d.,x%()+>/ ]*|FAIL)$/.test(r[i] ?? '')),
   );
   const format = (cells: readonly string[]) =>
     cells
