@@ -15,6 +15,18 @@
 //
 // With --wait-go the feed starts on SIGUSR1 (so the orchestrator can read the
 // receiver's idle RSS first); without it, right at Established.
+//
+// SIGUSR2 drops the session the way a crashed peer does (bench/fanout.ts
+// --withdraw): the socket is destroyed with no NOTIFICATION, "dropped" is
+// reported with the time, and the injector exits.
+//
+// --churn (bench/churn.ts): instead of a feed, an endless slide over ever
+// new prefixes (bench/lib/churn-feed.ts) for --seconds S: every --batch-ms
+// the prefixes due at --rate per second are announced and the ones that fell
+// out of the --window (the newest W stay alive) are withdrawn first, encoded
+// batch by batch from columns. "cycle" is reported each time another W
+// prefixes were announced (and handed to the kernel), "churn-done" at the
+// end; the session then stays up until SIGTERM.
 
 import { once } from 'node:events';
 import net from 'node:net';
@@ -30,8 +42,9 @@ import {
   type NotificationMessage,
 } from '../src/bgp/codec/index.js';
 import { buildOpen, isNotification, type LocalOpenConfig, negotiate } from '../src/bgp/negotiation.js';
+import { ChurnFeed } from './lib/churn-feed.js';
 import { monoMs, sleep } from './lib/clock.js';
-import { buildFeed, CASE_NAMES, type CaseName } from './lib/feed.js';
+import { buildFeed, CASE_NAMES, type CaseName, type Feed } from './lib/feed.js';
 
 function emit(event: string, fields: Record<string, unknown> = {}): void {
   process.stdout.write(`${JSON.stringify({ event, t: monoMs(), ...fields })}\n`);
@@ -57,12 +70,18 @@ const { values } = parseArgs({
     prefixes: { type: 'string' },
     'wait-go': { type: 'boolean', default: false },
     'connect-timeout': { type: 'string', default: '60' },
+    churn: { type: 'boolean', default: false },
+    window: { type: 'string', default: '1000000' },
+    rate: { type: 'string', default: '27778' },
+    seconds: { type: 'string', default: '1800' },
+    'batch-ms': { type: 'string', default: '100' },
   },
   strict: true,
 });
 
+const churnMode = values.churn;
 const caseName = values.case as CaseName | undefined;
-if (caseName === undefined || !CASE_NAMES.includes(caseName))
+if (!churnMode && (caseName === undefined || !CASE_NAMES.includes(caseName)))
   fail(`--case must be one of ${CASE_NAMES.join(', ')}`);
 const host = values.connect ?? fail('--connect ADDRESS is required');
 const localAddress = values.local ?? fail('--local ADDRESS is required');
@@ -81,23 +100,38 @@ const local: LocalOpenConfig = {
   peerAsn: values['peer-asn'] === undefined ? asn : Number(values['peer-asn']),
 };
 
+const churn = {
+  window: Number(values.window),
+  rate: Number(values.rate),
+  seconds: Number(values.seconds),
+  batchMs: Number(values['batch-ms']),
+};
 const buildStarted = monoMs();
-const feed = buildFeed({
-  name: caseName,
-  ...(values.prefixes !== undefined ? { prefixes: Number(values.prefixes) } : {}),
-  nextHop,
-  nextHop6,
-});
-emit('ready', {
-  case: feed.name,
-  family: feed.family,
-  prefixes: feed.prefixes,
-  attributeSets: feed.attributeSets,
-  messages: feed.messages,
-  bytes: feed.bytes,
-  lastPrefix: feed.lastPrefix,
-  buildMs: Math.round(monoMs() - buildStarted),
-});
+let feed: Feed | undefined;
+let churnFeed: ChurnFeed | undefined;
+if (churnMode) {
+  if (!(churn.window >= 1 && churn.rate > 0 && churn.seconds > 0 && churn.batchMs >= 1))
+    fail('--window, --rate, --seconds and --batch-ms must be positive');
+  churnFeed = new ChurnFeed(nextHop);
+  emit('ready', { churn, buildMs: Math.round(monoMs() - buildStarted) });
+} else {
+  feed = buildFeed({
+    name: caseName as CaseName,
+    ...(values.prefixes !== undefined ? { prefixes: Number(values.prefixes) } : {}),
+    nextHop,
+    nextHop6,
+  });
+  emit('ready', {
+    case: feed.name,
+    family: feed.family,
+    prefixes: feed.prefixes,
+    attributeSets: feed.attributeSets,
+    messages: feed.messages,
+    bytes: feed.bytes,
+    lastPrefix: feed.lastPrefix,
+    buildMs: Math.round(monoMs() - buildStarted),
+  });
+}
 
 const keepaliveBytes = encodeMessage(KEEPALIVE);
 let socket: net.Socket;
@@ -137,14 +171,83 @@ function sendNotification(code: number, subcode: number, reason: string): void {
 async function sendFeed(): Promise<void> {
   if (feedStarted) return;
   feedStarted = true;
+  if (churnFeed !== undefined) return sendChurn(churnFeed);
+  const whole = feed as Feed;
   const started = monoMs();
   emit('feed-start');
-  for (const chunk of feed.chunks) {
+  for (const chunk of whole.chunks) {
     if (stopping) return;
     if (!socket.write(chunk)) await once(socket, 'drain');
   }
-  socket.write(feed.endOfRib, () => {
-    emit('feed-written', { ms: Math.round(monoMs() - started), bytes: feed.bytes });
+  socket.write(whole.endOfRib, () => {
+    emit('feed-written', { ms: Math.round(monoMs() - started), bytes: whole.bytes });
+  });
+}
+
+/** Writes `bytes`; resolves once the socket takes more (at once unless its buffer is full). */
+async function write(bytes: Uint8Array, done?: () => void): Promise<void> {
+  if (bytes.length === 0) return;
+  if (!socket.write(bytes, done)) await once(socket, 'drain');
+}
+
+/**
+ * The churn slide: every batchMs, the prefixes due by now at `rate` per
+ * second are announced, after withdrawing those that leave the window. A
+ * batch never crosses a cycle boundary (a multiple of the window), so
+ * "cycle" marks exactly W more announcements. A receiver slower than the
+ * rate holds the writes back (drain), and the slide catches up with bigger
+ * batches, at most a second's worth each.
+ */
+async function sendChurn(source: ChurnFeed): Promise<void> {
+  const { window, rate, seconds, batchMs } = churn;
+  const started = monoMs();
+  emit('feed-start');
+  let announced = 0;
+  let withdrawn = 0;
+  let bytes = 0;
+  const maxBatch = Math.max(1, Math.ceil(rate));
+  for (;;) {
+    if (stopping) return;
+    const tick = monoMs();
+    const elapsed = tick - started;
+    if (elapsed >= seconds * 1000) break;
+    const due = Math.floor((rate * elapsed) / 1000);
+    const to = Math.min(due, announced + maxBatch, (Math.floor(announced / window) + 1) * window);
+    if (to > announced) {
+      const gone = Math.max(0, to - window);
+      if (gone > withdrawn) {
+        const out = source.withdrawals(withdrawn, gone);
+        bytes += out.length;
+        withdrawn = gone;
+        await write(out);
+      }
+      const out = source.announcements(announced, to);
+      bytes += out.length;
+      const cycleDone = to % window === 0 ? to / window : 0;
+      announced = to;
+      const counts = { announced, withdrawn };
+      await write(
+        out,
+        cycleDone > 0
+          ? () => emit('cycle', { cycle: cycleDone, ...counts, ms: Math.round(monoMs() - started) })
+          : undefined,
+      );
+    }
+    const spent = monoMs() - tick;
+    if (Math.floor((rate * (monoMs() - started)) / 1000) <= announced)
+      await sleep(Math.max(0, batchMs - spent));
+    else await new Promise((resolve) => setImmediate(resolve)); // behind: catch up, but let timers and reads run
+  }
+  const ms = monoMs() - started;
+  if (socket.writableLength > 0) await once(socket, 'drain');
+  emit('churn-done', {
+    announced,
+    withdrawn,
+    alive: announced - withdrawn,
+    bytes,
+    ms: Math.round(ms),
+    ratePerSecond: Math.round(announced / (ms / 1000)),
+    drainedMs: Math.round(monoMs() - started - ms),
   });
 }
 
@@ -210,6 +313,15 @@ function onMessage(bytes: Uint8Array): void {
 process.on('SIGUSR1', () => {
   goRequested = true;
   if (state === 'established') void sendFeed();
+});
+
+process.on('SIGUSR2', () => {
+  // A crashed peer: no NOTIFICATION, the kernel closes the connection.
+  stopping = true;
+  if (keepaliveTimer) clearInterval(keepaliveTimer);
+  if (connected) socket.destroy();
+  emit('dropped', { received });
+  setTimeout(() => process.exit(0), 200);
 });
 
 process.on('SIGTERM', () => {

@@ -141,7 +141,7 @@ function strided(list: Prefixes, offset: number, stride: number): Prefixes {
 }
 
 /** 16 attribute sets that differ in LOCAL_PREF, MED and communities. */
-function sixteenSets(nextHop: string | undefined): PathAttributes[] {
+export function sixteenSets(nextHop: string | undefined): PathAttributes[] {
   return Array.from({ length: 16 }, (_, k) => ({
     origin: 0,
     asPath: [{ type: 2, asns: [65010, 65100 + k] }],

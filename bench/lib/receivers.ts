@@ -16,13 +16,28 @@
 //           serves interfaces and next-hop tracking); count: min(pfxRcd,
 //           tableVersion) of `show bgp <afi> unicast summary json` over bgpd's
 //           vty socket, see frrBestCount. RSS is bgpd's.
+//
+// With `clients` (bench/fanout.ts, bench/churn.ts) the receiver is also a
+// route reflector (cluster id = its router ID) for that many passive iBGP
+// neighbors, each a route-reflector client: the agent `routeReflectorClient:
+// true`, BIRD `rr client`, FRR `neighbor X route-reflector-client`, gobgpd
+// `route-reflector-client = true` (lab/peers writes the last three).
+//
+// control() is one "neighbor show" over the daemon's own control socket,
+// as cheap as the daemon allows, for latency polls: the agent GET
+// /v1/neighbors (what `agentctl neighbor show` asks), BIRD `show protocols`,
+// FRR `show bgp summary` on bgpd's vty socket, gobgpd ListPeer over gRPC
+// (bench/lib/gobgp-grpc.ts; what `gobgp neighbor` asks). cli() is the same
+// through the daemon's CLI program, a process per call: agentctl, birdc,
+// vtysh, gobgp.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run } from '../../lab/netns.js';
+import { run, runOk } from '../../lab/netns.js';
 import { type BirdPeer, type FrrPeer, type GobgpPeer, startPeer } from '../../lab/peers/index.js';
 import { BenchAgent, repositoryRoot } from './agent.js';
 import { birdCommand, frrCommand } from './ctl.js';
+import { gobgpListPeer } from './gobgp-grpc.js';
 
 export type ReceiverName = 'agent' | 'gobgp' | 'bird' | 'frr';
 export const RECEIVER_NAMES: readonly ReceiverName[] = ['agent', 'gobgp', 'bird', 'frr'];
@@ -40,6 +55,10 @@ export interface ReceiverSetup {
   readonly agentNodeArgs?: readonly string[];
   /** Install best routes into the namespace's kernel table (bench/fib): the agent's kernel writer, BIRD's kernel protocol, FRR's zebra. */
   readonly installFib?: boolean;
+  /** Route-reflector clients: passive iBGP neighbors (same AS) the injector's routes are reflected to. */
+  readonly clients?: readonly string[];
+  /** Hold time of the client sessions (default holdTimeSeconds). */
+  readonly clientHoldTimeSeconds?: number;
 }
 
 export interface Receiver {
@@ -52,10 +71,24 @@ export interface Receiver {
   readonly processes?: () => readonly number[];
   /** Best routes of `family` in the Loc-RIB. */
   count(family: FamilyName): Promise<number>;
+  /**
+   * Something that is 0 exactly when the Loc-RIB of `family` is empty, for
+   * any source: count() looks at the injector's session, which reads 0 as
+   * soon as it drops, while the routes are still being flushed (agent,
+   * gobgpd: count(); BIRD: networks of `show route count table master4`;
+   * FRR: ribCount of the summary, its table nodes).
+   */
+  emptiness(family: FamilyName): Promise<number>;
   /** Whether `prefix` has a best route; only where counting is too costly to poll (gobgpd). */
   readonly hasPrefix?: (family: FamilyName, prefix: string) => Promise<boolean>;
   /** The receiver's own view of the session. */
   established(): Promise<boolean>;
+  /** What control() and cli() ask, e.g. 'GET /v1/neighbors'. */
+  readonly controlText: string;
+  /** One "neighbor show" over the control socket, no process spawned (gobgpd: ListPeer over gRPC). */
+  control(): Promise<void>;
+  /** The same through the daemon's CLI program (a process per call). */
+  cli(): Promise<void>;
   /** True while the measured process runs. */
   running(): boolean;
   logText(): Promise<string>;
@@ -85,13 +118,17 @@ function comm(pid: number): string {
 let revision: Promise<string> | undefined;
 
 /**
- * The repository's HEAD (and "+dirty src" if src/ has changes) when first
+ * The last commit that changed src/ (and "+dirty src" if src/ has changes) when first
  * asked: rib.ts asks at start, so this labels the agent as built then.
  */
 export function agentRevision(): Promise<string> {
   revision ??= (async () => {
     const repository = repositoryRoot();
-    const out = await run(['git', '-C', repository, 'rev-parse', '--short', 'HEAD'], { timeoutMs: 5000 });
+    // The last commit that changed src/: on a branch that only adds benchmarks this
+    // names the agent being measured, not the benchmark's own commits.
+    const out = await run(['git', '-C', repository, 'log', '-1', '--format=%h', '--', 'src'], {
+      timeoutMs: 5000,
+    });
     const dirty = await run(
       ['git', '-C', repository, 'status', '--porcelain', '--untracked-files=no', 'src'],
       { timeoutMs: 5000 },
@@ -110,6 +147,7 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
       asn: setup.asn,
       routerId: setup.routerId,
       listen: { address: '0.0.0.0', port: 179 },
+      ...((setup.clients ?? []).length > 0 ? { clusterId: setup.routerId } : {}),
       neighbors: [
         {
           address: setup.neighbor,
@@ -119,6 +157,16 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
           passive: true,
           import: 'accept-all',
         },
+        ...(setup.clients ?? []).map((address) => ({
+          address,
+          asn: setup.asn,
+          families: [...FAMILIES],
+          holdTimeSeconds: setup.clientHoldTimeSeconds ?? setup.holdTimeSeconds,
+          passive: true,
+          routeReflectorClient: true,
+          import: 'accept-all',
+          export: 'accept-all',
+        })),
       ],
       fib: { kernel: { enabled: setup.installFib ?? false } },
       metrics: { listen: '' },
@@ -129,21 +177,39 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
   await agent.start();
   const pid = agent.pid;
   if (pid === null) throw new Error('agent: no PID after start');
+  const count = async (family: FamilyName) => {
+    const body = await agent.get('/v1/rib/summary');
+    const entry: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, family) : undefined;
+    const prefixes: unknown =
+      typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'prefixes') : undefined;
+    if (typeof prefixes !== 'number') throw new Error(`agent: no ${family}.prefixes in /v1/rib/summary`);
+    return prefixes;
+  };
   return {
     name: 'agent',
     version: `agent ${await agentRevision()}`,
     pid,
-    async count(family) {
-      const body = await agent.get('/v1/rib/summary');
-      const entry: unknown =
-        typeof body === 'object' && body !== null ? Reflect.get(body, family) : undefined;
-      const prefixes: unknown =
-        typeof entry === 'object' && entry !== null ? Reflect.get(entry, 'prefixes') : undefined;
-      if (typeof prefixes !== 'number') throw new Error(`agent: no ${family}.prefixes in /v1/rib/summary`);
-      return prefixes;
-    },
+    count,
+    emptiness: count,
     async established() {
       return (await agent.neighborState(setup.neighbor)) === 'established';
+    },
+    controlText: 'GET /v1/neighbors (agentctl neighbor show)',
+    async control() {
+      await agent.get('/v1/neighbors');
+    },
+    async cli() {
+      await runOk(
+        [
+          process.execPath,
+          join(repositoryRoot(), 'bin', 'agentctl'),
+          '--socket',
+          agent.socket,
+          'neighbor',
+          'show',
+        ],
+        { timeoutMs: 120_000 },
+      );
     },
     running: () => agent.running(),
     logText: async () => agent.logText(),
@@ -151,14 +217,25 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
   };
 }
 
-function peerNeighbor(setup: ReceiverSetup) {
-  return {
-    address: setup.neighbor,
-    asn: setup.asn,
-    passive: true,
-    holdTimeSeconds: setup.holdTimeSeconds,
-    families: FAMILIES,
-  };
+/** The injector, then the route-reflector clients, as lab/peers neighbors. */
+function peerNeighbors(setup: ReceiverSetup) {
+  return [
+    {
+      address: setup.neighbor,
+      asn: setup.asn,
+      passive: true,
+      holdTimeSeconds: setup.holdTimeSeconds,
+      families: FAMILIES,
+    },
+    ...(setup.clients ?? []).map((address) => ({
+      address,
+      asn: setup.asn,
+      passive: true,
+      holdTimeSeconds: setup.clientHoldTimeSeconds ?? setup.holdTimeSeconds,
+      families: FAMILIES,
+      routeReflectorClient: true,
+    })),
+  ];
 }
 
 async function startGobgp(setup: ReceiverSetup): Promise<Receiver> {
@@ -168,33 +245,35 @@ async function startGobgp(setup: ReceiverSetup): Promise<Receiver> {
     stateDir: setup.stateDir,
     routerId: setup.routerId,
     asn: setup.asn,
-    neighbors: [peerNeighbor(setup)],
+    neighbors: peerNeighbors(setup),
   });
   const pid = peer.pids()[0];
   if (pid === undefined) throw new Error('gobgpd: no PID after start');
+  const count = async (family: FamilyName) => {
+    const out = await run(
+      [
+        'gobgp',
+        '--target',
+        `unix://${peer.socket}`,
+        'global',
+        'rib',
+        'summary',
+        '-a',
+        family === 'ipv4-unicast' ? 'ipv4' : 'ipv6',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    const match = /Destination:\s*(\d+)/.exec(out.stdout);
+    if (out.code !== 0 || match === null)
+      throw new Error(`gobgp global rib summary: ${out.stderr.trim() || out.stdout.trim()}`);
+    return Number(match[1]);
+  };
   return {
     name: 'gobgp',
     version: await peer.version(),
     pid,
-    async count(family) {
-      const out = await run(
-        [
-          'gobgp',
-          '--target',
-          `unix://${peer.socket}`,
-          'global',
-          'rib',
-          'summary',
-          '-a',
-          family === 'ipv4-unicast' ? 'ipv4' : 'ipv6',
-        ],
-        { timeoutMs: 30_000 },
-      );
-      const match = /Destination:\s*(\d+)/.exec(out.stdout);
-      if (out.code !== 0 || match === null)
-        throw new Error(`gobgp global rib summary: ${out.stderr.trim() || out.stdout.trim()}`);
-      return Number(match[1]);
-    },
+    count,
+    emptiness: count,
     async hasPrefix(family, prefix) {
       const out = await run(
         [
@@ -221,6 +300,13 @@ async function startGobgp(setup: ReceiverSetup): Promise<Receiver> {
     },
     async established() {
       return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    controlText: 'ListPeer (gRPC, what gobgp neighbor asks)',
+    async control() {
+      await gobgpListPeer(peer.socket, 120_000);
+    },
+    async cli() {
+      await runOk(['gobgp', '--target', `unix://${peer.socket}`, 'neighbor'], { timeoutMs: 120_000 });
     },
     running: () => alive(pid),
     logText: () => peer.logText(),
@@ -249,7 +335,7 @@ async function startBird(setup: ReceiverSetup): Promise<Receiver> {
     routerId: setup.routerId,
     asn: setup.asn,
     installFib: setup.installFib ?? false,
-    neighbors: [peerNeighbor(setup)],
+    neighbors: peerNeighbors(setup),
   });
   const pid = peer.pids()[0];
   if (pid === undefined) throw new Error('bird: no PID after start');
@@ -261,8 +347,22 @@ async function startBird(setup: ReceiverSetup): Promise<Receiver> {
       const out = await birdCommand(peer.socket, 'show protocols all n0');
       return birdPreferred(out).get(family === 'ipv4-unicast' ? 'ipv4' : 'ipv6') ?? 0;
     },
+    async emptiness(family) {
+      const table = family === 'ipv4-unicast' ? 'master4' : 'master6';
+      const out = await birdCommand(peer.socket, `show route count table ${table}`, 60_000);
+      const match = /(\d+) networks/.exec(out);
+      if (match === null) throw new Error(`bird: show route count: ${out.trim().slice(0, 200)}`);
+      return Number(match[1]);
+    },
     async established() {
       return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    controlText: 'show protocols (control socket)',
+    async control() {
+      await birdCommand(peer.socket, 'show protocols', 120_000);
+    },
+    async cli() {
+      await runOk(['birdc', '-s', peer.socket, 'show', 'protocols'], { timeoutMs: 120_000 });
     },
     running: () => alive(pid),
     logText: () => peer.logText(),
@@ -278,7 +378,7 @@ async function startFrr(setup: ReceiverSetup): Promise<Receiver> {
     routerId: setup.routerId,
     asn: setup.asn,
     installFib: setup.installFib ?? false, // false: bgpd -n
-    neighbors: [peerNeighbor(setup)],
+    neighbors: peerNeighbors(setup),
   });
   const pid = peer.pids().find((p) => comm(p) === 'bgpd');
   if (pid === undefined) throw new Error('frr: no bgpd PID after start');
@@ -289,8 +389,22 @@ async function startFrr(setup: ReceiverSetup): Promise<Receiver> {
     pid,
     processes: () => peer.pids(),
     count: (family) => frrBestCount(vty, family, setup.neighbor),
+    async emptiness(family) {
+      const afi = family === 'ipv4-unicast' ? 'ipv4' : 'ipv6';
+      const json: unknown = JSON.parse(await frrCommand(vty, `show bgp ${afi} unicast summary json`, 60_000));
+      return numberField(json, 'ribCount') ?? 0;
+    },
     async established() {
       return (await peer.sessionState(setup.neighbor)) === 'established';
+    },
+    controlText: "show bgp summary (bgpd's vty socket)",
+    async control() {
+      await frrCommand(vty, 'show bgp summary', 120_000);
+    },
+    async cli() {
+      await runOk(['vtysh', '--vty_socket', setup.stateDir, '-c', 'show bgp summary'], {
+        timeoutMs: 120_000,
+      });
     },
     running: () => alive(pid),
     logText: () => peer.logText(),
