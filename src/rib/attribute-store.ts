@@ -2,17 +2,25 @@
 // attributes (plus next hops), reference counted. Routes hold a set's id;
 // the decision process reads the fields precomputed here instead of walking
 // attribute lists on every comparison.
+//
+// A set keeps its attributes as the bytes of its key, not as decoded
+// objects: the decoded graph (AS path segments, community arrays, ...) is
+// about 700 octets per set against some 100 for the bytes, and in an
+// Internet table (a few routes per set) that is most of the RIB. Only
+// policy, export and `rib show` read the attributes, once per set and
+// consumer, so they are decoded again on demand through a small cache.
 
 import type { AsPathSegment, PathAttributes } from '../bgp/codec/attribute-types.js';
 import { type CodecContext, codecContext } from '../bgp/codec/context.js';
 import { SegmentType, WellKnownCommunity } from '../bgp/codec/iana.js';
-import { encodePathAttributes } from '../bgp/codec/path-attributes.js';
+import { decodePathAttributes, encodePathAttributes } from '../bgp/codec/path-attributes.js';
 import { BufferWriter } from '../bgp/codec/writer.js';
+import { withAs4Merged, withoutAs4 } from '../bgp/validate.js';
 import { parseIpv4 } from '../net/ip.js';
 
 export interface AttrSet {
   readonly id: number;
-  /** The attributes, without NLRI (MP_REACH/MP_UNREACH) and without wire layout. */
+  /** The attributes, without NLRI (MP_REACH/MP_UNREACH) and without wire layout; decoded on demand, do not keep. */
   readonly attributes: PathAttributes;
   /** The next hop: NEXT_HOP for IPv4 NLRI, the MP_REACH next hop otherwise; null for local routes using "self". */
   readonly nextHop: string | null;
@@ -92,6 +100,10 @@ export class AttributeStore {
   private counts = new Uint32Array(1024);
   private readonly freeIds: number[] = [];
   private readonly writer = new BufferWriter(512);
+  /** Recently read sets' attributes by id, bounded (see decodedCacheSize). */
+  private readonly decoded = new Map<number, PathAttributes>();
+  /** Attribute decodes done on demand (cache misses), for tests and the curious. */
+  decodes = 0;
 
   /** Number of distinct sets held. */
   get size(): number {
@@ -150,25 +162,28 @@ export class AttributeStore {
     const id = this.freeIds.pop() ?? this.sets.length;
     stored ??= storedAttributes(attributes);
     const communities = stored.communities;
-    const set: AttrSet = Object.freeze({
-      id,
-      attributes: stored,
-      nextHop,
-      linkLocalNextHop,
-      localPref: stored.localPref ?? null,
-      asPathLength: asPathLength(stored.asPath),
-      neighborAs: neighborAs(stored.asPath),
-      origin: stored.origin ?? 2,
-      med: stored.med ?? 0,
-      hasMed: stored.med !== undefined,
-      originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
-      clusterListLength: stored.clusterList?.length ?? 0,
-      noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
-      noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
-      noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
-      blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
-      key,
-    });
+    const set: AttrSet = Object.freeze(
+      new StoredSet(this, {
+        id,
+        nextHop,
+        linkLocalNextHop,
+        localPref: stored.localPref ?? null,
+        asPathLength: asPathLength(stored.asPath),
+        neighborAs: neighborAs(stored.asPath),
+        origin: stored.origin ?? 2,
+        med: stored.med ?? 0,
+        hasMed: stored.med !== undefined,
+        originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
+        clusterListLength: stored.clusterList?.length ?? 0,
+        noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
+        noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
+        noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
+        blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
+        key,
+      }),
+    );
+    // The set being made is the likeliest to be read next (import policy, export).
+    this.remember(id, stored);
     this.sets[id] = set;
     if (id >= this.counts.length) {
       const counts = new Uint32Array(this.counts.length * 2);
@@ -207,11 +222,115 @@ export class AttributeStore {
     if (left === 0) {
       this.byKey.delete(set.key);
       this.sets[id] = undefined;
+      this.decoded.delete(id);
       this.freeIds.push(id);
     }
+  }
+
+  /** The attributes of a held set: from the cache, else decoded from its key. */
+  attributesOf(set: AttrSet): PathAttributes {
+    const cached = this.decoded.get(set.id);
+    if (cached !== undefined) return cached;
+    const attributes = attributesFromKey(set.key);
+    this.decodes++;
+    this.remember(set.id, attributes);
+    return attributes;
+  }
+
+  private remember(id: number, attributes: PathAttributes): void {
+    // Cleared whole when full: cheaper than LRU bookkeeping, and consumers
+    // read a set's attributes in bursts (one UPDATE, one export).
+    if (this.decoded.size >= DECODED_CACHE_SIZE) this.decoded.clear();
+    this.decoded.set(id, attributes);
   }
 
   references(id: number): number {
     return this.sets[id] === undefined ? 0 : (this.counts[id] as number);
   }
+}
+
+/** Decoded attribute sets kept for repeated reads. */
+const DECODED_CACHE_SIZE = 4096;
+
+type SetFields = Omit<AttrSet, 'attributes'>;
+
+/** An interned set: the precomputed fields, and the attributes decoded from the key when read. */
+class StoredSet implements AttrSet {
+  readonly id: number;
+  readonly nextHop: string | null;
+  readonly linkLocalNextHop: string | null;
+  readonly localPref: number | null;
+  readonly asPathLength: number;
+  readonly neighborAs: number;
+  readonly origin: number;
+  readonly med: number;
+  readonly hasMed: boolean;
+  readonly originatorId: number;
+  readonly clusterListLength: number;
+  readonly noExport: boolean;
+  readonly noAdvertise: boolean;
+  readonly noExportSubconfed: boolean;
+  readonly blackhole: boolean;
+  readonly key: string;
+  readonly #store: AttributeStore;
+
+  constructor(store: AttributeStore, fields: SetFields) {
+    this.#store = store;
+    this.id = fields.id;
+    this.nextHop = fields.nextHop;
+    this.linkLocalNextHop = fields.linkLocalNextHop;
+    this.localPref = fields.localPref;
+    this.asPathLength = fields.asPathLength;
+    this.neighborAs = fields.neighborAs;
+    this.origin = fields.origin;
+    this.med = fields.med;
+    this.hasMed = fields.hasMed;
+    this.originatorId = fields.originatorId;
+    this.clusterListLength = fields.clusterListLength;
+    this.noExport = fields.noExport;
+    this.noAdvertise = fields.noAdvertise;
+    this.noExportSubconfed = fields.noExportSubconfed;
+    this.blackhole = fields.blackhole;
+    this.key = fields.key;
+  }
+
+  get attributes(): PathAttributes {
+    return this.#store.attributesOf(this);
+  }
+}
+
+const wireContexts = new Map<string, CodecContext>();
+
+/**
+ * The stored attributes a key stands for. Keys are one of (see intern):
+ * - a wire key: a two-character context tag (`4i`, `2e`, ...) and the
+ *   attribute bytes as received; decoded in that context, with the RFC 6793
+ *   handling routing applied before interning (AS4_PATH dropped on a
+ *   4-octet session, merged on a 2-octet one);
+ * - `h` + a wire key + `|next hop|link-local`;
+ * - `c` + our own encoding (keyContext) + `|next hop|link-local`.
+ * Next hops never hold '|', so the attribute bytes end at the last two.
+ */
+export function attributesFromKey(key: string): PathAttributes {
+  let bytes = key;
+  const kind = key.charCodeAt(0);
+  if (kind === 0x63 /* c */ || kind === 0x68 /* h */) {
+    const linkLocalBar = key.lastIndexOf('|');
+    bytes = key.slice(1, key.lastIndexOf('|', linkLocalBar - 1));
+  }
+  if (kind === 0x63) return decodeStored(bytes, keyContext);
+  const tag = bytes.slice(0, 2);
+  let context = wireContexts.get(tag);
+  if (context === undefined) {
+    const peerType = tag[1] === 'i' ? 'ibgp' : tag[1] === 'e' ? 'ebgp' : 'unknown';
+    context = codecContext({ asn4: tag[0] === '4', peerType, maxMessageLength: 65535 });
+    wireContexts.set(tag, context);
+  }
+  const decoded = decodeStored(bytes.slice(2), context);
+  return storedAttributes(context.asn4 ? withoutAs4(decoded) : withAs4Merged(decoded));
+}
+
+function decodeStored(latin1: string, context: CodecContext): PathAttributes {
+  const buffer = Buffer.from(latin1, 'latin1');
+  return storedAttributes(decodePathAttributes(buffer, 0, buffer.length, context).attributes);
 }

@@ -317,7 +317,9 @@ export class Rib {
     if (source === undefined) throw new Error(`no route source ${sourceId}`);
     const f = this.families[family];
     const raw = this.attrs.intern(attributes, nextHop, linkLocalNextHop, wireKey);
-    const loop = this.loopCheck(source, raw);
+    // `attributes` are the set's (equal keys, equal attributes): read them
+    // here rather than decoding the set's again.
+    const loop = this.loopCheck(source, raw, attributes);
     const policy = source.info.importPolicy;
     // Results of the policy's `set` per term, interned once per UPDATE.
     let modified: Map<number, AttrSet> | null = null;
@@ -338,7 +340,7 @@ export class Rib {
             prefixes.words,
             i * wordsPer,
             prefixes.lengths[i] as number,
-            raw.attributes.communities,
+            attributes.communities,
           );
           if (verdict.accept) {
             if (verdict.set === null) post = raw.id;
@@ -347,7 +349,7 @@ export class Rib {
               let set = modified.get(verdict.term);
               if (set === undefined) {
                 set = this.attrs.intern(
-                  applySet(raw.attributes, verdict.set, this.localAsn),
+                  applySet(attributes, verdict.set, this.localAsn),
                   nextHop,
                   linkLocalNextHop,
                 );
@@ -446,20 +448,21 @@ export class Rib {
       f.prefixes.copyKey(p, keyWords, 0);
       let post: number = REJECTED;
       let created: AttrSet | null = null;
-      if (this.loopCheck(source, raw) === null) {
+      const rawAttributes = raw.attributes;
+      if (this.loopCheck(source, raw, rawAttributes) === null) {
         const verdict = evaluatePolicy(
           source.info.importPolicy,
           f.afi,
           keyWords,
           0,
           f.prefixes.length(p),
-          raw.attributes.communities,
+          rawAttributes.communities,
         );
         if (verdict.accept) {
           if (verdict.set === null) post = raw.id;
           else {
             created = this.attrs.intern(
-              applySet(raw.attributes, verdict.set, this.localAsn),
+              applySet(rawAttributes, verdict.set, this.localAsn),
               raw.nextHop,
               raw.linkLocalNextHop,
             );
@@ -517,15 +520,15 @@ export class Rib {
   // ------------------------------------------------------------------ internals
 
   /** RFC 4271 §9.1.2 loop checks, RFC 4456 §8 originator and cluster checks. */
-  private loopCheck(source: Source, attr: AttrSet): RejectReason | null {
+  private loopCheck(source: Source, attr: AttrSet, attributes: PathAttributes): RejectReason | null {
     if (source.id === LOCAL_SOURCE) return null;
     if (source.info.external) {
-      for (const segment of attr.attributes.asPath ?? [])
+      for (const segment of attributes.asPath ?? [])
         if (segment.asns.includes(this.localAsn)) return 'as-path-loop';
       return null;
     }
     if (attr.originatorId !== 0 && attr.originatorId === this.routerId) return 'originator-loop';
-    const clusterList = attr.attributes.clusterList;
+    const clusterList = attributes.clusterList;
     if (clusterList !== undefined) {
       for (const id of clusterList) if (parseIpv4(id) === this.clusterId) return 'cluster-loop';
     }
@@ -878,9 +881,10 @@ export class Rib {
       const accepted = routes.attr[r] !== REJECTED;
       const eligible = this.eligible(f, r);
       let lostBecause: BestPathReason | RejectReason | undefined;
-      if (!accepted)
-        lostBecause = this.loopCheck(source, this.attrs.get(routes.rawAttr[r] as number)) ?? 'policy';
-      else if (!eligible) lostBecause = 'next-hop-unreachable';
+      if (!accepted) {
+        const raw = this.attrs.get(routes.rawAttr[r] as number);
+        lostBecause = this.loopCheck(source, raw, raw.attributes) ?? 'policy';
+      } else if (!eligible) lostBecause = 'next-hop-unreachable';
       else if (r !== best && bestEligible) {
         this.fill(this.left, f, best);
         this.fill(this.right, f, r);
