@@ -55,7 +55,12 @@ describe('attribute sets decoded from their keys', () => {
           const store = new AttributeStore();
           const mpNextHops = got.update.attributes.mpReach?.nextHops;
           const nextHop = mpNextHops?.[0] ?? got.update.attributes.nextHop ?? null;
-          const set = store.intern(got.attributes, nextHop, mpNextHops?.[1] ?? null, got.update.attributesKey);
+          const set = store.intern(
+            got.attributes,
+            nextHop,
+            mpNextHops?.[1] ?? null,
+            got.update.attributesKey,
+          );
           expect(comparable(attributesFromKey(set.key))).toEqual(comparable(got.attributes));
         }),
         { numRuns: 300 },
