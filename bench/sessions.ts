@@ -8,10 +8,12 @@
 // 2. Memory of an idle speaker with 1 and with 100 sessions: a scripted peer
 //    process (lab/scripted-peer.ts --sessions N) opens N sessions from N
 //    addresses to the receiver -- the agent, gobgpd, FRR bgpd, BIRD -- which
-//    has N passive neighbors; RSS once all are Established and 5 s idle,
-//    and the time until all N were up.
+//    has N passive neighbors; RSS once all are Established and idle for
+//    --idle-seconds (default 30: V8 shrinks its young generation some 10 s
+//    after start-up's allocations stop, so 5 s measured the start, not the
+//    idle state), and the time until all N were up.
 //
-//   npm run build && node dist/bench/sessions.js [--repeat N] [--json PATH]
+//   npm run build && node dist/bench/sessions.js [--repeat N] [--idle-seconds S] [--json PATH]
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -141,7 +143,11 @@ interface Idle {
 }
 
 /** Part 2: `count` sessions into `receiver`; its RSS when idle. */
-async function idleWith(receiver: Exclude<Speaker, 'exabgp'>, count: number): Promise<Idle> {
+async function idleWith(
+  receiver: Exclude<Speaker, 'exabgp'>,
+  count: number,
+  idleSeconds: number,
+): Promise<Idle> {
   const topology = Topology.create();
   let scripted: ManagedProcess | undefined;
   try {
@@ -237,7 +243,7 @@ async function idleWith(receiver: Exclude<Speaker, 'exabgp'>, count: number): Pr
       await sleep(50);
     }
     const allUpMs = Date.now() - started;
-    await sleep(5000);
+    await sleep(idleSeconds * 1000);
     const rssMb = memoryOf(pid).rssKb / 1024;
     await scripted.stop();
     await agent?.stop();
@@ -251,10 +257,16 @@ async function idleWith(receiver: Exclude<Speaker, 'exabgp'>, count: number): Pr
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { repeat: { type: 'string', default: '3' }, json: { type: 'string' } },
+    options: {
+      repeat: { type: 'string', default: '3' },
+      'idle-seconds': { type: 'string', default: '30' },
+      json: { type: 'string' },
+    },
     strict: true,
   });
   const repeat = Number(values.repeat);
+  const idleSeconds = Number(values['idle-seconds']);
+  if (!Number.isFinite(idleSeconds) || idleSeconds < 0) throw new Error('--idle-seconds: a number of seconds');
   await cleanupStaleRuns();
   const peers: Speaker[] = ['agent', 'gobgp', 'frr', 'bird', 'exabgp'];
   const established = new Map<Speaker, number[]>();
@@ -269,7 +281,7 @@ async function main(): Promise<void> {
   const idle = new Map<string, Idle[]>();
   for (const receiver of receivers) {
     for (const count of [1, 100]) {
-      const result = await idleWith(receiver, count);
+      const result = await idleWith(receiver, count, idleSeconds);
       log(
         `${receiver} with ${count} sessions: ${result.rssMb.toFixed(1)} MB, all up in ${result.allUpMs} ms`,
       );
