@@ -102,6 +102,7 @@ export class AttributeStore {
   private readonly writer = new BufferWriter(512);
   /** Recently read sets' attributes by id, bounded (see decodedCacheSize). */
   private readonly decoded = new Map<number, PathAttributes>();
+  private readonly addresses = new Map<string, string>();
   /** Attribute decodes done on demand (cache misses), for tests and the curious. */
   decodes = 0;
 
@@ -165,8 +166,8 @@ export class AttributeStore {
     const set: AttrSet = Object.freeze(
       new StoredSet(this, {
         id,
-        nextHop,
-        linkLocalNextHop,
+        nextHop: this.shared(nextHop),
+        linkLocalNextHop: this.shared(linkLocalNextHop),
         localPref: stored.localPref ?? null,
         asPathLength: asPathLength(stored.asPath),
         neighborAs: neighborAs(stored.asPath),
@@ -237,6 +238,20 @@ export class AttributeStore {
     return attributes;
   }
 
+  /**
+   * One string per distinct next hop: each UPDATE's decode makes its own,
+   * and a set would otherwise keep that copy. Next hops are the peers and
+   * their neighbors, a few; the map is dropped if it ever grows large.
+   */
+  private shared(address: string | null): string | null {
+    if (address === null) return null;
+    const known = this.addresses.get(address);
+    if (known !== undefined) return known;
+    if (this.addresses.size >= SHARED_ADDRESSES) this.addresses.clear();
+    this.addresses.set(address, address);
+    return address;
+  }
+
   private remember(id: number, attributes: PathAttributes): void {
     // Cleared whole when full: cheaper than LRU bookkeeping, and consumers
     // read a set's attributes in bursts (one UPDATE, one export).
@@ -251,10 +266,24 @@ export class AttributeStore {
 
 /** Decoded attribute sets kept for repeated reads. */
 const DECODED_CACHE_SIZE = 4096;
+/** Distinct next-hop strings shared among sets. */
+const SHARED_ADDRESSES = 65536;
 
 type SetFields = Omit<AttrSet, 'attributes'>;
 
-/** An interned set: the precomputed fields, and the attributes decoded from the key when read. */
+const SetFlag = {
+  hasMed: 1,
+  noExport: 2,
+  noAdvertise: 4,
+  noExportSubconfed: 8,
+  blackhole: 16,
+} as const;
+
+/**
+ * An interned set: the precomputed fields, and the attributes decoded from
+ * the key when read. The booleans share one field: a held set is a few
+ * hundred octets at most, and an Internet table holds a quarter million.
+ */
 class StoredSet implements AttrSet {
   readonly id: number;
   readonly nextHop: string | null;
@@ -264,14 +293,10 @@ class StoredSet implements AttrSet {
   readonly neighborAs: number;
   readonly origin: number;
   readonly med: number;
-  readonly hasMed: boolean;
   readonly originatorId: number;
   readonly clusterListLength: number;
-  readonly noExport: boolean;
-  readonly noAdvertise: boolean;
-  readonly noExportSubconfed: boolean;
-  readonly blackhole: boolean;
   readonly key: string;
+  readonly #flags: number;
   readonly #store: AttributeStore;
 
   constructor(store: AttributeStore, fields: SetFields) {
@@ -284,14 +309,35 @@ class StoredSet implements AttrSet {
     this.neighborAs = fields.neighborAs;
     this.origin = fields.origin;
     this.med = fields.med;
-    this.hasMed = fields.hasMed;
     this.originatorId = fields.originatorId;
     this.clusterListLength = fields.clusterListLength;
-    this.noExport = fields.noExport;
-    this.noAdvertise = fields.noAdvertise;
-    this.noExportSubconfed = fields.noExportSubconfed;
-    this.blackhole = fields.blackhole;
     this.key = fields.key;
+    this.#flags =
+      (fields.hasMed ? SetFlag.hasMed : 0) |
+      (fields.noExport ? SetFlag.noExport : 0) |
+      (fields.noAdvertise ? SetFlag.noAdvertise : 0) |
+      (fields.noExportSubconfed ? SetFlag.noExportSubconfed : 0) |
+      (fields.blackhole ? SetFlag.blackhole : 0);
+  }
+
+  get hasMed(): boolean {
+    return (this.#flags & SetFlag.hasMed) !== 0;
+  }
+
+  get noExport(): boolean {
+    return (this.#flags & SetFlag.noExport) !== 0;
+  }
+
+  get noAdvertise(): boolean {
+    return (this.#flags & SetFlag.noAdvertise) !== 0;
+  }
+
+  get noExportSubconfed(): boolean {
+    return (this.#flags & SetFlag.noExportSubconfed) !== 0;
+  }
+
+  get blackhole(): boolean {
+    return (this.#flags & SetFlag.blackhole) !== 0;
   }
 
   get attributes(): PathAttributes {

@@ -48,15 +48,23 @@ function wireKeyOf(
   skip: readonly number[],
   context: CodecContext,
 ): string {
-  const view = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let key = (context.asn4 ? asn4Tags : asn2Tags)[context.peerType];
-  if (skip.length === 0) return key + view.toString('latin1', start, end);
-  let at = start;
+  const tag = (context.asn4 ? asn4Tags : asn2Tags)[context.peerType];
+  let length = tag.length + end - start;
+  for (let i = 0; i < skip.length; i += 2) length -= (skip[i + 1] as number) - (skip[i] as number);
+  // Built in one buffer and turned into one flat string: concatenating the
+  // tag and the pieces makes a rope, which the interning Map flattens into a
+  // second copy, and the sets that are kept would hold both.
+  const key = Buffer.allocUnsafe(length);
+  let at = key.write(tag, 0, 'latin1');
+  let from = start;
   for (let i = 0; i < skip.length; i += 2) {
-    key += view.toString('latin1', at, skip[i] as number);
-    at = skip[i + 1] as number;
+    const to = skip[i] as number;
+    key.set(bytes.subarray(from, to), at);
+    at += to - from;
+    from = skip[i + 1] as number;
   }
-  return key + view.toString('latin1', at, end);
+  key.set(bytes.subarray(from, end), at);
+  return key.toString('latin1');
 }
 
 const OPTIONAL_AND_TRANSITIVE = AttributeFlag.optional | AttributeFlag.transitive;
