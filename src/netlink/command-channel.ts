@@ -45,7 +45,11 @@ export class CommandChannel {
   ) {}
 
   static open(events: CommandChannelEvents): Promise<CommandChannel> {
-    const worker = new Worker(new URL('./command-worker.js', import.meta.url));
+    // The worker only moves datagrams: a small young generation (V8 lets
+    // it grow to 32 MiB, all of it RSS after a full-table burst) is enough.
+    const worker = new Worker(new URL('./command-worker.js', import.meta.url), {
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    });
     return new Promise((resolve, reject) => {
       let channel: CommandChannel | null = null;
       worker.on('message', (message: Outgoing) => {
