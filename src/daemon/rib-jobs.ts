@@ -9,7 +9,7 @@ import type { RibJob } from '../rib/rib.js';
 
 /** Routes or prefixes per step(); steps continue until the slice's time is up. */
 const STEP_UNITS = 4096;
-const SLICE_MS = 8;
+const SLICE_MS = 4;
 
 interface Queued {
   readonly job: RibJob;

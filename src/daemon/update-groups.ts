@@ -16,8 +16,11 @@ import type { Rib } from '../rib/rib.js';
 import { type Member, UpdateGroup } from '../rib/update-group.js';
 import type { RibJobs } from './rib-jobs.js';
 
-/** Time one turn of a group may take before it yields to the event loop. */
-const SLICE_MS = 8;
+/**
+ * Time a group may compute, and then write, in one turn before it yields to
+ * the event loop (see input-pacer.ts for the whole turn's budget).
+ */
+const SLICE_MS = 4;
 
 /** What decides a neighbor's group: everything its UPDATEs depend on. */
 export interface GroupSpec {
