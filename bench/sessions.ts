@@ -266,7 +266,8 @@ async function main(): Promise<void> {
   });
   const repeat = Number(values.repeat);
   const idleSeconds = Number(values['idle-seconds']);
-  if (!Number.isFinite(idleSeconds) || idleSeconds < 0) throw new Error('--idle-seconds: a number of seconds');
+  if (!Number.isFinite(idleSeconds) || idleSeconds < 0)
+    throw new Error('--idle-seconds: a number of seconds');
   await cleanupStaleRuns();
   const peers: Speaker[] = ['agent', 'gobgp', 'frr', 'bird', 'exabgp'];
   const established = new Map<Speaker, number[]>();
