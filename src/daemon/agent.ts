@@ -15,6 +15,7 @@ import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } 
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
+import type { OverlayWriterConfig } from '../netlink/types.js';
 import type { KernelWriter } from '../netlink/writer.js';
 import type { OvsWriter } from '../ovs/writer.js';
 import { AttributeEncodingCache } from '../rib/encoding-cache.js';
@@ -27,6 +28,21 @@ import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
 import { type PeerPolicies, Routing } from './routing.js';
 import { UpdateGroups } from './update-groups.js';
+
+/** The overlay as the kernel writer takes it, or null when mode is never. */
+export function overlayWriterConfig(config: AgentConfig): OverlayWriterConfig | null {
+  const overlay = config.overlay;
+  if (overlay.mode === 'never') return null;
+  return {
+    mode: overlay.mode,
+    device: overlay.device,
+    vni: overlay.vni,
+    port: overlay.port,
+    mtu: overlay.mtu,
+    // The router id is the node's address in most clusters (and in seeds 000 and 001).
+    localAddress: overlay.localAddress ?? config.routerId,
+  };
+}
 
 export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
   return {
@@ -297,9 +313,11 @@ export class Agent {
         protocol: settings.protocol,
         metric: settings.metric,
         reconcileIntervalMs: 60_000,
+        overlay: overlayWriterConfig(this.config),
       },
       this.log,
       this.metrics.fibSink('kernel'),
+      this.metrics.overlaySink(),
     );
     await kernel.start();
     this.kernel = kernel;

@@ -6,6 +6,7 @@
 import { answers } from '../api/server.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
+import { overlayWriterConfig } from './agent.js';
 
 export interface CleanupResult {
   /** Kernel routes removed (null: the kernel writer is disabled). */
@@ -27,8 +28,12 @@ export async function cleanupForwardingState(config: AgentConfig, log: Logger): 
   if (config.fib.kernel.enabled) {
     const { KernelWriter } = await import('../netlink/writer.js');
     const { table, protocol, metric } = config.fib.kernel;
-    // Starting adopts every route we own; with nothing wanted, removeAll takes them all.
-    const kernel = new KernelWriter({ table, protocol, metric, reconcileIntervalMs: 0 }, log);
+    // Starting adopts every route we own; with nothing wanted, removeAll takes them
+    // all, then the overlay's device (created by the start if it was gone: harmless).
+    const kernel = new KernelWriter(
+      { table, protocol, metric, reconcileIntervalMs: 0, overlay: overlayWriterConfig(config) },
+      log,
+    );
     await kernel.start();
     try {
       kernelRoutes = await kernel.removeAll();
