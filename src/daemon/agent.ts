@@ -429,9 +429,13 @@ export class Agent {
     if (
       next.api.socket !== this.config.api.socket ||
       next.metrics.listen !== this.config.metrics.listen ||
-      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel)
+      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel) ||
+      JSON.stringify(next.overlay) !== JSON.stringify(this.config.overlay)
     ) {
-      this.log.warn({}, 'api.socket, metrics.listen and fib.kernel changes take effect at the next start');
+      this.log.warn(
+        {},
+        'api.socket, metrics.listen, fib.kernel and overlay changes take effect at the next start',
+      );
     }
     const ovsText = (ovs: AgentConfig['fib']['ovs']) =>
       JSON.stringify({ ...ovs, cookie: ovs.cookie.toString(16) });
