@@ -33,6 +33,7 @@ import {
 import { startPeer } from './peers/index.js';
 import { killAllSaved, startProcess } from './process.js';
 import { repositoryRoot } from './repository.js';
+import { SubnetLab } from './subnet-lab.js';
 
 const NODE_SETUP = join(repositoryRoot, 'lab', 'node-setup.sh');
 
@@ -58,6 +59,8 @@ export const defaultLabOptions: LabOptions = {
 
 interface LabRecord {
   readonly prefix: string;
+  /** The three-node subnet lab (subnet-lab.ts). */
+  readonly subnets?: boolean;
   readonly node2: Node2Kind;
   readonly namespaces: string[];
   readonly ovs?: OvsLabMode | null;
@@ -447,7 +450,7 @@ export class Lab {
   static async down(state: string): Promise<string[]> {
     const removed: string[] = [];
     const recordFile = join(state, 'lab.json');
-    for (const n of [1, 2]) {
+    for (const n of [1, 2, 3]) {
       const dir = join(state, `node${n}`);
       if (existsSync(dir)) await killAllSaved(dir);
       if (existsSync(ovsStateDir(dir))) await killAllSaved(ovsStateDir(dir));
@@ -466,9 +469,15 @@ export class Lab {
   }
 }
 
-function parseArguments(argv: readonly string[]): { command: string; options: LabOptions; node: 1 | 2 } {
+function parseArguments(argv: readonly string[]): {
+  command: string;
+  options: LabOptions;
+  node: 1 | 2;
+  subnets: boolean;
+} {
   const [command = 'up', ...rest] = argv;
   let options: LabOptions = { ...defaultLabOptions };
+  let subnets = false;
   let node: 1 | 2 = 1;
   let tunnel = false;
   for (let i = 0; i < rest.length; i += 2) {
@@ -480,6 +489,10 @@ function parseArguments(argv: readonly string[]): { command: string; options: La
         break;
       case '--tunnel':
         tunnel = true;
+        i--;
+        break;
+      case '--subnets':
+        subnets = true;
         i--;
         break;
       case '--node':
@@ -499,7 +512,7 @@ function parseArguments(argv: readonly string[]): { command: string; options: La
         break;
       default:
         throw new Error(
-          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --prefix P, --state DIR`,
+          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --subnets, --prefix P, --state DIR`,
         );
     }
   }
@@ -509,11 +522,32 @@ function parseArguments(argv: readonly string[]): { command: string; options: La
   }
   if ((options.ovs ?? null) !== null && options.node2 !== 'agent')
     throw new Error('--ovs needs agents on both nodes (leave out --node2)');
-  return { command, options, node };
+  if (subnets && ((options.ovs ?? null) !== null || options.node2 !== 'agent'))
+    throw new Error('--subnets is the three-agent overlay lab: leave out --ovs and --node2');
+  return { command, options, node, subnets };
+}
+
+/** `up --subnets`: the three-node overlay lab (subnet-lab.ts), reported, left up. */
+async function upSubnets(options: LabOptions): Promise<number> {
+  const lab = new SubnetLab(options);
+  try {
+    await lab.up();
+    await lab.waitEstablished();
+    await lab.waitRoutes();
+  } catch (error) {
+    console.error(`lab: ${error instanceof Error ? error.message : String(error)}`);
+    await Lab.down(options.state);
+    return 1;
+  }
+  console.log(await lab.report());
+  console.log(
+    `The lab stays up. Tear it down with: bash lab/lab.sh down${options.state !== defaultLabOptions.state ? ` --state ${options.state}` : ''}`,
+  );
+  return 0;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { command, options, node } = parseArguments(argv);
+  const { command, options, node, subnets } = parseArguments(argv);
   if (process.getuid?.() !== 0) {
     console.error('lab: run as root (it creates network namespaces)');
     return 1;
@@ -525,6 +559,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         console.error(`lab: a lab is already up (state in ${options.state}); run "lab.sh down" first`);
         return 1;
       }
+      if (subnets) return upSubnets(options);
       const lab = new Lab(options);
       try {
         await lab.up();
@@ -549,6 +584,19 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       const record = JSON.parse(readFileSync(recordFile, 'utf8')) as LabRecord;
+      if (record.subnets === true) {
+        const lab = new SubnetLab({ ...options, prefix: record.prefix });
+        if (command === 'status') console.log(await lab.report());
+        else
+          for (const [from, to] of [
+            [1, 2],
+            [1, 3],
+            [2, 3],
+            [3, 1],
+          ] as const)
+            console.log(`pod${from} -> pod${to}: ${(await lab.ping(from, to)).summary}`);
+        return 0;
+      }
       const lab = new Lab({
         ...options,
         prefix: record.prefix,

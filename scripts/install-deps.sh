@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then echo "install-deps: run as root (apt-get)" >&2; exit 1; fi
-packages=(iproute2 iputils-ping ethtool socat procps psmisc openvswitch-switch gobgpd frr bird2 exabgp tshark systemd vagrant)
+packages=(iproute2 iputils-ping ethtool socat procps psmisc nftables openvswitch-switch gobgpd frr bird2 exabgp tshark systemd vagrant)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -57,6 +57,22 @@ export interface OvsFibConfig {
   readonly cookie: bigint;
 }
 
+export type OverlayMode = 'never' | 'cross-subnet' | 'always';
+
+export interface OverlayConfig {
+  readonly mode: OverlayMode;
+  /** VXLAN network identifier (RFC 7348 §5). */
+  readonly vni: number;
+  /** UDP destination port (4789, RFC 7348 §5). */
+  readonly port: number;
+  /** The kernel VXLAN device the agent owns. */
+  readonly device: string;
+  /** Device MTU; null: the underlay interface's MTU less the encapsulation (50 octets, 70 over IPv6). */
+  readonly mtu: number | null;
+  /** This node's underlay address (the VTEP's, RFC 7348 §4); null: routerId. */
+  readonly localAddress: string | null;
+}
+
 export interface AgentConfig {
   readonly asn: number;
   readonly routerId: string;
@@ -75,6 +91,7 @@ export interface AgentConfig {
   readonly neighbors: readonly NeighborSettings[];
   readonly originate: readonly OriginateConfig[];
   readonly fib: { readonly kernel: KernelFibConfig; readonly ovs: OvsFibConfig };
+  readonly overlay: OverlayConfig;
   readonly api: { readonly socket: string };
   /** null: metrics disabled. */
   readonly metrics: { readonly listen: string | null };
@@ -260,6 +277,17 @@ function resolve(raw: RawConfig): AgentConfig {
         tunnelPort: ovs?.tunnelPort ?? null,
         cookie: BigInt(ovs?.cookie ?? '0xb6b0000000000000'),
       },
+    },
+    overlay: {
+      mode: raw.overlay?.mode ?? 'never',
+      vni: raw.overlay?.vni ?? 1,
+      port: raw.overlay?.port ?? 4789,
+      device: raw.overlay?.device ?? 'agent.vxlan',
+      mtu: raw.overlay?.mtu ?? null,
+      localAddress:
+        raw.overlay?.localAddress === undefined
+          ? null
+          : (canonicalIp(raw.overlay.localAddress) ?? raw.overlay.localAddress),
     },
     api: { socket: raw.api?.socket ?? '/run/agent/agent.sock' },
     metrics: { listen: raw.metrics?.listen === '' ? null : (raw.metrics?.listen ?? '127.0.0.1:9179') },

@@ -249,6 +249,40 @@ const ovs = z
   })
   .strict();
 
+/** Cross-subnet VXLAN overlay (RFC 7348): see README "Overlay across subnets". */
+const overlay = z
+  .object({
+    mode: z
+      .enum(['never', 'cross-subnet', 'always'], { error: 'must be never, cross-subnet or always' })
+      .optional(),
+    vni: z
+      .number({ error: 'must be a VXLAN network identifier, 1 to 16777215 (RFC 7348 §5: 24 bits)' })
+      .int({ error: 'must be a VXLAN network identifier, 1 to 16777215 (RFC 7348 §5: 24 bits)' })
+      .min(1, { error: 'must be a VXLAN network identifier, 1 to 16777215 (RFC 7348 §5: 24 bits)' })
+      .max(16777215, { error: 'must be a VXLAN network identifier, 1 to 16777215 (RFC 7348 §5: 24 bits)' })
+      .optional(),
+    port: z
+      .number({ error: "must be a UDP port, 1 to 65535 (4789 is VXLAN's, RFC 7348 §5)" })
+      .int({ error: "must be a UDP port, 1 to 65535 (4789 is VXLAN's, RFC 7348 §5)" })
+      .min(1, { error: "must be a UDP port, 1 to 65535 (4789 is VXLAN's, RFC 7348 §5)" })
+      .max(65535, { error: "must be a UDP port, 1 to 65535 (4789 is VXLAN's, RFC 7348 §5)" })
+      .optional(),
+    device: z
+      .string({ error: 'must be an interface name, 1 to 15 characters, e.g. agent.vxlan' })
+      .regex(/^[^\s/:]{1,15}$/, {
+        error: 'must be an interface name, 1 to 15 characters without spaces, "/" or ":", e.g. agent.vxlan',
+      })
+      .optional(),
+    mtu: z
+      .number({ error: 'must be the device MTU, 576 to 65485 (default: underlay MTU - 50)' })
+      .int({ error: 'must be the device MTU, 576 to 65485 (default: underlay MTU - 50)' })
+      .min(576, { error: 'must be the device MTU, 576 to 65485 (default: underlay MTU - 50)' })
+      .max(65485, { error: 'must be the device MTU, 576 to 65485 (default: underlay MTU - 50)' })
+      .optional(),
+    localAddress: ipAddress.optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     asn,
@@ -292,6 +326,7 @@ export const configSchema = z
     neighbors: z.array(neighbor, { error: 'must be a list of neighbors' }).optional(),
     originate: z.array(originate, { error: 'must be a list of { prefix: ... }' }).optional(),
     fib: z.object({ kernel: kernel.optional(), ovs: ovs.optional() }).strict().optional(),
+    overlay: overlay.optional(),
     api: z
       .object({
         socket: z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }).optional(),
@@ -319,6 +354,13 @@ export const configSchema = z
         path: ['fib', 'ovs', 'tunnelPort'],
         message:
           'mode is tunnel: set it to the name of a flow-based VXLAN or Geneve port (options:remote_ip=flow), or use mode: routed',
+      });
+    }
+    if ((config.overlay?.mode ?? 'never') !== 'never' && config.fib?.kernel?.enabled === false) {
+      context.addIssue({
+        code: 'custom',
+        path: ['overlay', 'mode'],
+        message: 'needs the kernel writer (fib.kernel.enabled: true): the overlay routes are kernel routes',
       });
     }
     const seen = new Map<string, number>();

@@ -15,6 +15,7 @@ import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } 
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
+import type { OverlayWriterConfig } from '../netlink/types.js';
 import type { KernelWriter } from '../netlink/writer.js';
 import type { OvsWriter } from '../ovs/writer.js';
 import { AttributeEncodingCache } from '../rib/encoding-cache.js';
@@ -27,6 +28,21 @@ import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
 import { type PeerPolicies, Routing } from './routing.js';
 import { UpdateGroups } from './update-groups.js';
+
+/** The overlay as the kernel writer takes it, or null when mode is never. */
+export function overlayWriterConfig(config: AgentConfig): OverlayWriterConfig | null {
+  const overlay = config.overlay;
+  if (overlay.mode === 'never') return null;
+  return {
+    mode: overlay.mode,
+    device: overlay.device,
+    vni: overlay.vni,
+    port: overlay.port,
+    mtu: overlay.mtu,
+    // The router id is the node's address in most clusters (and in seeds 000 and 001).
+    localAddress: overlay.localAddress ?? config.routerId,
+  };
+}
 
 export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
   return {
@@ -297,9 +313,11 @@ export class Agent {
         protocol: settings.protocol,
         metric: settings.metric,
         reconcileIntervalMs: 60_000,
+        overlay: overlayWriterConfig(this.config),
       },
       this.log,
       this.metrics.fibSink('kernel'),
+      this.metrics.overlaySink(),
     );
     await kernel.start();
     this.kernel = kernel;
@@ -411,9 +429,13 @@ export class Agent {
     if (
       next.api.socket !== this.config.api.socket ||
       next.metrics.listen !== this.config.metrics.listen ||
-      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel)
+      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel) ||
+      JSON.stringify(next.overlay) !== JSON.stringify(this.config.overlay)
     ) {
-      this.log.warn({}, 'api.socket, metrics.listen and fib.kernel changes take effect at the next start');
+      this.log.warn(
+        {},
+        'api.socket, metrics.listen, fib.kernel and overlay changes take effect at the next start',
+      );
     }
     const ovsText = (ovs: AgentConfig['fib']['ovs']) =>
       JSON.stringify({ ...ovs, cookie: ovs.cookie.toString(16) });
@@ -449,22 +471,46 @@ export class Agent {
     return result;
   }
 
-  /** Cease/Administrative Shutdown to every peer, then closes everything. */
+  /**
+   * SIGTERM/SIGINT. With Graceful Restart (the default) the agent leaves as
+   * SIGKILL would, so `systemctl restart agent` loses no packet: sessions
+   * close without a NOTIFICATION (peers keep our routes as stale, RFC 4724
+   * §4.2) and kernel routes and OVS flows stay for the next start to adopt.
+   * Without it: Cease/Administrative Shutdown to every peer, and the routes
+   * and flows the agent owns are removed. `agent --cleanup` removes them
+   * after a graceful stop.
+   */
   async stop(message = 'agent shutting down'): Promise<void> {
-    await this.speaker.stop(message);
+    const keepForwarding = this.config.gracefulRestart.enabled;
+    if (keepForwarding) {
+      // First: what the sessions' end withdraws from the RIB must not reach the kernel or OVS.
+      this.feed?.close();
+      this.ovsFeed?.close();
+      await this.speaker.close();
+    } else {
+      await this.speaker.stop(message);
+      this.feed?.close();
+      this.ovsFeed?.close();
+    }
     this.routing.close();
     for (const timer of [this.sweepTimer, this.redecideTimer]) if (timer !== null) clearTimeout(timer);
-    this.feed?.close();
-    this.ovsFeed?.close();
-    // OVS flows stay too; the next start reconciles them.
+    if (!keepForwarding) {
+      const flows = (await this.ovs?.removeAll()) ?? 0;
+      const routes = (await this.kernel?.removeAll()) ?? 0;
+      this.log.info({ routes, flows }, 'Graceful Restart is off: kernel routes and OVS flows removed');
+    }
     await this.ovs?.stop();
-    // Kernel routes stay: forwarding goes on while the agent is away (RFC 4724).
     await this.kernel?.stop();
     await this.api.stop();
     await new Promise<void>((resolve) =>
       this.metricsServer === null ? resolve() : this.metricsServer.close(() => resolve()),
     );
-    this.log.info({}, 'agent stopped');
+    this.log.info(
+      { keptForwarding: keepForwarding },
+      keepForwarding
+        ? 'agent stopped; kernel routes and OVS flows stay (Graceful Restart; agent --cleanup removes them)'
+        : 'agent stopped',
+    );
   }
 
   /** A forwarding writer by name ('kernel', 'ovs'), when enabled. */

@@ -4,7 +4,7 @@
 
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { MessageCounts } from '../bgp/peer.js';
-import type { KernelWriterMetrics } from '../netlink/types.js';
+import { type KernelWriterMetrics, noOverlayMetrics, type OverlayMetrics } from '../netlink/types.js';
 import { noopMetrics as noOvsMetrics, type OvsMetrics } from '../ovs/types.js';
 
 export interface PeerSample {
@@ -27,6 +27,8 @@ export interface AgentMetrics {
   fibSink(writer: string): KernelWriterMetrics;
   /** What the OVS flow writer reports. */
   ovsSink(): OvsMetrics;
+  /** What the overlay's VXLAN device adapter reports. */
+  overlaySink(): OverlayMetrics;
 }
 
 const noFib: KernelWriterMetrics = {
@@ -45,4 +47,5 @@ export const noMetrics: AgentMetrics = {
   internalError: () => {},
   fibSink: () => noFib,
   ovsSink: () => noOvsMetrics,
+  overlaySink: () => noOverlayMetrics,
 };

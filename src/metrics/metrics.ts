@@ -8,7 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
-import type { KernelWriterMetrics } from '../netlink/types.js';
+import type { KernelWriterMetrics, OverlayMetrics } from '../netlink/types.js';
 import {
   type OvsChannel,
   type OvsConnectionState,
@@ -212,6 +212,39 @@ export class Metrics implements AgentMetrics {
           connection.set({ channel, state: each }, each === state ? 1 : 0);
       },
       setUnprogrammed: (count: number) => unprogrammed.set(count),
+    };
+  }
+
+  /** What the overlay's VXLAN device adapter reports. */
+  overlaySink(): OverlayMetrics {
+    const registry = this.registry;
+    const up = new Gauge({
+      name: 'overlay_device_up',
+      help: '1 while the overlay VXLAN device is there as configured, 0 while it cannot be made',
+      registers: [registry],
+    });
+    const failures = new Counter({
+      name: 'overlay_device_failures_total',
+      help: 'Times the overlay VXLAN device could not be created or changed',
+      registers: [registry],
+    });
+    const repairs = new Counter({
+      name: 'overlay_repairs_total',
+      help: 'Overlay device, fdb or neighbour entries put back after a change outside the agent',
+      registers: [registry],
+    });
+    const vteps = new Gauge({
+      name: 'overlay_vteps',
+      help: 'Remote VXLAN tunnel end points the routes go through',
+      registers: [registry],
+    });
+    failures.inc(0);
+    repairs.inc(0);
+    return {
+      deviceUp: (value: boolean) => up.set(value ? 1 : 0),
+      deviceFailed: () => failures.inc(),
+      repaired: (count: number) => repairs.inc(count),
+      vteps: (count: number) => vteps.set(count),
     };
   }
 

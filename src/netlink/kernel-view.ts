@@ -77,6 +77,53 @@ export class KernelView {
     return this.interfaces.get(index)?.up === true;
   }
 
+  /** The most specific connected subnet of an up interface holding `bytes`, or null. */
+  connectedSubnet(family: number, bytes: Uint8Array): ConnectedSubnet | null {
+    let connected: ConnectedSubnet | null = null;
+    for (const subnet of this.subnets) {
+      if (subnet.family !== family || !this.isUp(subnet.ifindex)) continue;
+      if (!matches(bytes, subnet.address, subnet.prefixLength)) continue;
+      if (connected === null || subnet.prefixLength > connected.prefixLength) connected = subnet;
+    }
+    return connected;
+  }
+
+  /** The longest matching route of another protocol (the default route only if `withDefault`). */
+  private routeTo(family: number, bytes: Uint8Array, withDefault: boolean): KernelRoute | null {
+    let best: KernelRoute | null = null;
+    for (const route of this.routes) {
+      if (route.family !== family || route.type !== RouteType.unicast) continue;
+      if (route.prefixLength === 0 && !withDefault) continue;
+      if (!matches(bytes, route.destination, route.prefixLength)) continue;
+      if (
+        best === null ||
+        route.prefixLength > best.prefixLength ||
+        (route.prefixLength === best.prefixLength && route.metric < best.metric)
+      ) {
+        best = route;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Whether the underlay reaches `bytes` and at what cost (0 when
+   * connected): unlike next-hop resolution, through the default route too,
+   * which is how a VPC's other subnets are reached.
+   */
+  underlay(family: number, bytes: Uint8Array): { connected: boolean; cost: number | null } {
+    if (this.connectedSubnet(family, bytes) !== null) return { connected: true, cost: 0 };
+    const route = this.routeTo(family, bytes, true);
+    const up = route?.nextHops.some((hop) => this.isUp(hop.ifindex)) === true;
+    return { connected: false, cost: route === null || !up ? null : route.metric };
+  }
+
+  /** The interface named `name` when it exists: its index and whether it is up. */
+  interfaceByName(name: string): InterfaceState | null {
+    for (const state of this.interfaces.values()) if (state.name === name) return state;
+    return null;
+  }
+
   /**
    * How to reach `address` (text): through a connected subnet of an up
    * interface, or recursively through the longest matching route of another
@@ -91,25 +138,9 @@ export class KernelView {
       const index = interfaceName === undefined ? 0 : this.interfaceIndex(interfaceName);
       return index > 0 && this.isUp(index) ? { hop: { gateway: bytes, ifindex: index }, cost: 0 } : null;
     }
-    let connected: ConnectedSubnet | null = null;
-    for (const subnet of this.subnets) {
-      if (subnet.family !== family || !this.isUp(subnet.ifindex)) continue;
-      if (!matches(bytes, subnet.address, subnet.prefixLength)) continue;
-      if (connected === null || subnet.prefixLength > connected.prefixLength) connected = subnet;
-    }
+    const connected = this.connectedSubnet(family, bytes);
     if (connected !== null) return { hop: { gateway: bytes, ifindex: connected.ifindex }, cost: 0 };
-    let best: KernelRoute | null = null;
-    for (const route of this.routes) {
-      if (route.family !== family || route.type !== RouteType.unicast || route.prefixLength === 0) continue;
-      if (!matches(bytes, route.destination, route.prefixLength)) continue;
-      if (
-        best === null ||
-        route.prefixLength > best.prefixLength ||
-        (route.prefixLength === best.prefixLength && route.metric < best.metric)
-      ) {
-        best = route;
-      }
-    }
+    const best = this.routeTo(family, bytes, false);
     const via = best?.nextHops.find((hop) => this.isUp(hop.ifindex));
     if (best === null || via === undefined) return null;
     // A device route: the next hop is on that link; a gateway route: go through its gateway.

@@ -61,7 +61,15 @@ export interface DumpFilter {
 export interface KernelNextHop {
   readonly gateway: Uint8Array;
   readonly ifindex: number;
+  /**
+   * RTNH_F_ONLINK: the gateway is on the link though no subnet of it says
+   * so (the overlay's gateways: the remote nodes' underlay addresses).
+   */
+  readonly onlink?: boolean;
 }
+
+/** RTNH_F_ONLINK (linux/rtnetlink.h), in rtm_flags and in each rtnexthop's flags. */
+export const RTNH_F_ONLINK = 4;
 
 /** NLMSG_ALIGN / RTA_ALIGN: messages and attributes start on 4-octet boundaries. */
 export const align = (n: number): number => (n + 3) & ~3;
@@ -135,7 +143,11 @@ export class RouteMessageWriter {
     // compares them when they are set, and a blackhole route is not unicast.
     b[r + 6] = remove ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
     b[r + 7] = remove ? 0 : blackhole ? RouteType.blackhole : RouteType.unicast;
-    b.writeUInt32LE(0, r + 8);
+    // A single onlink hop says so in rtm_flags; multipath hops each in rtnh_flags.
+    b.writeUInt32LE(
+      !remove && nextHops.length === 1 && nextHops[0]?.onlink === true ? RTNH_F_ONLINK : 0,
+      r + 8,
+    );
     let attributeAt = r + RTMSG;
     // RTA_DST: the prefix bytes, big-endian words.
     const wordCount = family === AF_INET ? 1 : 4;
@@ -160,7 +172,7 @@ export class RouteMessageWriter {
           const hopAt = this.length;
           const hopLength = 8 + align(4 + hop.gateway.length);
           b.writeUInt16LE(hopLength, hopAt);
-          b[hopAt + 2] = 0;
+          b[hopAt + 2] = hop.onlink === true ? RTNH_F_ONLINK : 0;
           b[hopAt + 3] = 0; // weight - 1
           b.writeInt32LE(hop.ifindex, hopAt + 4);
           this.length = hopAt + 8;

@@ -17,15 +17,24 @@
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { CommandChannel } from './command-channel.js';
-import { DesiredState, NONE, parsePrefixWords, signatureOf } from './desired.js';
+import { DesiredState, type NextHopResolver, NONE, parsePrefixWords, signatureOf } from './desired.js';
 import { RouteDumps } from './dump.js';
-import { KernelView, type Resolution } from './kernel-view.js';
+import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
 import { RouteMonitor } from './monitor.js';
+import { OverlayDevice } from './overlay-device.js';
+import { formatMac, type Vtep, vtepMac } from './overlay-plan.js';
+import { OverlayResolver } from './overlay-resolver.js';
 import { Programmer } from './programmer.js';
-import { notificationMatters, repairNotified, sweepAdopted } from './reconcile.js';
+import { notificationMatters, repairNotified, sweepAdopted, withdrawAll } from './reconcile.js';
 import { parseRoute, type RoutePeek, RouteType } from './rtnetlink.js';
 import { RouteSync } from './sync.js';
-import { type KernelWriterConfig, type KernelWriterMetrics, noMetrics, type WriterLog } from './types.js';
+import {
+  type KernelWriterConfig,
+  type KernelWriterMetrics,
+  noMetrics,
+  type OverlayMetrics,
+  type WriterLog,
+} from './types.js';
 import { describeSet } from './view.js';
 import { readKernelView } from './view-reader.js';
 
@@ -33,6 +42,11 @@ export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types
 
 /** Notifications come in bursts (a link with many addresses, a daemon's table): one view read after them. */
 const VIEW_REFRESH_DELAY_MS = 50;
+
+/** Changes come in bursts (a peer's table): the VTEPs are worked out once after them. */
+const VTEP_DELAY_MS = 20;
+/** The overlay device and its entries are checked this often besides notifications. */
+const OVERLAY_RECONCILE_MS = 10_000;
 
 /** How often ids of prefixes neither wanted nor installed are handed back. */
 const RECLAIM_INTERVAL_MS = 10_000;
@@ -42,7 +56,17 @@ export class KernelWriter implements ForwardingWriter {
   /** Owned routes found in the kernel at start (a previous run preserved forwarding). */
   adopted = 0;
   private readonly view = new KernelView();
-  private readonly state = new DesiredState(this.view);
+  /** Next hops resolve through the overlay when one is configured (overlay-resolver.ts). */
+  private readonly resolver: NextHopResolver;
+  private readonly state: DesiredState;
+  /** The overlay's VXLAN device and its entries (null: no overlay). */
+  readonly overlay: OverlayDevice | null = null;
+  /** Which VTEPs the wanted routes go through: worked out after changes, a few at a time. */
+  private readonly vtepRun = new CoalescedRun(
+    VTEP_DELAY_MS,
+    async () => this.updateVteps(),
+    (error) => this.log.error({ error: String(error) }, 'overlay: cannot work out the VTEPs'),
+  );
   private readonly dumps = new RouteDumps();
   private readonly programmer: Programmer;
   private readonly sync: RouteSync;
@@ -63,7 +87,30 @@ export class KernelWriter implements ForwardingWriter {
     private readonly config: KernelWriterConfig,
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics = noMetrics,
+    overlayMetrics?: OverlayMetrics,
   ) {
+    const overlay = config.overlay ?? null;
+    const local = overlay === null ? null : addressBytes(overlay.localAddress);
+    if (overlay !== null && local !== null) {
+      this.resolver = new OverlayResolver(this.view, {
+        mode: overlay.mode,
+        device: overlay.device,
+        family: local.family,
+      });
+      this.overlay = new OverlayDevice(
+        {
+          device: overlay.device,
+          vni: overlay.vni,
+          port: overlay.port,
+          mtu: overlay.mtu,
+          local: local.bytes,
+          reconcileIntervalMs: OVERLAY_RECONCILE_MS,
+        },
+        log,
+        overlayMetrics,
+      );
+    } else this.resolver = this.view;
+    this.state = new DesiredState(this.resolver);
     this.programmer = new Programmer(this.state, config, log, metrics);
     this.sync = new RouteSync(this.state, this.dumps, this.programmer, config, this.view, log, metrics);
   }
@@ -92,6 +139,8 @@ export class KernelWriter implements ForwardingWriter {
       },
     };
     this.monitor = RouteMonitor.open(this.config, command, events, this.log);
+    // The device first: the first view then resolves overlay next hops through it.
+    await this.overlay?.start();
     await this.refreshView();
     this.adopted = await this.sync.adopt();
     this.sync.startPeriodic(this.config.reconcileIntervalMs);
@@ -112,6 +161,8 @@ export class KernelWriter implements ForwardingWriter {
   async stop(): Promise<void> {
     if (this.reclaimTimer !== null) clearInterval(this.reclaimTimer);
     this.viewRefresh.stop();
+    this.vtepRun.stop();
+    this.overlay?.stop();
     this.sync.stop();
     this.monitor?.close();
     this.monitor = null;
@@ -137,7 +188,36 @@ export class KernelWriter implements ForwardingWriter {
    * for IPv6) starting at `at`. Programmed later, in a batch.
    */
   setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): void {
-    if (this.state.setRoute(version, words, at, length, hopSet)) this.programmer.schedule();
+    if (this.state.setRoute(version, words, at, length, hopSet)) {
+      this.programmer.schedule();
+      if (this.overlay !== null) this.vtepRun.request();
+    }
+  }
+
+  /**
+   * The remote VTEPs of the hop sets the wanted routes use (gateways onlink
+   * on the device), handed to the device adapter for its fdb and neighbour
+   * entries. A scan of the desired prefixes, after a burst of changes.
+   */
+  private updateVteps(): void {
+    const overlay = this.overlay;
+    if (overlay === null) return;
+    const used = new Uint8Array(this.state.hopSets.length);
+    for (const family of this.state.families)
+      for (let p = 0; p < family.table.capacity; p++) {
+        const id = family.desired[p] as number;
+        if (id >= 0) used[id] = 1;
+      }
+    const vteps = new Map<string, Vtep>();
+    for (const set of this.state.hopSets) {
+      if (used[set.id] !== 1) continue;
+      for (const hop of set.resolved) {
+        if (hop.onlink !== true) continue; // only the overlay's hops are onlink
+        const address = bytesToAddress(hop.gateway);
+        vteps.set(address, { address, mac: formatMac(vtepMac(hop.gateway)) });
+      }
+    }
+    overlay.setWanted([...vteps.values()]);
   }
 
   apply(commands: readonly FibCommand[]): void {
@@ -165,6 +245,7 @@ export class KernelWriter implements ForwardingWriter {
     this.resolutionCache.clear();
     // Routes whose next hops now resolve differently are written again.
     if (this.state.resolveAgain()) this.programmer.schedule();
+    if (this.overlay !== null) this.vtepRun.request();
     for (const listener of this.reachabilityListeners) listener();
   }
 
@@ -199,6 +280,7 @@ export class KernelWriter implements ForwardingWriter {
   /** Removes adopted routes that were not wanted again (after peers' End-of-RIB, RFC 4724 §4.1). */
   sweepStale(): number {
     const count = sweepAdopted(this.state);
+    this.overlay?.sweep();
     if (count > 0)
       this.log.info(
         { routes: count },
@@ -208,11 +290,27 @@ export class KernelWriter implements ForwardingWriter {
     return count;
   }
 
+  /**
+   * Removes every route we own, adopted or ours, and waits until the kernel
+   * has them gone: `agent --cleanup`, or stopping with Graceful Restart off.
+   * Returns how many there were.
+   */
+  async removeAll(): Promise<number> {
+    const count = withdrawAll(this.state);
+    this.log.info({ routes: count }, 'kernel: removing every route the agent owns');
+    this.programmer.schedule();
+    await this.flush();
+    // Then the overlay's device, with its fdb and neighbour entries.
+    this.vtepRun.stop();
+    await this.overlay?.remove();
+    return count;
+  }
+
   /** The cost to reach a next hop, or null when the kernel cannot reach it now. */
   reachability(address: string): number | null {
     let resolution = this.resolutionCache.get(address);
     if (resolution === undefined) {
-      resolution = this.view.resolve(address);
+      resolution = this.resolver.resolve(address);
       this.resolutionCache.set(address, resolution);
     }
     return resolution === null ? null : resolution.cost;

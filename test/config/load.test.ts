@@ -45,6 +45,28 @@ describe('config', () => {
     });
   });
 
+  it('overlay: off by default, VNI 1 on UDP 4789 through agent.vxlan, MTU from the underlay', () => {
+    expect(parseConfig(minimal).overlay).toEqual({
+      mode: 'never',
+      vni: 1,
+      port: 4789,
+      device: 'agent.vxlan',
+      mtu: null,
+      localAddress: null,
+    });
+    const config = parseConfig(
+      `${minimal}overlay: { mode: cross-subnet, vni: 4096, port: 8472, device: vx0, mtu: 8951, localAddress: "fd00:0:0:1::0101" }\n`,
+    );
+    expect(config.overlay).toEqual({
+      mode: 'cross-subnet',
+      vni: 4096,
+      port: 8472,
+      device: 'vx0',
+      mtu: 8951,
+      localAddress: 'fd00:0:0:1::101',
+    });
+  });
+
   it('takes an OVS tunnel-mode section with its tunnel port', () => {
     const config = parseConfig(
       `${minimal}fib:\n  ovs: { enabled: true, bridge: br0, mode: tunnel, tunnelPort: vxlan0, cookie: "0xb6b1000000000000" }\n`,
@@ -145,6 +167,28 @@ metrics: { listen: "127.0.0.1:9179" }
     [
       `${minimal}fib:\n  ovs: { enabled: true, mode: tunnel, tunnelPort: null }\n`,
       'agent.yaml: fib.ovs.tunnelPort: null is not valid: mode is tunnel: set it to the name of a flow-based VXLAN',
+    ],
+    [
+      `${minimal}overlay: { mode: crosssubnet }\n`,
+      'agent.yaml: overlay.mode: "crosssubnet" is not valid: must be never, cross-subnet or always',
+    ],
+    [
+      `${minimal}overlay: { vni: 16777216 }\n`,
+      'agent.yaml: overlay.vni: 16777216 is not valid: must be a VXLAN network identifier, 1 to 16777215',
+    ],
+    [`${minimal}overlay: { port: 0 }\n`, 'agent.yaml: overlay.port: 0 is not valid: must be a UDP port'],
+    [
+      `${minimal}overlay: { device: "a-name-that-is-too-long" }\n`,
+      'agent.yaml: overlay.device: "a-name-that-is-too-long" is not valid: must be an interface name',
+    ],
+    [
+      `${minimal}overlay: { mtu: 100 }\n`,
+      'agent.yaml: overlay.mtu: 100 is not valid: must be the device MTU',
+    ],
+    [`${minimal}overlay: { vnid: 3 }\n`, 'agent.yaml: overlay.vnid: unknown key; did you mean vni?'],
+    [
+      `${minimal}overlay: { mode: always }\nfib: { kernel: { enabled: false } }\n`,
+      'agent.yaml: overlay.mode: "always" is not valid: needs the kernel writer',
     ],
   ])('one line naming the field and the fix: %#', (text, expected) => {
     const message = errorOf(text);
