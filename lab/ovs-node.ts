@@ -12,7 +12,8 @@
 // creates, and loses, with itself). The bridge forwards with its default
 // NORMAL flow; the agent's flows (cookie 0xb6b0...) take pod traffic for the
 // other node's pods: routed mode rewrites the MACs toward the other node's
-// host0 and outputs to eth1 (the kernel is not involved in that hop: the
+// host0 and hands the frame to the bridge's NORMAL forwarding, which
+// outputs it to eth1 where it learned that MAC (the kernel is not involved in that hop: the
 // node has no kernel route for the other pod, fib.kernel is off), tunnel
 // mode sets tun_dst and outputs to vx0. On the receiving node the packet
 // reaches host0 and the kernel delivers it to the local pod through br0.
@@ -176,7 +177,8 @@ export function ovsAgentConfig(options: {
     `    bridge: ${BRIDGE}`,
     `    mode: ${options.mode}`,
     `    ovsdb: "unix:${join(ovsDir, 'db.sock')}"`,
-    options.mode === 'routed' ? '    uplinkPort: eth1' : '    tunnelPort: vx0',
+    // Routed mode names no uplink port: the bridge's NORMAL forwarding finds it.
+    ...(options.mode === 'routed' ? [] : ['    tunnelPort: vx0']),
     `api: { socket: ${options.socket} }`,
     'metrics: { listen: "" }',
     '',

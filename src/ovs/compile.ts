@@ -7,6 +7,10 @@
 //
 // Actions by mode (the flow's match is eth_type + destination prefix, see prefix.ts):
 //   routed:    set_field:<port mac>->eth_src, set_field:<next-hop mac>->eth_dst, dec_ttl, output:<port>
+//              without an uplink port (and a next hop whose interface is not a
+//              bridge port): the bridge's own (LOCAL) MAC as source, and NORMAL,
+//              the bridge's L2 forwarding, finds the port that leads to the
+//              next hop's MAC, as it does for every other frame on the bridge
 //   tunnel:    set_field:<next hop>->tun_dst (tun_ipv6_dst), output:<tunnel port>
 //   ECMP:      [dec_ttl,] group:<id>; a select group (OpenFlow 1.3 §5.6.1) whose
 //              buckets carry the per-next-hop actions above, minus dec_ttl
@@ -21,7 +25,7 @@ import {
   output,
   setField,
 } from './openflow/actions.js';
-import { OFPG_ANY, OFPG_MAX, OFPP_ANY } from './openflow/constants.js';
+import { OFPG_ANY, OFPG_MAX, OFPP_ANY, OFPP_NORMAL } from './openflow/constants.js';
 import { type Bucket, encodeInstructions } from './openflow/messages.js';
 import { macBytes, type OxmTlv } from './openflow/oxm.js';
 import type { OvsPort } from './ovsdb/facts.js';
@@ -33,7 +37,9 @@ export type OvsMode = 'routed' | 'tunnel';
 
 export interface CompileConfig {
   readonly mode: OvsMode;
-  /** Routed mode: the port toward next hops whose interface is not itself a bridge port. */
+  /** The bridge: its LOCAL interface (same name) gives the source MAC when NORMAL forwards. */
+  readonly bridge: string;
+  /** Routed mode: the port toward next hops whose interface is not itself a bridge port; null: NORMAL. */
   readonly uplinkPort: string | null;
   /** Tunnel mode: a flow-based VXLAN/Geneve port (options:remote_ip=flow). */
   readonly tunnelPort: string | null;
@@ -162,18 +168,14 @@ function routedHop(hop: FibNextHop, config: CompileConfig, facts: CompileFacts):
     hop.interfaceName !== undefined && facts.ports.has(hop.interfaceName)
       ? hop.interfaceName
       : config.uplinkPort;
-  if (portName === null)
-    return {
-      ok: false,
-      reason: `next hop ${hop.address}: no bridge port toward it (set fib.ovs.uplinkPort)`,
-    };
+  const neighborText = facts.neighborMac(hop.address);
+  const neighborMac = neighborText === null ? null : macBytes(neighborText);
+  if (portName === null) return normalHop(hop, config, facts, neighborMac);
   const port = facts.ports.get(portName);
   if (port === undefined) return { ok: false, reason: `port ${portName} is not on the bridge` };
   if (port.ofport === null) return { ok: false, reason: `port ${portName} has no OpenFlow port number yet` };
   const portMac = port.mac === null ? null : macBytes(port.mac);
   if (portMac === null) return { ok: false, reason: `port ${portName} has no MAC (mac_in_use) yet` };
-  const neighborText = facts.neighborMac(hop.address);
-  const neighborMac = neighborText === null ? null : macBytes(neighborText);
   if (neighborMac === null)
     return { ok: false, reason: `next hop ${hop.address}: no MAC in the neighbour table yet` };
   return {
@@ -182,6 +184,29 @@ function routedHop(hop: FibNextHop, config: CompileConfig, facts: CompileFacts):
       setField({ kind: 'ethSrc', value: portMac, mask: null }),
       setField({ kind: 'ethDst', value: neighborMac, mask: null }),
       output(port.ofport),
+    ],
+  };
+}
+
+/** Routed mode without an uplink port: the MACs rewritten, then the bridge's L2 forwarding (NORMAL). */
+function normalHop(
+  hop: FibNextHop,
+  config: CompileConfig,
+  facts: CompileFacts,
+  neighborMac: Uint8Array | null,
+): HopActions {
+  const local = facts.ports.get(config.bridge);
+  const localMac = local?.mac === null || local === undefined ? null : macBytes(local.mac);
+  if (localMac === null)
+    return { ok: false, reason: `bridge ${config.bridge}: its LOCAL interface has no MAC (mac_in_use) yet` };
+  if (neighborMac === null)
+    return { ok: false, reason: `next hop ${hop.address}: no MAC in the neighbour table yet` };
+  return {
+    ok: true,
+    actions: [
+      setField({ kind: 'ethSrc', value: localMac, mask: null }),
+      setField({ kind: 'ethDst', value: neighborMac, mask: null }),
+      output(OFPP_NORMAL),
     ],
   };
 }

@@ -93,7 +93,12 @@ export class OvsWriter implements ForwardingWriter {
     this.options = dependencies.options ?? {};
     this.groupIds = new GroupIdAllocator(groupIdRange(config.cookie));
     this.desired = new DesiredState(
-      { mode: config.mode, uplinkPort: config.uplinkPort, tunnelPort: config.tunnelPort },
+      {
+        mode: config.mode,
+        bridge: config.bridge,
+        uplinkPort: config.uplinkPort,
+        tunnelPort: config.tunnelPort,
+      },
       this.groupIds,
     );
     this.givenResolver = dependencies.neighbors ?? null;

@@ -67,9 +67,10 @@ describe('OVS lab, routed mode', () => {
   it('pods ping each other through the agents flows; no kernel route for the other pod', async () => {
     await up(lab);
     node2Mac = (await execOk(lab.node(2), ['cat', '/sys/class/net/host0/address'])).trim();
-    const node1Uplink = (await execOk(lab.node(1), ['cat', '/sys/class/net/eth1/address'])).trim();
+    // No uplinkPort in the lab's config: the bridge's own MAC, then NORMAL.
+    const node1Bridge = (await execOk(lab.node(1), ['cat', '/sys/class/net/br0/address'])).trim();
     expect(await agentFlows(lab, 1)).toEqual([
-      `priority=1048,ip,nw_dst=10.233.2.0/24 actions=set_field:${node1Uplink}->eth_src,set_field:${node2Mac}->eth_dst,dec_ttl,output:1`,
+      `priority=1048,ip,nw_dst=10.233.2.0/24 actions=set_field:${node1Bridge}->eth_src,set_field:${node2Mac}->eth_dst,dec_ttl,NORMAL`,
     ]);
     for (const n of [1, 2] as const) {
       expect((await execOk(lab.node(n), ['ip', 'route', 'show', `10.233.${3 - n}.0/24`])).trim()).toBe('');
@@ -90,7 +91,7 @@ describe('OVS lab, routed mode', () => {
     );
   }, 60_000);
 
-  it('ofproto/trace: the agent flow decides, rewrites the MACs, decrements TTL, outputs to the uplink', async () => {
+  it('ofproto/trace: the agent flow decides, rewrites the MACs, decrements TTL, NORMAL outputs to the uplink (no uplinkPort configured)', async () => {
     const trace = await lab.ovsTools(1).appctl(['ofproto/trace', 'br0', lab.traceFlow(1)]);
     expect(trace).toContain('ip,nw_dst=10.233.2.0/24, priority 1048, cookie 0xb6b0000000000000');
     expect(trace).toContain(`set_field:${node2Mac}->eth_dst`);

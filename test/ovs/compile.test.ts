@@ -19,6 +19,7 @@ import { decodeInstructions } from '../../src/ovs/openflow/messages.js';
 import type { OvsPort } from '../../src/ovs/ovsdb/facts.js';
 
 const ports = new Map<string, OvsPort>([
+  ['br0', { name: 'br0', ofport: 65534, mac: '8a:09:c8:f4:c4:00', type: 'internal' }],
   ['eth1', { name: 'eth1', ofport: 1, mac: '8a:09:c8:f4:c4:06', type: '' }],
   ['eth2', { name: 'eth2', ofport: 2, mac: '8a:09:c8:f4:c4:07', type: '' }],
   ['vx0', { name: 'vx0', ofport: 10, mac: 'c6:12:f4:97:52:9a', type: 'vxlan' }],
@@ -31,8 +32,8 @@ const macs: Record<string, string> = {
   'fd00:18:8::102': '02:00:00:00:00:62',
 };
 const facts: CompileFacts = { ports, neighborMac: (address) => macs[address] ?? null };
-const routed: CompileConfig = { mode: 'routed', uplinkPort: 'eth1', tunnelPort: null };
-const tunnel: CompileConfig = { mode: 'tunnel', uplinkPort: null, tunnelPort: 'vx0' };
+const routed: CompileConfig = { mode: 'routed', bridge: 'br0', uplinkPort: 'eth1', tunnelPort: null };
+const tunnel: CompileConfig = { mode: 'tunnel', bridge: 'br0', uplinkPort: null, tunnelPort: 'vx0' };
 const GROUP = 0xb6b00000;
 
 function route(prefix: string, nextHops: string[], blackhole = false): FibRoute {
@@ -95,6 +96,17 @@ describe('routed mode', () => {
     );
   });
 
+  it('no uplink port: the bridge MAC as source, the neighbour MAC, and NORMAL finds the port', () => {
+    const normal = { ...routed, uplinkPort: null };
+    expect(actions(compile(normal, route('10.233.2.0/24', ['172.18.8.102'])))).toBe(
+      'set_field:8a:09:c8:f4:c4:00->eth_src,set_field:02:00:00:00:00:02->eth_dst,dec_ttl,NORMAL',
+    );
+    // A next hop whose interface is a bridge port still goes out of that port.
+    expect(actions(compile(normal, route('10.233.2.0/24', ['172.18.8.102%eth2'])))).toBe(
+      'set_field:8a:09:c8:f4:c4:07->eth_src,set_field:02:00:00:00:00:02->eth_dst,dec_ttl,output:2',
+    );
+  });
+
   it('ECMP: dec_ttl then a select group with one bucket per next hop, in a stable order', () => {
     const a = compile(routed, route('10.233.3.0/24', ['172.18.8.103', '172.18.8.102']));
     const b = compile(routed, route('10.233.4.0/24', ['172.18.8.102', '172.18.8.103']));
@@ -116,7 +128,12 @@ describe('routed mode', () => {
   it('says why a next-hop set cannot be programmed', () => {
     const cases: [CompileConfig, FibRoute, RegExp][] = [
       [routed, route('10.233.2.0/24', ['172.18.8.199']), /172.18.8.199: no MAC in the neighbour table/],
-      [{ ...routed, uplinkPort: null }, route('10.233.2.0/24', ['172.18.8.102']), /set fib.ovs.uplinkPort/],
+      [
+        { ...routed, uplinkPort: null, bridge: 'br-none' },
+        route('10.233.2.0/24', ['172.18.8.102']),
+        /bridge br-none: its LOCAL interface has no MAC/,
+      ],
+      [{ ...routed, uplinkPort: null }, route('10.233.2.0/24', ['172.18.8.199']), /172.18.8.199: no MAC/],
       [
         { ...routed, uplinkPort: 'absent' },
         route('10.233.2.0/24', ['172.18.8.102']),

@@ -37,7 +37,7 @@ function route(prefix: string, nextHops: string[], blackhole = false): FibRoute 
 
 function world(routes: FibRoute[]): DesiredState {
   const desired = new DesiredState(
-    { mode: 'routed', uplinkPort: 'eth1', tunnelPort: null },
+    { mode: 'routed', bridge: 'br0', uplinkPort: 'eth1', tunnelPort: null },
     new GroupIdAllocator(groupIdRange(0xb6b0000000000000n)),
   );
   desired.setPorts(ports);

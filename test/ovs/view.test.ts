@@ -38,7 +38,7 @@ function route(prefix: string, nextHops: string[], blackhole = false): FibRoute 
 
 function world(routes: FibRoute[]): DesiredState {
   const desired = new DesiredState(
-    { mode: 'routed', uplinkPort: 'eth1', tunnelPort: null },
+    { mode: 'routed', bridge: 'br0', uplinkPort: 'eth1', tunnelPort: null },
     new GroupIdAllocator(groupIdRange(COOKIE)),
   );
   desired.setPorts(ports);

@@ -210,6 +210,15 @@ const PORT_NAMES = new Map<number, string>([
   [OFPP_ANY, 'ANY'],
 ]);
 
+/** Reserved ports ovs-ofctl prints as an action of their own ("NORMAL", not "output:NORMAL"). */
+const BARE_PORTS: ReadonlySet<number> = new Set([
+  OFPP_NORMAL,
+  OFPP_FLOOD,
+  OFPP_ALL,
+  OFPP_LOCAL,
+  OFPP_IN_PORT,
+]);
+
 export function formatPort(port: number): string {
   return PORT_NAMES.get(port) ?? String(port);
 }
@@ -221,7 +230,10 @@ export function formatActions(actions: readonly Action[]): string {
   for (const action of actions) {
     switch (action.type) {
       case 'output':
-        parts.push(`output:${formatPort(action.port)}`);
+        // As ovs-ofctl prints them: the bridge's own forwarding and LOCAL bare, ports numbered.
+        parts.push(
+          BARE_PORTS.has(action.port) ? formatPort(action.port) : `output:${formatPort(action.port)}`,
+        );
         break;
       case 'group':
         parts.push(`group:${action.groupId}`);
