@@ -74,6 +74,14 @@ export interface EngineStats {
   readonly sessions: readonly SessionStatus[];
 }
 
+/** Where the worker's receiving sockets bind (defaults: every address, ports 3784 and 4784). */
+export interface ListenOptions {
+  readonly listenV4: string;
+  readonly listenV6: string;
+  readonly singleHopPort: number;
+  readonly multihopPort: number;
+}
+
 export type ToWorker =
   | { readonly kind: 'configure'; readonly sessions: readonly SessionSpec[] }
   | { readonly kind: 'stats'; readonly id: number }

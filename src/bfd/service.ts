@@ -4,7 +4,14 @@
 
 import { Worker } from 'node:worker_threads';
 import type { StateChange } from './fsm.js';
-import type { EngineStats, FromWorker, SessionSpec, SessionStatus, ToWorker } from './messages.js';
+import type {
+  EngineStats,
+  FromWorker,
+  ListenOptions,
+  SessionSpec,
+  SessionStatus,
+  ToWorker,
+} from './messages.js';
 
 export interface BfdServiceEvents {
   /** A session changed state at `atMs` (the worker's clock, when it happened). */
@@ -24,8 +31,8 @@ export class BfdService {
     private readonly events: BfdServiceEvents,
   ) {}
 
-  static start(events: BfdServiceEvents): Promise<BfdService> {
-    const worker = new Worker(new URL('./worker.js', import.meta.url));
+  static start(events: BfdServiceEvents, listen: Partial<ListenOptions> = {}): Promise<BfdService> {
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: listen });
     return new Promise((resolve, reject) => {
       let service: BfdService | null = null;
       worker.on('message', (message: FromWorker) => {

@@ -3,15 +3,18 @@
 // a 100 ms transmit or a 300 ms detection timer. State changes go to the main
 // thread as messages; the protocol is in messages.ts.
 
-import { parentPort } from 'node:worker_threads';
-import { BfdEngine } from './engine.js';
-import type { FromWorker, ToWorker } from './messages.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { BfdEngine, defaultEngineOptions } from './engine.js';
+import type { FromWorker, ListenOptions, ToWorker } from './messages.js';
 
 const parent = parentPort;
 if (parent === null) throw new Error('bfd/worker.ts runs as a worker thread');
 
 const post = (message: FromWorker) => parent.postMessage(message);
-const engine = new BfdEngine(post);
+// Where to listen: the well-known ports on every address unless the starter
+// says otherwise (benchmarks and tests on loopback).
+const listen = (workerData ?? {}) as Partial<ListenOptions>;
+const engine = new BfdEngine(post, { ...defaultEngineOptions, ...listen });
 
 parent.on('message', (message: ToWorker) => {
   switch (message.kind) {
