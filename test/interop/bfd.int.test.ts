@@ -52,6 +52,12 @@ interface Running {
   readonly peerNs: string;
   readonly agentAddress: string;
   readonly peerAddress: string;
+  readonly config: AgentConfigJson;
+}
+
+interface AgentConfigJson {
+  readonly neighbors: readonly Record<string, unknown>[];
+  readonly [key: string]: unknown;
 }
 
 const running: Running[] = [];
@@ -87,31 +93,32 @@ async function bringUp(spec: Case, index: number): Promise<Running> {
       },
     ],
   });
+  const config: AgentConfigJson = {
+    asn: AGENT_ASN,
+    routerId: v4(1),
+    listen: { address: spec.transport === 'ipv4' ? '0.0.0.0' : '::', port: 179 },
+    neighbors: [
+      {
+        address: peerAddress,
+        asn: peerAsn,
+        localAddress: agentAddress,
+        holdTimeSeconds: 9,
+        connectRetrySeconds: 1,
+        families: [spec.transport === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast'],
+        import: 'accept-all',
+        export: 'accept-all',
+        bfd: { enabled: true, ...TIMERS, ...(spec.multihop ? { hops: 2 } : {}) },
+      },
+    ],
+    fib: { kernel: { enabled: false } },
+  };
   const agent = new LabAgent({
     namespace: agentNs,
     stateDir: topology.stateDir('agent'),
-    config: {
-      asn: AGENT_ASN,
-      routerId: v4(1),
-      listen: { address: spec.transport === 'ipv4' ? '0.0.0.0' : '::', port: 179 },
-      neighbors: [
-        {
-          address: peerAddress,
-          asn: peerAsn,
-          localAddress: agentAddress,
-          holdTimeSeconds: 9,
-          connectRetrySeconds: 1,
-          families: [spec.transport === 'ipv4' ? 'ipv4-unicast' : 'ipv6-unicast'],
-          import: 'accept-all',
-          export: 'accept-all',
-          bfd: { enabled: true, ...TIMERS, ...(spec.multihop ? { hops: 2 } : {}) },
-        },
-      ],
-      fib: { kernel: { enabled: false } },
-    },
+    config: { ...config },
   });
   await agent.start();
-  const entry = { spec, topology, agent, peer, peerNs, agentAddress, peerAddress };
+  const entry = { spec, topology, agent, peer, peerNs, agentAddress, peerAddress, config };
   running.push(entry);
   return entry;
 }
@@ -222,4 +229,36 @@ describe('BFD with real peers', () => {
     await r.agent.waitNeighbor(r.peerAddress, 'established', 45_000);
     expect((await agentBfd(r)).bgpHeld).toBe(false);
   }, 90_000);
+
+  it('a reload re-tunes BFD in place (Poll Sequence): new interval, BFD and BGP stay up', async () => {
+    const r = all.find((x) => x.spec.name === 'bird-v4');
+    if (r === undefined) throw new Error('no bird-v4 case');
+    const neighborFlaps = async () =>
+      (await r.agent.ctlJson<{ address: string; flaps: number; state: string }[]>(['neighbor', 'show'])).find(
+        (n) => n.address === r.peerAddress,
+      );
+    const before = await neighborFlaps();
+    const bfdBefore = await agentBfd(r);
+    expect([before?.state, bfdBefore.state]).toEqual(['established', 'up']);
+    const neighbors = r.config.neighbors.map((n) => ({
+      ...n,
+      bfd: { enabled: true, ...TIMERS, minTxMs: 200 },
+    }));
+    r.agent.writeConfig({ ...r.config, neighbors });
+    const reload = await r.agent.ctl(['config', 'reload']);
+    expect([reload.code, reload.stdout]).toEqual([0, expect.stringContaining('0 restarted')]);
+    // BIRD asks for 100 ms; we now want 200 ms: max(200, 100) once BIRD's Final ends the poll.
+    await eventually('200 ms negotiated', async () =>
+      (await agentBfd(r)).transmitIntervalMs === 200 ? true : undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = await neighborFlaps();
+    const bfdAfter = await agentBfd(r);
+    expect([after?.state, after?.flaps, bfdAfter.state, bfdAfter.flaps]).toEqual([
+      'established',
+      before?.flaps,
+      'up',
+      bfdBefore.flaps,
+    ]);
+  }, 30_000);
 });
