@@ -15,7 +15,7 @@ import { cleanupStaleRuns, listNamespaces, Topology } from '../../lab/netns.js';
 import type { FrrPeer } from '../../lab/peers/frr.js';
 import { startPeer } from '../../lab/peers/index.js';
 import { isAlive, savedPids } from '../../lab/process.js';
-import { eventually } from './helpers.js';
+import { agentPaths, eventually } from './helpers.js';
 
 const POD2 = '10.233.2.0/24';
 const ROUNDS = 3;
@@ -152,9 +152,17 @@ describe('BFD failure detection, 100 ms x 3', () => {
       const b = await node1.ctlJson<{ state: string; detectionTimeMs: number }>(['bfd', 'show', '10.97.0.2']);
       return b.state === 'up' && b.detectionTimeMs === 300 ? true : undefined;
     });
+    // Both agents negotiate Graceful Restart (on by default): a BFD Down must
+    // still flush node2's routes, not keep them stale (RFC 5882 §4.3).
+    const session = await node1.ctlJson<{ address: string; session: { gracefulRestart: boolean } | null }[]>([
+      'neighbor',
+      'show',
+    ]);
+    expect(session[0]?.session?.gracefulRestart).toBe(true);
     const times: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       times.push(await measureOnce(lab));
+      expect(await agentPaths(node1, POD2)).toEqual([]);
       const bfd = await node1.ctlJson<{ state: string; bgpHeld: boolean; lastDown: { diagnostic: string } }>([
         'bfd',
         'show',
