@@ -4,12 +4,11 @@
 // thread is busy with RIB work; nothing here depends on that, so it can run
 // anywhere (tests, benchmarks).
 //
-// Sockets (RFC 5881 §4, RFC 5883 §5): one receiving socket per family and
-// port (3784 single-hop, 4784 multihop) with a kernel TTL check
-// (ttl-filter.ts), and one sending socket per session, bound to a source
-// port in 49152-65535 that stays the session's, sending with TTL 255.
+// Sockets (sockets.ts): one receiving socket per family and port (3784
+// single-hop, 4784 multihop) with a kernel TTL check, and one sending socket
+// per session on a source port of its own, TTL 255.
 
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import {
@@ -21,11 +20,13 @@ import {
   initialBfdState,
   step,
 } from './fsm.js';
-import { MULTIHOP_PORT, SINGLE_HOP_PORT, SINGLE_HOP_TTL, SOURCE_PORT_MAX, SOURCE_PORT_MIN } from './iana.js';
-import type { EngineStats, FromWorker, LatenessSummary, SessionSpec, SessionStatus } from './messages.js';
+import { MULTIHOP_PORT, SINGLE_HOP_PORT, SINGLE_HOP_TTL } from './iana.js';
+import { LatenessWindow } from './lateness.js';
+import type { EngineStats, FromWorker, SessionSpec, SessionStatus } from './messages.js';
 import { decodeControlPacket, encodeControlPacket, type PacketErrorReason } from './packet.js';
+import { openReceiver, openSourceSocket, type Receiver, setMinimumTtl } from './sockets.js';
 import { jitteredIntervalUs } from './timing.js';
-import { attachMinimumTtl, minimumTtlFor } from './ttl-filter.js';
+import { minimumTtlFor } from './ttl-filter.js';
 
 export interface EngineOptions {
   /** Where the receiving sockets bind; tests give loopback addresses. */
@@ -46,12 +47,6 @@ export const defaultEngineOptions: EngineOptions = {
   now: Date.now,
 };
 
-interface Receiver {
-  readonly socket: dgram.Socket;
-  readonly family: 4 | 6;
-  minimumTtl: number;
-}
-
 interface RunningSession {
   spec: SessionSpec;
   fsm: BfdSessionState;
@@ -68,28 +63,6 @@ interface RunningSession {
   packetsOut: number;
   lastPosted: string;
   closed: boolean;
-}
-
-/** Keeps the last `size` lateness samples (ms) and the maximum ever. */
-class LatenessWindow {
-  private readonly samples: number[] = [];
-  private count = 0;
-  private maxMs = 0;
-
-  constructor(private readonly size = 4096) {}
-
-  add(ms: number): void {
-    this.count++;
-    if (ms > this.maxMs) this.maxMs = ms;
-    this.samples.push(ms);
-    if (this.samples.length > this.size) this.samples.shift();
-  }
-
-  summary(): LatenessSummary {
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-    return { count: this.count, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: this.maxMs };
-  }
 }
 
 function configOf(spec: SessionSpec): BfdSessionConfig {
@@ -366,70 +339,34 @@ export class BfdEngine {
     const key = this.receiverKey(family, multihop);
     const existing = this.receivers.get(key);
     if (existing !== undefined) return existing;
-    const socket = dgram.createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
-    const port = multihop ? this.options.multihopPort : this.options.singleHopPort;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ port, address: family === 4 ? this.options.listenV4 : this.options.listenV6 }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    const minimumTtl = multihop ? minimumTtlFor(255) : SINGLE_HOP_TTL;
-    const receiver: Receiver = { socket, family, minimumTtl: -1 };
-    this.setMinimumTtl(receiver, minimumTtl);
-    socket.on('message', (datagram, remote) => this.received(datagram, remote.address, multihop));
-    socket.on('error', (error) =>
+    const receiver = await openReceiver(
+      family,
+      family === 4 ? this.options.listenV4 : this.options.listenV6,
+      multihop ? this.options.multihopPort : this.options.singleHopPort,
+      multihop ? minimumTtlFor(255) : SINGLE_HOP_TTL,
+    );
+    receiver.socket.on('message', (datagram, remote) => this.received(datagram, remote.address, multihop));
+    receiver.socket.on('error', (error) =>
       this.post({ kind: 'error', key: null, message: `receive: ${error.message}` }),
     );
     this.receivers.set(key, receiver);
     return receiver;
   }
 
-  private setMinimumTtl(receiver: Receiver, minimumTtl: number): void {
-    if (receiver.minimumTtl === minimumTtl) return;
-    attachMinimumTtl(descriptorOf(receiver.socket), receiver.family, minimumTtl);
-    receiver.minimumTtl = minimumTtl;
-  }
-
   /** After sessions changed: each multihop receiver accepts what its sessions' hop counts allow. */
   private syncReceivers(): void {
     for (const family of [4, 6] as const) {
       const receiver = this.receivers.get(this.receiverKey(family, true));
-      if (receiver !== undefined) this.setMinimumTtl(receiver, this.wantedMinimumTtl(family, true));
+      if (receiver !== undefined) setMinimumTtl(receiver, this.wantedMinimumTtl(family, true));
     }
   }
 
-  /** A sending socket on a free port of 49152-65535 (RFC 5881 §4), TTL 255 (§5, RFC 5883 §5). */
   private async bindSource(family: 4 | 6, localAddress: string | null): Promise<dgram.Socket> {
-    const span = SOURCE_PORT_MAX - SOURCE_PORT_MIN + 1;
-    let lastError: Error | null = null;
-    for (let attempt = 0; attempt < 32; attempt++) {
-      const port = SOURCE_PORT_MIN + Math.floor(this.options.random() * span);
-      const socket = dgram.createSocket(family === 4 ? { type: 'udp4' } : { type: 'udp6', ipv6Only: true });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind({ port, address: localAddress ?? (family === 4 ? '0.0.0.0' : '::') }, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-      } catch (error) {
-        lastError = error as Error;
-        socket.close();
-        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
-        throw error;
-      }
-      socket.setTTL(SINGLE_HOP_TTL);
-      // Replies come to the well-known port; anything here is not ours to read.
-      socket.on('message', () => undefined);
-      socket.on('error', (error) =>
-        this.post({ kind: 'error', key: null, message: `send socket: ${error.message}` }),
-      );
-      return socket;
-    }
-    throw new Error(`no free BFD source port: ${lastError?.message ?? 'unknown'}`);
+    const socket = await openSourceSocket(family, localAddress, this.options.random);
+    socket.on('error', (error) =>
+      this.post({ kind: 'error', key: null, message: `send socket: ${error.message}` }),
+    );
+    return socket;
   }
 
   /** §6.8.6: decode, then select the session by Your Discriminator, or by address while it is 0. */
@@ -465,15 +402,4 @@ export class BfdEngine {
   private discard(reason: PacketErrorReason | 'no-session'): void {
     this.discarded[reason] = (this.discarded[reason] ?? 0) + 1;
   }
-}
-
-/** The descriptor behind a bound dgram socket (Node keeps it on the internal handle). */
-function descriptorOf(socket: dgram.Socket): number {
-  const handle = socket as unknown as { [key: symbol]: unknown; _handle?: { fd?: number } };
-  const symbol = Object.getOwnPropertySymbols(handle).find((s) => s.description === 'state symbol');
-  const state =
-    symbol === undefined ? undefined : (handle[symbol] as { handle?: { fd?: number } } | undefined);
-  const fd = state?.handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('UDP socket has no file descriptor');
-  return fd;
 }
