@@ -38,8 +38,10 @@ const validPacket: fc.Arbitrary<ControlPacket> = fc
       p.yourDiscriminator === 0 && (p.state === 'init' || p.state === 'up') ? 1 : p.yourDiscriminator,
   }));
 
-// Built by hand in the shape FRR bfdd sends once Up: 300 ms/300 ms x3, C bit set.
-const FRR_UP_HEX = '20c80318' + '00000001' + '8ed9c57f' + '000493e0' + '000493e0' + '00000000';
+// Captured from FRR 8.4.4 bfdd (lab.sh up --bfd --node2 frr, tshark on node1's
+// eth1, udp.payload of a packet from 172.18.8.102 port 49152, TTL 255): Up,
+// 100 ms/100 ms x3, C clear, Required Min Echo RX 50 ms.
+const FRR_UP_HEX = '20c0031833e704dbdae24a06000186a0000186a00000c350';
 
 const base: ControlPacket = {
   version: 1,
@@ -87,19 +89,26 @@ describe('control packet codec', () => {
     expect(decodeControlPacket(outer.subarray(8, 32))).toEqual({ ok: true, value: base });
   });
 
-  it('decodes an Up packet with the C bit (hand-built)', () => {
-    const result = decodeControlPacket(Buffer.from(FRR_UP_HEX, 'hex'));
+  it('decodes a packet captured from FRR bfdd, and re-encodes it to the same octets', () => {
+    const bytes = Buffer.from(FRR_UP_HEX, 'hex');
+    const result = decodeControlPacket(bytes);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value).toMatchObject({
+      version: 1,
+      diagnostic: 0,
       state: 'up',
-      controlPlaneIndependent: true,
+      poll: false,
+      final: false,
+      controlPlaneIndependent: false,
       detectMult: 3,
-      myDiscriminator: 1,
-      yourDiscriminator: 0x8ed9c57f,
-      desiredMinTxUs: 300_000,
-      requiredMinRxUs: 300_000,
+      myDiscriminator: 0x33e704db,
+      yourDiscriminator: 0xdae24a06,
+      desiredMinTxUs: 100_000,
+      requiredMinRxUs: 100_000,
+      requiredMinEchoRxUs: 50_000,
     });
+    expect(Buffer.from(encodeControlPacket(result.value)).toString('hex')).toBe(FRR_UP_HEX);
   });
 
   it('accepts a Length shorter than the datagram (trailing octets are not the packet)', () => {
