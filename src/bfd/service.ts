@@ -99,10 +99,18 @@ export class BfdService {
     return [...this.statuses.values()];
   }
 
+  /** Fresh statuses and timer stats from the worker; rejects when it does not answer within 2 s. */
   stats(): Promise<EngineStats> {
     const id = this.nextStatsId++;
-    return new Promise((resolve) => {
-      this.pendingStats.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      const timeout = setTimeout(() => {
+        this.pendingStats.delete(id);
+        reject(new Error('the BFD worker did not answer'));
+      }, 2000);
+      this.pendingStats.set(id, (stats) => {
+        clearTimeout(timeout);
+        resolve(stats);
+      });
       this.send({ kind: 'stats', id });
     });
   }
