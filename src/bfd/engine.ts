@@ -55,6 +55,8 @@ interface RunningSession {
   sourcePort: number;
   transmitTimer: NodeJS.Timeout | null;
   detectTimer: NodeJS.Timeout | null;
+  /** Bumped on every arm and stop: an expiry from an older arming is void. */
+  detectGeneration: number;
   stateSinceMs: number;
   transitions: number;
   flaps: number;
@@ -149,6 +151,7 @@ export class BfdEngine {
       sourcePort: socket.address().port,
       transmitTimer: null,
       detectTimer: null,
+      detectGeneration: 0,
       stateSinceMs: this.options.now(),
       transitions: 0,
       flaps: 0,
@@ -234,16 +237,25 @@ export class BfdEngine {
         if (session.detectTimer !== null) clearTimeout(session.detectTimer);
         const delayMs = action.detectionTimeUs / 1000;
         const due = performance.now() + delayMs;
+        const generation = ++session.detectGeneration;
         session.detectTimer = setTimeout(() => {
           session.detectTimer = null;
           this.detectLateness.add(performance.now() - due);
-          this.handle(session, { type: 'detectTimerExpired' });
+          // libuv runs timers before it polls sockets: after a stall (the
+          // thread not scheduled for a while) the timer would fire while the
+          // peer's packets wait in the socket buffer. setImmediate runs after
+          // this iteration's poll phase, so those packets are handled first;
+          // one of them re-arms the timer and this expiry no longer counts.
+          setImmediate(() => {
+            if (generation === session.detectGeneration) this.handle(session, { type: 'detectTimerExpired' });
+          });
         }, delayMs);
         break;
       }
       case 'stopDetect':
         if (session.detectTimer !== null) clearTimeout(session.detectTimer);
         session.detectTimer = null;
+        session.detectGeneration++;
         break;
       case 'stateChanged': {
         const atMs = this.options.now();
@@ -275,6 +287,7 @@ export class BfdEngine {
     if (session.detectTimer !== null) clearTimeout(session.detectTimer);
     session.transmitTimer = null;
     session.detectTimer = null;
+    session.detectGeneration++;
   }
 
   private statusOf(session: RunningSession): SessionStatus {

@@ -2,7 +2,9 @@
 // ports): sessions come Up through the real sockets, a removed session tells
 // the other side AdminDown, and a datagram that arrives with TTL 254 is
 // dropped by the kernel filter (RFC 5881 §5) before any session sees it.
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BfdEngine, defaultEngineOptions } from '../../src/bfd/engine.js';
 import type { FromWorker, SessionSpec } from '../../src/bfd/messages.js';
@@ -117,4 +119,44 @@ describe('BFD engine over loopback', () => {
     await until('Init from the TTL-255 packet', () => a.statuses()[0]?.state === 'init');
     sender.close();
   });
+
+  it('a stalled thread does not declare Down while the peer packets wait in the socket buffer', async () => {
+    // The peer runs in its own process and keeps sending while this thread
+    // is blocked for longer than the Detection Time (250 ms).
+    const peer = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('./fixtures/peer-process.ts', import.meta.url)),
+        '127.0.0.2',
+        '127.0.0.1',
+        String(PORT),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const log: FromWorker[] = [];
+      const a = engineAt('127.0.0.1', log);
+      engines.push(a);
+      // Our multiplier 20: the peer waits 1 s for us, so only our own
+      // detection (5 x 50 ms from the peer's multiplier) is at stake here.
+      await a.configure([{ ...spec('127.0.0.2', '127.0.0.1'), detectMult: 20 }]);
+      await until('Up with the peer process', () => a.statuses()[0]?.state === 'up', 15_000);
+      await until(
+        'fast rate',
+        () => a.statuses()[0]?.transmitIntervalUs === 50_000 && !a.statuses()[0]?.polling,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const end = performance.now() + 400;
+      while (performance.now() < end) {
+        // blocked, as a long synchronous job would block a thread
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      expect(a.statuses()[0]?.state).toBe('up');
+      expect(a.statuses()[0]?.flaps).toBe(0);
+    } finally {
+      peer.kill();
+    }
+  }, 30_000);
 });
