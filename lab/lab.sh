@@ -8,6 +8,7 @@
 #   bash lab/lab.sh up --ovs           # pods and uplink on userspace OVS bridges; agents write flows
 #   bash lab/lab.sh up --ovs --tunnel  # the same with VXLAN tunnel-mode flows
 #   bash lab/lab.sh up --subnets       # three nodes in two subnets behind a router; cross-subnet VXLAN overlay
+#   bash lab/lab.sh up --bfd           # BFD between the nodes at 100 ms x 3 (with --node2 frr too)
 #   bash lab/lab.sh restart-ovs --node 1   # OVS variant: restart node1's ovs-vswitchd
 #   bash lab/lab.sh status | ping      # show it again / ping both ways
 #   bash lab/lab.sh down               # remove everything it made

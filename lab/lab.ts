@@ -7,7 +7,7 @@
 // and the agents forward between the nodes with OpenFlow flows
 // (lab/ovs-node.ts), --tunnel for VXLAN tunnel mode.
 //
-//   node dist/lab/lab.js up [--node2 agent|gobgp|frr] [--ovs [--tunnel]] [--prefix P] [--state DIR]
+//   node dist/lab/lab.js up [--node2 agent|gobgp|frr] [--ovs [--tunnel]] [--bfd] [--prefix P] [--state DIR]
 //   node dist/lab/lab.js status | ping | down   [--prefix P] [--state DIR]
 //   node dist/lab/lab.js restart-ovs [--node 1|2]   (OVS variant: restart that node's ovs-vswitchd)
 //
@@ -47,7 +47,12 @@ export interface LabOptions {
   readonly holdTimeSeconds: number;
   /** OVS variant: each node forwards through a userspace OVS bridge programmed by its agent (default: none). */
   readonly ovs?: OvsLabMode | null;
+  /** BFD between the nodes at this many ms x 3 (RFC 5880), or null for none. */
+  readonly bfdMs?: number | null;
 }
+
+/** lab.sh up --bfd: what the README's detection times were measured with. */
+export const LAB_BFD_MS = 100;
 
 export const defaultLabOptions: LabOptions = {
   prefix: '',
@@ -55,6 +60,7 @@ export const defaultLabOptions: LabOptions = {
   node2: 'agent',
   holdTimeSeconds: 9,
   ovs: null,
+  bfdMs: null,
 };
 
 interface LabRecord {
@@ -64,6 +70,7 @@ interface LabRecord {
   readonly node2: Node2Kind;
   readonly namespaces: string[];
   readonly ovs?: OvsLabMode | null;
+  readonly bfdMs?: number | null;
 }
 
 export const NODE_IPS = ['172.18.8.101', '172.18.8.102'] as const;
@@ -124,6 +131,7 @@ export class Lab {
       node2: this.options.node2,
       namespaces: [this.names.pod1, this.names.pod2, this.names.node1, this.names.node2],
       ovs: this.ovsMode,
+      bfdMs: this.options.bfdMs ?? null,
     };
     writeFileSync(join(this.options.state, 'lab.json'), `${JSON.stringify(record)}\n`);
   }
@@ -191,6 +199,7 @@ export class Lab {
         '',
         '--hold',
         String(this.options.holdTimeSeconds),
+        ...(this.options.bfdMs != null ? ['--bfd', String(this.options.bfdMs)] : []),
         ...(runsAgent ? [] : ['--no-config']),
       ]);
     }
@@ -222,6 +231,7 @@ export class Lab {
           mode,
           nodeStateDir: this.stateDir(n),
           socket: this.socket(n),
+          bfdMs: this.options.bfdMs ?? null,
         }),
       );
     }
@@ -273,6 +283,9 @@ export class Lab {
           asn: 64512,
           holdTimeSeconds: this.options.holdTimeSeconds,
           passive: kind === 'gobgp',
+          ...(this.options.bfdMs != null && kind === 'frr'
+            ? { bfd: { minRxMs: this.options.bfdMs, minTxMs: this.options.bfdMs, multiplier: 3 } }
+            : {}),
         },
       ],
       routes: [{ prefix: '10.233.2.0/24', nextHop: NODE_IPS[1] }],
@@ -399,6 +412,8 @@ export class Lab {
       if (n === 1 || this.options.node2 === 'agent') {
         section(`node${n}: agentctl neighbor show`, (await this.agentctl(n, ['neighbor', 'show'])).stdout);
         section(`node${n}: agentctl rib show`, (await this.agentctl(n, ['rib', 'show'])).stdout);
+        if (this.options.bfdMs != null)
+          section(`node${n}: agentctl bfd show`, (await this.agentctl(n, ['bfd', 'show'])).stdout);
       } else if (this.options.node2 === 'gobgp') {
         const target = `unix://${join(this.stateDir(2), 'gobgp.sock')}`;
         section(
@@ -413,6 +428,11 @@ export class Lab {
         const vty = ['vtysh', '--vty_socket', this.stateDir(2)];
         section('node2 (FRR): show bgp summary', (await sh([...vty, '-c', 'show bgp summary'])).stdout);
         section('node2 (FRR): show ip bgp', (await sh([...vty, '-c', 'show ip bgp'])).stdout);
+        if (this.options.bfdMs != null)
+          section(
+            'node2 (FRR): show bfd peers brief',
+            (await sh([...vty, '-c', 'show bfd peers brief'])).stdout,
+          );
       }
       section(`node${n}: ip route`, await execOk(this.node(n), ['ip', 'route']));
     }
@@ -495,6 +515,10 @@ function parseArguments(argv: readonly string[]): {
         subnets = true;
         i--;
         break;
+      case '--bfd':
+        options = { ...options, bfdMs: LAB_BFD_MS };
+        i--;
+        break;
       case '--node':
         if (value !== '1' && value !== '2') throw new Error('--node must be 1 or 2');
         node = value === '1' ? 1 : 2;
@@ -512,7 +536,7 @@ function parseArguments(argv: readonly string[]): {
         break;
       default:
         throw new Error(
-          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --subnets, --prefix P, --state DIR`,
+          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --subnets, --bfd, --prefix P, --state DIR`,
         );
     }
   }
@@ -520,6 +544,8 @@ function parseArguments(argv: readonly string[]): {
     if ((options.ovs ?? null) === null) throw new Error('--tunnel goes with --ovs: lab.sh up --ovs --tunnel');
     options = { ...options, ovs: 'tunnel' };
   }
+  if (options.bfdMs != null && options.node2 === 'gobgp')
+    throw new Error('--bfd needs a node2 with BFD: the agent or FRR (gobgpd has none)');
   if ((options.ovs ?? null) !== null && options.node2 !== 'agent')
     throw new Error('--ovs needs agents on both nodes (leave out --node2)');
   if (subnets && ((options.ovs ?? null) !== null || options.node2 !== 'agent'))
@@ -602,6 +628,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         prefix: record.prefix,
         node2: record.node2,
         ovs: record.ovs ?? null,
+        bfdMs: record.bfdMs ?? null,
       });
       if (command === 'status') console.log(await lab.report());
       else for (const from of [1, 2] as const) console.log((await lab.ping(from)).summary);

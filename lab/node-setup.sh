@@ -17,11 +17,12 @@
 #     --socket PATH        control socket (default /run/agent/agent.sock)
 #     --metrics HOST:PORT  metrics listener ("" to disable; default 127.0.0.1:9179)
 #     --hold SECONDS       hold time (default 9)
+#     --bfd MS             BFD with the peers at MS ms x 3 (RFC 5880; default: off)
 #     --no-config          set up the pod only (another BGP daemon runs on this node)
 set -euo pipefail
 
 index="" node_ip="" peers=() asn=64512 peer_asn="" uplink=eth1 pod_ns="" config=/etc/agent/agent.yaml
-socket=/run/agent/agent.sock metrics=127.0.0.1:9179 hold=9 write_config=1
+socket=/run/agent/agent.sock metrics=127.0.0.1:9179 hold=9 write_config=1 bfd_ms=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --index) index=$2; shift 2 ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --socket) socket=$2; shift 2 ;;
     --metrics) metrics=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
+    --bfd) bfd_ms=$2; shift 2 ;;
     --no-config) write_config=0; shift ;;
     *) echo "node-setup.sh: unknown option $1 (see the header of this script)" >&2; exit 2 ;;
   esac
@@ -83,6 +85,9 @@ mkdir -p "$(dirname "$config")"
     echo "    holdTimeSeconds: $hold"
     echo "    connectRetrySeconds: 2"
     echo "    families: [ipv4-unicast]"
+    if [ -n "$bfd_ms" ]; then
+      echo "    bfd: { enabled: true, minRxMs: $bfd_ms, minTxMs: $bfd_ms, multiplier: 3 }"
+    fi
     if [ "$peer_asn" != "$asn" ]; then
       echo "    import: { prefixes: [\"10.233.0.0/16 le 32\"] }"
       echo "    export: { prefixes: [\"10.233.0.0/16 le 32\"] }"

@@ -155,6 +155,8 @@ export function ovsAgentConfig(options: {
   readonly mode: OvsLabMode;
   readonly nodeStateDir: string;
   readonly socket: string;
+  /** BFD at this many ms x 3, or null. */
+  readonly bfdMs?: number | null;
 }): string {
   const ovsDir = ovsStateDir(options.nodeStateDir);
   return [
@@ -168,6 +170,9 @@ export function ovsAgentConfig(options: {
     `    holdTimeSeconds: ${options.holdTimeSeconds}`,
     '    connectRetrySeconds: 2',
     '    families: [ipv4-unicast]',
+    ...(options.bfdMs != null
+      ? [`    bfd: { enabled: true, minRxMs: ${options.bfdMs}, minTxMs: ${options.bfdMs}, multiplier: 3 }`]
+      : []),
     'originate:',
     `  - prefix: 10.233.${options.index}.0/24`,
     'fib:',

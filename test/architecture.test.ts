@@ -109,6 +109,15 @@ describe('architecture: imports between the parts of src', () => {
     ).toEqual([]);
   });
 
+  it('src/bfd stands apart from BGP and the RIB: only coupling.ts knows the BGP FSM state names', () => {
+    expect(
+      violations(
+        'src/bfd/',
+        (target) => target.startsWith('src/bfd/') || target.startsWith('src/net/'),
+      ).filter((v) => v !== 'src/bfd/coupling.ts -> src/bgp/fsm.ts'),
+    ).toEqual([]);
+  });
+
   it('no file in src imports itself through other files', () => {
     expect(importCycles(graph).map((cycle) => cycle.join(' -> '))).toEqual([]);
   });

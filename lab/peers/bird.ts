@@ -89,6 +89,11 @@ function bgpProtocol(config: PeerConfig, n: NeighborConfig, index: number): stri
   if (n.extendedMessage) L.push('  enable extended messages on;');
   if (n.asn4 === false) L.push('  enable as4 off;');
   if (config.hostname) L.push('  advertise hostname on;');
+  // BGP asks protocol bfd for a session to the neighbor and goes down with it.
+  if (n.bfd !== undefined) {
+    if (n.bfd.multihop === true) throw new UnsupportedError('bird', 'multihop BFD in the lab');
+    L.push('  bfd on;');
+  }
   for (const family of neighborFamilies(n)) {
     const ch = [
       'import all;',
@@ -125,6 +130,14 @@ export function birdConfig(config: PeerConfig, routes: readonly RouteConfig[]): 
     for (const r of routes) if (addressFamily(r.prefix) === family) L.push(`  ${birdStaticRoute(r)}`);
     L.push('}');
   }
+  // BIRD takes BFD timers per interface, not per neighbor: the first neighbor's apply.
+  const bfd = config.neighbors.find((n) => n.bfd !== undefined)?.bfd;
+  if (bfd !== undefined)
+    L.push(
+      'protocol bfd {',
+      `  interface "*" { min rx interval ${bfd.minRxMs} ms; min tx interval ${bfd.minTxMs} ms; multiplier ${bfd.multiplier}; };`,
+      '}',
+    );
   config.neighbors.forEach((n, i) => {
     L.push(...bgpProtocol(config, n, i));
   });
@@ -272,6 +285,13 @@ export class BirdPeer extends BasePeer {
     const out = await this.birdc('show', 'protocols', 'all', this.protocolName(neighbor));
     const m = /BGP state:\s+(\S+)/.exec(out);
     return m?.[1] ? normalizeState(m[1]) : 'idle';
+  }
+
+  /** protocol bfd's state of the session with `peer` (Up, Down, Init, AdminDown), or 'none'. */
+  async bfdState(peer: string): Promise<string> {
+    const out = await this.birdc('show', 'bfd', 'sessions');
+    const line = out.split('\n').find((l) => l.trim().split(/\s+/)[0] === peer);
+    return line?.trim().split(/\s+/)[2]?.toLowerCase() ?? 'none';
   }
 
   async receivedRoutes(family: Family): Promise<ReceivedRoute[]> {

@@ -116,6 +116,10 @@ export function frrBgpdConfig(
     if (n.passive) L.push(` neighbor ${a} passive`);
     if (n.localAddress) L.push(` neighbor ${a} update-source ${n.localAddress}`);
     if (n.gracefulRestart) L.push(` neighbor ${a} graceful-restart`);
+    // Single-hop BFD follows the BGP session (bgpd registers it with bfdd);
+    // a multihop one is a plain bfdd peer (frrBfddConfig), BGP stays direct.
+    if (n.bfd !== undefined && n.bfd.multihop !== true)
+      L.push(` neighbor ${a} bfd`, ` neighbor ${a} bfd profile lab-n${config.neighbors.indexOf(n)}`);
   }
   for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
     const body: string[] = [];
@@ -142,6 +146,28 @@ export function frrBgpdConfig(
   }
   L.push('exit', '!');
   return `${L.join('\n')}\n`;
+}
+
+/** bfdd.conf: one profile of timers per neighbor with BFD, and the multihop peers (exported for unit tests). */
+export function frrBfddConfig(config: PeerConfig): string {
+  const L = [`log file ${join(config.stateDir, 'bfdd.log')} informational`, 'bfd'];
+  config.neighbors.forEach((n, i) => {
+    if (n.bfd === undefined) return;
+    L.push(
+      ` profile lab-n${i}`,
+      `  receive-interval ${n.bfd.minRxMs}`,
+      `  transmit-interval ${n.bfd.minTxMs}`,
+      `  detect-multiplier ${n.bfd.multiplier}`,
+      ' exit',
+    );
+  });
+  config.neighbors.forEach((n, i) => {
+    if (n.bfd?.multihop !== true) return;
+    if (n.localAddress === undefined) throw new Error('frr: a multihop BFD peer needs localAddress');
+    L.push(` peer ${n.address} multihop local-address ${n.localAddress}`, `  profile lab-n${i}`, ' exit');
+  });
+  L.push('exit', '');
+  return L.join('\n');
 }
 
 function chownTree(path: string, uid: number, gid: number): void {
@@ -200,6 +226,7 @@ export class FrrPeer extends BasePeer {
   readonly kind = 'frr' as const;
   private zebra: ManagedProcess | undefined;
   private bgpd: ManagedProcess | undefined;
+  private bfdd: ManagedProcess | undefined;
   private readonly maps = new Map<string, { route: RouteConfig; map: string }>();
   private mapCounter = 0;
 
@@ -225,6 +252,7 @@ export class FrrPeer extends BasePeer {
       `hostname ${this.config.hostname ?? this.config.namespace}\nlog file ${join(dir, 'zebra.log')} informational\n`,
     );
     writeFileSync(join(dir, 'bgpd.conf'), frrBgpdConfig(this.config, this.maps));
+    if (this.hasBfd) writeFileSync(join(dir, 'bfdd.conf'), frrBfddConfig(this.config));
     const { uid, gid } = frrIds();
     chownTree(dir, uid, gid);
   }
@@ -253,7 +281,52 @@ export class FrrPeer extends BasePeer {
     });
     this.processes = [this.zebra];
     await this.waitFor('zebra socket', () => exists(zserv));
+    if (this.hasBfd) await this.startBfdd();
     await this.startBgpd();
+  }
+
+  private get hasBfd(): boolean {
+    return this.config.neighbors.some((n) => n.bfd !== undefined);
+  }
+
+  /** bfdd with its control socket in the state dir (the default /var/run/frr one would be shared by every lab). */
+  private async startBfdd(): Promise<void> {
+    const dir = this.config.stateDir;
+    const argv = ['/usr/lib/frr/bfdd', '-f', join(dir, 'bfdd.conf'), '-i', join(dir, 'bfdd.pid')];
+    argv.push(
+      '-z',
+      join(dir, 'zserv.api'),
+      '--vty_socket',
+      dir,
+      '-P',
+      '0',
+      '--bfdctl',
+      join(dir, 'bfdd.sock'),
+    );
+    this.bfdd = await startProcess({ name: 'bfdd', argv, stateDir: dir, namespace: this.config.namespace });
+    this.processes = [this.zebra, this.bfdd].filter((p): p is ManagedProcess => p !== undefined);
+    await this.waitFor('bfdd vty', async () => {
+      try {
+        await this.vtysh('show bfd peers json');
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** bfdd's view of the session with `peer`: up, down, init, ... or 'none'. */
+  async bfdState(peer: string): Promise<string> {
+    const list: unknown = JSON.parse(await this.vtysh('show bfd peers json'));
+    const found = asArray(list).find((p) => asString(field(p, 'peer')) === peer);
+    return asString(field(found, 'status')) ?? 'none';
+  }
+
+  /** bfdd's JSON for the session with `peer` (intervals, discriminators), or undefined. */
+  async bfdPeer(peer: string): Promise<Record<string, unknown> | undefined> {
+    const list: unknown = JSON.parse(await this.vtysh('show bfd peers json'));
+    const found = asArray(list).find((p) => asString(field(p, 'peer')) === peer);
+    return found === undefined ? undefined : asRecord(found);
   }
 
   private async startBgpd(): Promise<void> {
@@ -270,7 +343,7 @@ export class FrrPeer extends BasePeer {
     argv.push('--vty_socket', dir, '-P', '0');
     if (!this.config.installFib) argv.push('-n');
     this.bgpd = await startProcess({ name: 'bgpd', argv, stateDir: dir, namespace: this.config.namespace });
-    this.processes = [this.zebra, this.bgpd].filter((p): p is ManagedProcess => p !== undefined);
+    this.processes = [this.zebra, this.bfdd, this.bgpd].filter((p): p is ManagedProcess => p !== undefined);
     await this.waitFor('bgpd vty', async () => {
       try {
         await this.vtysh('show bgp summary json');
@@ -389,7 +462,9 @@ export class FrrPeer extends BasePeer {
   async logText(): Promise<string> {
     const dir = this.config.stateDir;
     const parts = await Promise.all(
-      ['zebra.out', 'bgpd.out', 'zebra.log', 'bgpd.log'].map((f) => readText(join(dir, f))),
+      ['zebra.out', 'bgpd.out', 'bfdd.out', 'zebra.log', 'bgpd.log', 'bfdd.log'].map((f) =>
+        readText(join(dir, f)),
+      ),
     );
     return parts.join('');
   }

@@ -7,6 +7,13 @@ export type Family = 'ipv4-unicast' | 'ipv6-unicast';
 export type AddPathMode = 'send' | 'receive' | 'both';
 export type Origin = 'igp' | 'egp' | 'incomplete';
 
+export interface BfdPeerConfig {
+  readonly minRxMs: number;
+  readonly minTxMs: number;
+  readonly multiplier: number;
+  readonly multihop?: boolean;
+}
+
 export interface NeighborConfig {
   /** Neighbor's IPv4 or IPv6 address (the session's transport). */
   readonly address: string;
@@ -29,6 +36,8 @@ export interface NeighborConfig {
   readonly routeReflectorClient?: boolean;
   readonly gracefulRestart?: { readonly restartTimeSeconds: number };
   readonly nextHopSelf?: boolean;
+  /** BFD with this neighbor (FRR bfdd, BIRD protocol bfd); multihop: RFC 5883 instead of 5881. */
+  readonly bfd?: BfdPeerConfig;
   /**
    * RFC 8654 extended messages. FRR always advertises it; BIRD only with this
    * on; gobgp has no support; ExaBGP advertises it by default (false = off).

@@ -6,6 +6,7 @@
 import type { AddressFamily } from '../bgp/family.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type {
+  BfdSessionJson,
   DestinationJson,
   LocalRouteJson,
   NeighborJson,
@@ -69,4 +70,6 @@ export interface AgentControl {
   reload(): Promise<ReloadOutcome>;
   /** A forwarding writer by name; null when it is not enabled. */
   forwardingView(name: WriterName): ForwardingView | null;
+  /** The BFD sessions, fresh from the BFD worker. */
+  bfdSessions(): Promise<readonly BfdSessionJson[]>;
 }

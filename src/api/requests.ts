@@ -149,6 +149,16 @@ export const ribQuery = z
     return { selection, neighbor: query.neighbor ?? null, direction };
   });
 
+/** GET /v1/bfd: every session, or the one of a neighbor. */
+export const bfdQuery = z
+  .object({
+    address: z
+      .string({ error: NEIGHBOR_ADDRESS })
+      .refine((text) => canonicalIp(text) !== null, { error: NEIGHBOR_ADDRESS })
+      .optional(),
+  })
+  .transform((query) => ({ address: query.address === undefined ? null : canonicalIp(query.address) }));
+
 /** DELETE /v1/rib: withdraw a route added with rib add. */
 export const ribDeleteQuery = z.object({ prefix });
 

@@ -5,7 +5,7 @@
 
 import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
 import type { AgentControl } from './control.js';
-import { fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
+import { bfdQuery, fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
 import type {
   FibDiffReply,
@@ -39,6 +39,16 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   const routes = new Map<string, ApiHandler>();
 
   routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
+
+  routes.set('GET /v1/bfd', async (request) => {
+    const { address } = checkedQuery(bfdQuery, request.query);
+    const sessions = await control.bfdSessions();
+    if (address === null) return { status: 200, body: sessions };
+    const one = sessions.find((s) => s.neighbor === address);
+    if (one === undefined)
+      throw new ApiError(404, `no BFD session with ${address} (bfd.enabled for that neighbor?)`);
+    return { status: 200, body: one };
+  });
 
   routes.set('POST /v1/config/reload', async () => {
     const outcome = await control.reload();

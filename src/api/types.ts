@@ -44,6 +44,49 @@ export interface NeighborJson {
   /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
   readonly outQueueBytes: number;
   readonly session: NeighborSessionJson | null;
+  /** The BFD session's state (adminDown, down, init, up), "held" appended while BGP waits for it; null without BFD. */
+  readonly bfd: string | null;
+}
+
+/** GET /v1/bfd: one BFD session (RFC 5880 variables, intervals in milliseconds). */
+export interface BfdSessionJson {
+  /** The BGP neighbor the session belongs to. */
+  readonly neighbor: string;
+  readonly localAddress: string | null;
+  readonly multihop: boolean;
+  readonly state: string;
+  readonly remoteState: string;
+  readonly localDiscriminator: number;
+  readonly remoteDiscriminator: number;
+  /** bfd.LocalDiag as text. */
+  readonly diagnostic: string;
+  readonly remoteDiagnostic: string;
+  /** The peer's C bit: its BFD does not share fate with its control plane. */
+  readonly remoteControlPlaneIndependent: boolean;
+  /** The negotiated transmit interval (before jitter). */
+  readonly transmitIntervalMs: number;
+  /** The negotiated Detection Time for the peer. */
+  readonly detectionTimeMs: number;
+  readonly remoteDetectMult: number;
+  readonly configured: {
+    readonly minRxMs: number;
+    readonly minTxMs: number;
+    readonly multiplier: number;
+    readonly hops: number;
+  };
+  readonly upDownSeconds: number;
+  readonly transitions: number;
+  readonly flaps: number;
+  readonly lastDown: {
+    readonly secondsAgo: number;
+    readonly diagnostic: string;
+    readonly remoteState: string;
+  } | null;
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+  readonly sourcePort: number;
+  /** The BGP session is held down until this BFD session is Up (RFC 5882). */
+  readonly bgpHeld: boolean;
 }
 
 /** One path to a destination, with the attributes as gobgp prints them. */

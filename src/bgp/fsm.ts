@@ -192,9 +192,10 @@ function cease(subcode: number, reason: string, message?: string, data?: Uint8Ar
 }
 
 function stopReason(subcode: number): string {
-  return subcode === CeaseSubcode.maximumPrefixesReached
-    ? 'maximum number of prefixes reached'
-    : 'administrative stop';
+  if (subcode === CeaseSubcode.maximumPrefixesReached) return 'maximum number of prefixes reached';
+  // RFC 9384: the session is closed because BFD declared the path down.
+  if (subcode === CeaseSubcode.bfdDown) return 'BFD down';
+  return 'administrative stop';
 }
 
 /** RFC 6608 §4: the Data field is the type of the unexpected message, when a message caused it. */

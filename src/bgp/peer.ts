@@ -116,6 +116,8 @@ export class Peer {
   private contender: Session | null = null;
   private stateSince = Date.now();
   private lastError: string | null = null;
+  /** Why the session is held down (BFD, RFC 5882 §4.2); null when it may run. */
+  private heldBy: string | null = null;
   private flaps = 0;
   /** Counters of sessions that ended, so totals survive reconnects. */
   private readonly past = { messagesIn: 0, messagesOut: 0, updatesIn: 0, updatesOut: 0 };
@@ -184,7 +186,7 @@ export class Peer {
 
   /** ManualStart (RFC 4271 §8.1.2 event 1, or 4 when passive). */
   start(): void {
-    if (this.config.shutdown) return;
+    if (this.config.shutdown || this.heldBy !== null) return;
     if (this.session === null || this.session.isDestroyed) this.session = this.newSession('outbound');
     this.session.handle({ type: this.config.passive ? 'ManualStartPassive' : 'ManualStart' });
   }
@@ -201,6 +203,28 @@ export class Peer {
     this.contender?.destroy();
     this.contender = null;
     this.session?.handle(event);
+  }
+
+  /**
+   * Keeps the session down (no connects, incoming connections refused) until
+   * release(): BFD says the path to this neighbor is broken (RFC 5882 §4.2).
+   * The caller closes a running session itself (stop with Cease/BFD Down).
+   */
+  hold(reason: string): void {
+    this.heldBy = reason;
+    this.lastError = reason;
+  }
+
+  /** Ends a hold and starts the session again (unless shut down by configuration). */
+  release(): void {
+    if (this.heldBy === null) return;
+    this.heldBy = null;
+    this.start();
+  }
+
+  /** Why the session is held down, or null. */
+  get held(): string | null {
+    return this.heldBy;
   }
 
   /**
@@ -258,6 +282,11 @@ export class Peer {
   accept(socket: net.Socket): void {
     if (this.config.shutdown) {
       rejectSocket(socket, CeaseSubcode.administrativeShutdown);
+      return;
+    }
+    if (this.heldBy !== null) {
+      // RFC 9384: the path is down as far as BFD knows; the peer may retry later.
+      rejectSocket(socket, CeaseSubcode.bfdDown);
       return;
     }
     try {
@@ -472,7 +501,9 @@ export function rejectSocket(socket: net.Socket, subcode: number): void {
 export function describeReason(reason: DownReason): string {
   switch (reason.kind) {
     case 'admin-stop':
-      return `administrative stop (Cease/${reason.subcode})`;
+      return reason.subcode === CeaseSubcode.bfdDown
+        ? `BFD down (Cease/${reason.subcode})`
+        : `administrative stop (Cease/${reason.subcode})`;
     case 'automatic-stop':
       return `automatic stop (Cease/${reason.subcode})`;
     case 'hold-timer-expired':

@@ -3,6 +3,7 @@
 // `decode` works offline.
 
 import { Command, CommanderError, Option } from 'commander';
+import { addBfdCommands } from './bfd.js';
 import { addDaemonCommands } from './commands.js';
 import { decodeHex } from './decode.js';
 import { type CliIo, CommandFailure, processIo, UsageError } from './io.js';
@@ -71,6 +72,7 @@ export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): C
     );
 
   addDaemonCommands(program, io);
+  addBfdCommands(program, io);
   return program;
 }
 

@@ -27,7 +27,12 @@ import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { formatDuration, formatState, table } from './format.js';
 import { type CliIo, CommandFailure, UsageError } from './io.js';
 
-async function request(socket: string, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function request(
+  socket: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
   try {
     const reply = await callAgent(socket, method, path, body);
     if (reply.status >= 400) {
@@ -41,13 +46,13 @@ async function request(socket: string, method: string, path: string, body?: unkn
   }
 }
 
-function socketOf(command: Command): string {
+export function socketOf(command: Command): string {
   return (command.optsWithGlobals() as { socket: string }).socket;
 }
 
 function neighborTable(neighbors: readonly NeighborJson[]): string {
   return table(
-    ['Peer', 'AS', 'Up/Down', 'State', 'MsgRcvd', 'MsgSent', 'Received', 'Accepted', 'Advertised'],
+    ['Peer', 'AS', 'Up/Down', 'State', 'MsgRcvd', 'MsgSent', 'Received', 'Accepted', 'Advertised', 'BFD'],
     neighbors.map((n) => [
       n.address,
       String(n.asn),
@@ -58,6 +63,7 @@ function neighborTable(neighbors: readonly NeighborJson[]): string {
       String(n.prefixes.received),
       String(n.prefixes.accepted),
       String(n.prefixes.advertised),
+      n.bfd ?? '-',
     ]),
   );
 }
@@ -70,6 +76,7 @@ function neighborDetail(n: NeighborJson): string {
     `  Prefixes: received ${n.prefixes.received}, accepted ${n.prefixes.accepted}, advertised ${n.prefixes.advertised}`,
     `  Flaps: ${n.flaps}${n.lastError !== null ? `, last: ${n.lastError}` : ''}`,
     `  Output queue: ${n.outQueueBytes} octets`,
+    `  BFD: ${n.bfd ?? 'not configured'}`,
   ];
   const s = n.session;
   if (s !== null) {

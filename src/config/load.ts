@@ -19,6 +19,42 @@ export interface MaxPrefixConfig {
   readonly restartSeconds: number;
 }
 
+/** BFD for one neighbor, defaults applied (RFC 5880 §6.8.1 variables in milliseconds). */
+export interface BfdSettings {
+  readonly enabled: boolean;
+  /** bfd.RequiredMinRxInterval */
+  readonly minRxMs: number;
+  /** bfd.DesiredMinTxInterval once Up */
+  readonly minTxMs: number;
+  /** bfd.DetectMult */
+  readonly multiplier: number;
+  /** 1: single-hop (RFC 5881); more: multihop (RFC 5883) accepting TTL >= 256 - hops. */
+  readonly hops: number;
+}
+
+export const DEFAULT_BFD: BfdSettings = Object.freeze({
+  enabled: false,
+  minRxMs: 300,
+  minTxMs: 300,
+  multiplier: 3,
+  hops: 1,
+});
+
+type RawBfd = NonNullable<RawConfig['bfd']>;
+
+function bfdSettings(raw: RawBfd | undefined, defaults: BfdSettings): BfdSettings {
+  return {
+    enabled: raw?.enabled ?? defaults.enabled,
+    minRxMs: raw?.minRxMs ?? defaults.minRxMs,
+    minTxMs: raw?.minTxMs ?? defaults.minTxMs,
+    multiplier: raw?.multiplier ?? defaults.multiplier,
+    hops: raw?.hops ?? defaults.hops,
+  };
+}
+
+// BFD settings are kept out of NeighborConfig on purpose: the speaker restarts
+// a neighbor whose NeighborConfig changed, and a BFD change must not (a reload
+// re-tunes the BFD session with a Poll Sequence, RFC 5880 §6.8.3).
 export interface NeighborSettings extends NeighborConfig {
   /** Undefined: the default (iBGP accept-all, eBGP reject-all per RFC 8212). */
   readonly import: RawPolicy | undefined;
@@ -26,6 +62,7 @@ export interface NeighborSettings extends NeighborConfig {
   readonly nextHopSelf: boolean;
   readonly enforceFirstAs: boolean;
   readonly maxPrefix: MaxPrefixConfig | null;
+  readonly bfd: BfdSettings;
 }
 
 export interface OriginateConfig {
@@ -88,6 +125,8 @@ export interface AgentConfig {
     readonly restartTimeSeconds: number;
     readonly staleRoutesTimeSeconds: number;
   };
+  /** The BFD defaults neighbors start from (top-level bfd:). */
+  readonly bfd: BfdSettings;
   readonly neighbors: readonly NeighborSettings[];
   readonly originate: readonly OriginateConfig[];
   readonly fib: { readonly kernel: KernelFibConfig; readonly ovs: OvsFibConfig };
@@ -204,6 +243,7 @@ export function loadConfigFile(path: string): AgentConfig {
 
 function resolve(raw: RawConfig): AgentConfig {
   const asn = raw.asn;
+  const bfdDefaults = bfdSettings(raw.bfd, DEFAULT_BFD);
   const neighbors: NeighborSettings[] = (raw.neighbors ?? []).map((n) => ({
     address: canonicalIp(n.address) ?? n.address,
     port: n.port ?? 179,
@@ -233,6 +273,7 @@ function resolve(raw: RawConfig): AgentConfig {
             warningThresholdPercent: n.maxPrefix.warningThresholdPercent ?? 75,
             restartSeconds: n.maxPrefix.restartSeconds ?? 0,
           },
+    bfd: bfdSettings(n.bfd, bfdDefaults),
   }));
   const ovs = raw.fib?.ovs;
   return {
@@ -250,6 +291,7 @@ function resolve(raw: RawConfig): AgentConfig {
       restartTimeSeconds: raw.gracefulRestart?.restartTimeSeconds ?? 120,
       staleRoutesTimeSeconds: raw.gracefulRestart?.staleRoutesTimeSeconds ?? 360,
     },
+    bfd: bfdDefaults,
     neighbors,
     originate: (raw.originate ?? []).map((o) => ({
       prefix: o.prefix,

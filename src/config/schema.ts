@@ -141,6 +141,34 @@ const maxPrefix = z
   })
   .strict();
 
+const milliseconds = (what: string, min: number, max: number) =>
+  z
+    .number({ error: `must be ${what} in milliseconds, ${min} to ${max}` })
+    .int({ error: `must be ${what} in milliseconds, ${min} to ${max}` })
+    .min(min, { error: `must be ${what} in milliseconds, ${min} to ${max}` })
+    .max(max, { error: `must be ${what} in milliseconds, ${min} to ${max}` });
+
+/** BFD (RFC 5880) for a neighbor, or the defaults every neighbor starts from. */
+const bfd = z
+  .object({
+    enabled: z.boolean({ error: 'must be true (run BFD with this neighbor) or false' }).optional(),
+    minRxMs: milliseconds('the slowest rate we want to receive BFD packets at', 10, 60000).optional(),
+    minTxMs: milliseconds('the rate we would like to send BFD packets at', 10, 60000).optional(),
+    multiplier: z
+      .number({ error: 'must be the detect multiplier, 1 to 255 (packets missed before Down)' })
+      .int({ error: 'must be the detect multiplier, 1 to 255 (packets missed before Down)' })
+      .min(1, { error: 'must be the detect multiplier, 1 to 255 (packets missed before Down)' })
+      .max(255, { error: 'must be the detect multiplier, 1 to 255 (packets missed before Down)' })
+      .optional(),
+    hops: z
+      .number({ error: 'must be 1 (single-hop, RFC 5881) or up to 255 hops (multihop, RFC 5883)' })
+      .int({ error: 'must be 1 (single-hop, RFC 5881) or up to 255 hops (multihop, RFC 5883)' })
+      .min(1, { error: 'must be 1 (single-hop, RFC 5881) or up to 255 hops (multihop, RFC 5883)' })
+      .max(255, { error: 'must be 1 (single-hop, RFC 5881) or up to 255 hops (multihop, RFC 5883)' })
+      .optional(),
+  })
+  .strict();
+
 const neighbor = z
   .object({
     address: ipAddress,
@@ -179,6 +207,7 @@ const neighbor = z
     import: policySchema.optional(),
     export: policySchema.optional(),
     maxPrefix: maxPrefix.optional(),
+    bfd: bfd.optional(),
   })
   .strict();
 
@@ -323,6 +352,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    bfd: bfd.optional(),
     neighbors: z.array(neighbor, { error: 'must be a list of neighbors' }).optional(),
     originate: z.array(originate, { error: 'must be a list of { prefix: ... }' }).optional(),
     fib: z.object({ kernel: kernel.optional(), ovs: ovs.optional() }).strict().optional(),

@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
+import type { BfdService } from '../bfd/service.js';
 import { describeErrorCode } from '../bgp/codec/errors.js';
 import { CeaseSubcode, ErrorCode } from '../bgp/codec/iana.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
@@ -22,6 +23,7 @@ import { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import { LocalRoutes } from '../rib/origination.js';
 import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/policy.js';
 import { Rib } from '../rib/rib.js';
+import { BfdCoupling, sessionSpecOf } from './bfd-coupling.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
 import { OvsFeed } from './ovs-feed.js';
@@ -127,6 +129,10 @@ export class Agent {
   private ovsFeed: OvsFeed | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private redecideTimer: NodeJS.Timeout | null = null;
+  /** The BFD worker, started when a neighbor first asks for BFD. */
+  bfd: BfdService | null = null;
+  private bfdStarting: Promise<BfdService | null> | null = null;
+  readonly bfdCoupling: BfdCoupling;
   readonly startedAt = Date.now();
 
   constructor(
@@ -162,12 +168,16 @@ export class Agent {
       jobs,
     });
     this.routing = new Routing(this.rib, this.log, events, groups, jobs);
+    this.bfdCoupling = new BfdCoupling((address) => this.speaker.peer(address), this.log);
     this.speaker = new Speaker(
       speakerConfigOf(config, options.restarting ?? false),
       this.peerEvents(),
       this.log,
       {
-        added: (peer) => this.routing.addPeer(peer, policiesOf(this.config, this.settingsOf(peer))),
+        added: (peer) => {
+          this.routing.addPeer(peer, policiesOf(this.config, this.settingsOf(peer)));
+          this.bfdCoupling.peerAdded(peer);
+        },
         removed: (peer) => this.routing.removePeer(peer),
       },
     );
@@ -269,7 +279,10 @@ export class Agent {
         // prom-client and the exposition server are loaded only when asked for.
         const { Metrics, serveMetrics } = await import('../metrics/metrics.js');
         const metrics = new Metrics();
-        metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
+        metrics.setSources({
+          peers: () => this.speaker.allPeers().map((peer) => peer.status()),
+          bfd: () => this.bfd?.all() ?? [],
+        });
         this.metrics = metrics;
         this.metricsServer = await serveMetrics(metrics, this.config.metrics.listen);
       }
@@ -278,10 +291,12 @@ export class Agent {
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
       this.localRoutes.syncConfigured(this.config.originate);
+      await this.syncBfd(null);
       await this.speaker.start();
     } catch (error) {
       await this.api.stop();
       this.metricsServer?.close();
+      await this.bfd?.stop();
       await this.ovs?.stop();
       await this.kernel?.stop();
       throw error;
@@ -364,6 +379,40 @@ export class Agent {
     }
     this.ovs = ovs;
     this.ovsFeed = new OvsFeed(this.rib, ovs, (error) => this.internalError(null, error, 'ovs feed'));
+  }
+
+  /**
+   * Gives the BFD worker the sessions the configuration asks for (starting it
+   * the first time one is wanted); neighbors whose BFD went away are released
+   * from a hold. A worker that cannot start costs BFD, never BGP.
+   */
+  private async syncBfd(previous: AgentConfig | null): Promise<void> {
+    const specs = this.config.neighbors.flatMap((n) => sessionSpecOf(n) ?? []);
+    const wanted = new Set(specs.map((s) => s.key));
+    for (const n of previous?.neighbors ?? [])
+      if (n.bfd.enabled && !wanted.has(n.address)) this.bfdCoupling.removed(n.address);
+    const service = specs.length > 0 ? await this.startBfd() : this.bfd;
+    service?.configure(specs);
+  }
+
+  private startBfd(): Promise<BfdService | null> {
+    if (this.bfdStarting !== null) return this.bfdStarting;
+    this.bfdStarting = (async () => {
+      try {
+        const { BfdService } = await import('../bfd/service.js');
+        const service = await BfdService.start({
+          transition: (key, change, atMs) => this.bfdCoupling.transition(key, change, atMs),
+          error: (key, message) =>
+            this.log.warn({ ...(key !== null ? { neighbor: key } : {}), error: message }, `BFD: ${message}`),
+        });
+        this.bfd = service;
+        return service;
+      } catch (error) {
+        this.log.error({ err: String(error) }, 'BFD: the worker failed to start; BGP goes on without BFD');
+        return null;
+      }
+    })();
+    return this.bfdStarting;
   }
 
   private maybeSweep(): void {
@@ -466,6 +515,8 @@ export class Agent {
       );
     }
     this.localRoutes.syncConfigured(next.originate);
+    // BFD changes re-tune the sessions in place (a Poll Sequence), BGP stays up.
+    await this.syncBfd(previous);
     this.logPolicyDefaults();
     this.log.info(result, 'configuration reloaded');
     return result;
@@ -492,6 +543,8 @@ export class Agent {
       this.feed?.close();
       this.ovsFeed?.close();
     }
+    // AdminDown to BFD peers: not a failure for them (RFC 5882 §3.2).
+    await this.bfd?.stop();
     this.routing.close();
     for (const timer of [this.sweepTimer, this.redecideTimer]) if (timer !== null) clearTimeout(timer);
     if (!keepForwarding) {

@@ -5,13 +5,16 @@
 
 import type { AgentControl, ReloadOutcome } from '../api/control.js';
 import type { ReloadChanges } from '../api/types.js';
+import type { BfdService } from '../bfd/service.js';
 import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import type { Speaker } from '../bgp/speaker.js';
-import { ConfigError } from '../config/load.js';
+import { type AgentConfig, ConfigError } from '../config/load.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { LocalRoutes } from '../rib/origination.js';
 import type { Rib } from '../rib/rib.js';
 import { queryAdjRibOut } from './adj-rib-out-query.js';
+import type { BfdCoupling } from './bfd-coupling.js';
+import { bfdColumn, bfdSessionsJson } from './bfd-query.js';
 import { neighborsJson } from './neighbor-query.js';
 import { queryRib } from './rib-query.js';
 import type { Routing } from './routing.js';
@@ -22,6 +25,10 @@ export interface ControlledAgent {
   readonly routing: Routing;
   readonly localRoutes: LocalRoutes;
   readonly rib: Rib;
+  readonly config: AgentConfig;
+  /** The BFD worker's main-thread side; null until a neighbor asks for BFD. */
+  readonly bfd: BfdService | null;
+  readonly bfdCoupling: BfdCoupling;
   /** A forwarding writer by name, when enabled (writers start after the API, so looked up per call). */
   writer(name: string): ForwardingWriter | null;
   /** Throws ConfigError when the file is refused. */
@@ -30,7 +37,26 @@ export interface ControlledAgent {
 
 export function agentControl(agent: ControlledAgent): AgentControl {
   return {
-    neighbors: () => neighborsJson(agent.speaker.allPeers(), agent.routing, Date.now()),
+    neighbors: () =>
+      neighborsJson(agent.speaker.allPeers(), agent.routing, Date.now(), (address) =>
+        bfdColumn(
+          agent.config.neighbors.find((n) => n.address === address),
+          agent.bfd?.status(address),
+          agent.bfdCoupling.holding(address),
+        ),
+      ),
+
+    bfdSessions: async () => {
+      const service = agent.bfd;
+      if (service === null) return [];
+      const { sessions } = await service.stats();
+      return bfdSessionsJson(
+        sessions,
+        agent.config.neighbors,
+        (a) => agent.bfdCoupling.holding(a),
+        Date.now(),
+      );
+    },
 
     rib: (selection) => queryRib(agent.rib, selection),
 

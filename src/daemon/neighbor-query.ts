@@ -5,7 +5,13 @@ import type { NeighborJson } from '../api/types.js';
 import type { Peer } from '../bgp/peer.js';
 import type { Routing } from './routing.js';
 
-export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: number): NeighborJson[] {
+export function neighborsJson(
+  peers: readonly Peer[],
+  routing: Routing,
+  nowMs: number,
+  /** The BFD column for a neighbor (null without BFD). */
+  bfdOf: (address: string) => string | null = () => null,
+): NeighborJson[] {
   return peers.map((peer) => {
     const status = peer.status();
     const source = routing.sourceOf(peer);
@@ -28,6 +34,7 @@ export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: n
       flaps: status.flaps,
       lastError: status.lastError,
       outQueueBytes: status.outQueueBytes,
+      bfd: bfdOf(status.address),
       session:
         negotiated === null
           ? null

@@ -2,6 +2,7 @@
 // implementation (metrics.ts, with prom-client) is loaded only when
 // metrics.listen is set, so an agent without metrics does not carry it.
 
+import type { BfdState } from '../bfd/iana.js';
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { MessageCounts } from '../bgp/peer.js';
 import { type KernelWriterMetrics, noOverlayMetrics, type OverlayMetrics } from '../netlink/types.js';
@@ -13,8 +14,16 @@ export interface PeerSample {
   readonly messageCounts: MessageCounts;
 }
 
+export interface BfdSample {
+  readonly key: string;
+  readonly state: BfdState;
+  readonly transitions: number;
+  readonly detectionTimeUs: number;
+}
+
 export interface MetricSources {
   peers(): readonly PeerSample[];
+  bfd?: () => readonly BfdSample[];
 }
 
 export interface AgentMetrics {

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { type BfdState, bfdStates } from '../bfd/iana.js';
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
@@ -83,6 +84,48 @@ export class Metrics implements AgentMetrics {
             }
           }
         }
+      },
+    });
+    new Gauge({
+      name: 'bfd_sessions',
+      help: 'BFD sessions by state (RFC 5880)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const counts = new Map<BfdState, number>(bfdStates.map((state) => [state, 0]));
+        for (const s of self.sources.bfd?.() ?? []) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+        for (const [state, count] of counts) this.set({ state }, count);
+      },
+    });
+    new Gauge({
+      name: 'bfd_session_up',
+      help: '1 when the BFD session with this neighbor is Up',
+      labelNames: ['neighbor'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of self.sources.bfd?.() ?? []) this.set({ neighbor: s.key }, s.state === 'up' ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'bfd_transitions_total',
+      help: 'BFD session state changes by neighbor',
+      labelNames: ['neighbor'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of self.sources.bfd?.() ?? [])
+          if (s.transitions > 0) this.inc({ neighbor: s.key }, s.transitions);
+      },
+    });
+    new Gauge({
+      name: 'bfd_detection_ms',
+      help: 'The negotiated BFD Detection Time for the neighbor (RFC 5880 §6.8.4), milliseconds',
+      labelNames: ['neighbor'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of self.sources.bfd?.() ?? []) this.set({ neighbor: s.key }, s.detectionTimeUs / 1000);
       },
     });
     this.notifications = new Counter({

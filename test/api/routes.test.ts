@@ -15,7 +15,7 @@ import type {
 } from '../../src/api/control.js';
 import { buildApiRoutes } from '../../src/api/routes.js';
 import { ApiError } from '../../src/api/server.js';
-import type { DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
+import type { BfdSessionJson, DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
 import type { AddressFamily } from '../../src/bgp/family.js';
 
 const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
@@ -71,6 +71,10 @@ class FakeControl implements AgentControl {
   }
   forwardingView(name: WriterName): ForwardingView | null {
     return this.writers.get(name) ?? null;
+  }
+  bfdList: BfdSessionJson[] = [];
+  async bfdSessions(): Promise<readonly BfdSessionJson[]> {
+    return this.bfdList;
   }
 }
 
@@ -348,5 +352,46 @@ describe('POST /v1/config/reload', () => {
       status: 400,
       body: { error: 'config reload refused, the running configuration stays: agent.yaml: asn: missing' },
     });
+  });
+});
+
+describe('GET /v1/bfd (bfd show)', () => {
+  const session: BfdSessionJson = {
+    neighbor: '172.18.8.102',
+    localAddress: null,
+    multihop: false,
+    state: 'up',
+    remoteState: 'up',
+    localDiscriminator: 1,
+    remoteDiscriminator: 2,
+    diagnostic: 'No Diagnostic',
+    remoteDiagnostic: 'No Diagnostic',
+    remoteControlPlaneIndependent: false,
+    transmitIntervalMs: 100,
+    detectionTimeMs: 300,
+    remoteDetectMult: 3,
+    configured: { minRxMs: 100, minTxMs: 100, multiplier: 3, hops: 1 },
+    upDownSeconds: 5,
+    transitions: 2,
+    flaps: 0,
+    lastDown: null,
+    packetsIn: 10,
+    packetsOut: 11,
+    sourcePort: 49200,
+    bgpHeld: false,
+  };
+
+  it('lists every session, or the one of an address (canonical), 404 for none', async () => {
+    const control = new FakeControl();
+    control.bfdList = [session];
+    expect(await call(control, 'GET /v1/bfd')).toEqual({ status: 200, body: [session] });
+    expect(await call(control, 'GET /v1/bfd', { query: 'address=172.18.8.102' })).toEqual({
+      status: 200,
+      body: session,
+    });
+    const missing = await call(control, 'GET /v1/bfd', { query: 'address=172.18.8.9' });
+    expect(missing.status).toBe(404);
+    const bad = await call(control, 'GET /v1/bfd', { query: 'address=nope' });
+    expect(bad).toMatchObject({ status: 400 });
   });
 });

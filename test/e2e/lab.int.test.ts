@@ -4,7 +4,8 @@
 // the hold time and they return on link up; SIGKILL and restart of an agent
 // lose no ping at 100 ms, and so do SIGTERM and restart (Graceful Restart
 // keeps forwarding); agent --cleanup removes what a stopped agent left; a BLACKHOLE added with agentctl becomes a blackhole
-// route on the other node; the mixed labs with gobgpd and FRR ping too; and
+// route on the other node; the mixed labs with gobgpd and FRR ping too; the
+// --bfd labs (agent and FRR node2) bring BFD Up at 100 ms x 3; and
 // `down` leaves no namespace and no process behind.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -12,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT_BIN } from '../../lab/agent.js';
-import { Lab, type Node2Kind } from '../../lab/lab.js';
+import { LAB_BFD_MS, Lab, type Node2Kind } from '../../lab/lab.js';
 import { execOk, listNamespaces, run } from '../../lab/netns.js';
 import { isAlive, savedPids } from '../../lab/process.js';
 import { eventually } from '../interop/helpers.js';
 
 const labs: Lab[] = [];
 
-function newLab(node2: Node2Kind): Lab {
+function newLab(node2: Node2Kind, bfdMs: number | null = null): Lab {
   const state = mkdtempSync(join(tmpdir(), 'agent-lab-'));
   chmodSync(state, 0o755); // FRR's daemons run as user frr and must reach their state dir below it
   const lab = new Lab({
@@ -27,6 +28,7 @@ function newLab(node2: Node2Kind): Lab {
     state,
     node2,
     holdTimeSeconds: 3,
+    bfdMs,
   });
   labs.push(lab);
   return lab;
@@ -219,6 +221,38 @@ describe('mixed labs: node2 runs another BGP daemon', () => {
       );
       for (const from of [1, 2] as const)
         expect(await lab.ping(from, 3)).toMatchObject({ sent: 3, received: 3 });
+      await Lab.down(lab.options.state);
+      expect(leftovers(lab).namespaces).toEqual([]);
+    }, 60_000);
+  }
+});
+
+describe('lab up --bfd', () => {
+  for (const kind of ['agent', 'frr'] as const) {
+    it(`node2 ${kind}: BFD Up at 100 ms x 3 both ways, shown in the report`, async () => {
+      const lab = newLab(kind, LAB_BFD_MS);
+      await up(lab);
+      await eventually('node1 BFD Up at 100 ms', async () => {
+        const show = JSON.parse(
+          (await lab.agentctl(1, ['bfd', 'show', '172.18.8.102', '--json'])).stdout,
+        ) as {
+          state: string;
+          transmitIntervalMs: number;
+          detectionTimeMs: number;
+        };
+        return show.state === 'up' && show.transmitIntervalMs === 100 && show.detectionTimeMs === 300
+          ? true
+          : undefined;
+      });
+      const report = await lab.report();
+      expect(report).toContain('== node1: agentctl bfd show');
+      expect(report).toContain(
+        kind === 'agent' ? '== node2: agentctl bfd show' : '== node2 (FRR): show bfd peers brief',
+      );
+      const neighbors = JSON.parse((await lab.agentctl(1, ['neighbor', 'show', '--json'])).stdout) as {
+        bfd: string | null;
+      }[];
+      expect(neighbors[0]?.bfd).toBe('up');
       await Lab.down(lab.options.state);
       expect(leftovers(lab).namespaces).toEqual([]);
     }, 60_000);
