@@ -5,8 +5,7 @@
 import type http from 'node:http';
 import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
-import { describeErrorCode } from '../bgp/codec/errors.js';
-import { CeaseSubcode, ErrorCode } from '../bgp/codec/iana.js';
+import { CeaseSubcode } from '../bgp/codec/iana.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
@@ -23,6 +22,7 @@ import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/polic
 import { Rib } from '../rib/rib.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
+import { notificationLogLine } from './notification-log.js';
 import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
 import { type PeerPolicies, Routing } from './routing.js';
@@ -201,26 +201,8 @@ export class Agent {
       },
       notification: (peer, direction, code, subcode, detail, data) => {
         this.metrics.notification(peer.address, direction, code, subcode);
-        const fields = {
-          neighbor: peer.address,
-          direction,
-          code,
-          subcode,
-          name: describeErrorCode(code, subcode),
-          detail,
-          // The Data field in hex, as tcpdump shows it (e.g. RFC 4486's AFI, SAFI, limit).
-          ...(data !== undefined && data.length > 0 ? { data: Buffer.from(data).toString('hex') } : {}),
-        };
-        if (code === ErrorCode.cease)
-          this.log.info(
-            fields,
-            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
-          );
-        else
-          this.log.warn(
-            fields,
-            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
-          );
+        const line = notificationLogLine(peer.address, direction, code, subcode, detail, data);
+        this.log[line.level](line.fields, line.message);
       },
     };
   }
