@@ -4,7 +4,7 @@
 // Unknown keys are ignored, as they were before these schemas.
 
 import { z } from 'zod';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import {
   type AddressFamily,
   familyByName,
@@ -20,7 +20,16 @@ import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from '
 const JSON_OBJECT = 'must be a JSON object';
 
 const PREFIX = 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64';
-const prefix = z.string({ error: PREFIX }).refine((text) => parsePrefix(text) !== null, { error: PREFIX });
+/** Host bits are refused with the prefix meant, as the config file and agentctl refuse them. */
+function refuseHostBits(text: string, context: z.RefinementCtx): void {
+  const masked = maskedIfHostBits(text);
+  if (masked !== null) context.addIssue({ code: 'custom', message: `host bits are set; write ${masked}` });
+}
+
+const prefix = z
+  .string({ error: PREFIX })
+  .refine((text) => parsePrefix(text) !== null, { error: PREFIX })
+  .superRefine(refuseHostBits);
 
 /** The family of "10.233.1.0/24" or "10.233.1.10", or null when it is neither. */
 function familyOfPrefixOrAddress(text: string): AddressFamily | null {
@@ -35,7 +44,8 @@ function familyOfPrefixOrAddress(text: string): AddressFamily | null {
 const PREFIX_OR_ADDRESS = 'must be a prefix or an address, e.g. 10.233.1.0/24 or 10.233.1.10';
 const prefixOrAddress = z
   .string({ error: PREFIX_OR_ADDRESS })
-  .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS });
+  .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS })
+  .superRefine(refuseHostBits);
 
 /** "ipv4" as agentctl sends it, or the full family name. */
 const FAMILY = `must be ${familyDescriptors.map((d) => d.shortName).join(' or ')}`;

@@ -3,7 +3,7 @@
 // (./control.ts), and turns the answer into the reply the contract
 // (./types.ts) promises.
 
-import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
+import { parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
 import type { AgentControl } from './control.js';
 import { fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
@@ -18,21 +18,10 @@ import type {
 } from './types.js';
 import { checkedBody, checkedQuery } from './validate.js';
 
-/** The canonical text of a prefix ("10.233.1.5/24" -> "10.233.1.0/24"). */
+/** The canonical text of a prefix ("fd00:0::/64" -> "fd00::/64"). */
 function prefixText(text: string): string {
   const parsed = parsePrefix(text);
-  return parsed === null
-    ? text
-    : prefixToString(
-        {
-          afi: parsed.afi,
-          count: 1,
-          lengths: Uint8Array.of(parsed.length),
-          words: Uint32Array.from(parsed.words),
-          pathIds: null,
-        },
-        0,
-      );
+  return parsed === null ? text : parsedPrefixText(parsed);
 }
 
 export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {

@@ -14,7 +14,7 @@ import type {
   ReloadReply,
   RibReply,
 } from '../api/types.js';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import {
   type FamilyDescriptor,
   familyByName,
@@ -148,6 +148,8 @@ export function parseRibAddArguments(prefix: string, words: readonly string[]): 
   const parsed = parsePrefix(prefix);
   if (parsed === null)
     throw new UsageError(`rib add: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); ${syntax}`);
+  const masked = maskedIfHostBits(prefix);
+  if (masked !== null) throw new UsageError(`rib add: ${prefix} has host bits set; write ${masked}`);
   const body: RibAddBody = { prefix };
   const communities: string[] = [];
   const largeCommunities: string[] = [];
@@ -312,6 +314,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
             `rib show: "${prefix}" is not a prefix or an address (e.g. 10.233.1.0/24 or 10.233.1.10)`,
           );
         }
+        const masked = prefix === undefined ? null : maskedIfHostBits(prefix);
+        if (masked !== null) throw new UsageError(`rib show: ${prefix} has host bits set; write ${masked}`);
         const query = new URLSearchParams();
         if (prefix !== undefined) query.set('prefix', prefix);
         if (family !== undefined) query.set('family', family);
@@ -348,6 +352,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         throw new UsageError(
           `rib del: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); syntax: rib del PREFIX`,
         );
+      const masked = maskedIfHostBits(prefix);
+      if (masked !== null) throw new UsageError(`rib del: ${prefix} has host bits set; write ${masked}`);
       await request(socketOf(command), 'DELETE', `/v1/rib?prefix=${encodeURIComponent(prefix)}`);
       io.stdout(`deleted ${prefix}`);
     });

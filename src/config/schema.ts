@@ -3,7 +3,7 @@
 // write there. Keys are the public interface (../shared/DESIGN.md): keep them.
 
 import { z } from 'zod';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ipFamilyOf, parseIpv4 } from '../net/ip.js';
@@ -27,18 +27,26 @@ const ipAddress = z
     error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2',
   });
 
+/** Host bits are refused with the prefix meant (nlri.ts maskedIfHostBits: one rule everywhere). */
+function refuseHostBits(text: string, context: z.RefinementCtx): void {
+  const masked = maskedIfHostBits(text.trim().split(/\s+/)[0] ?? '');
+  if (masked !== null) context.addIssue({ code: 'custom', message: `host bits are set; write ${masked}` });
+}
+
 const prefix = z
   .string({ error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64' })
   .refine((value) => parsePrefix(value) !== null, {
     error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
-  });
+  })
+  .superRefine(refuseHostBits);
 
 const prefixMatch = z
   .string({ error: 'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32"' })
   .refine((value) => typeof parsePrefixMatch(value) !== 'string', {
     error:
       'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32" (ge/le between the length and 32, or 128)',
-  });
+  })
+  .superRefine(refuseHostBits);
 
 const community = z
   .string({

@@ -127,6 +127,11 @@ describe('POST /v1/rib (rib add)', () => {
       'prefix: "10.233.1.0/33" is not valid: must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
     ],
     [
+      'a prefix with host bits set',
+      { prefix: '10.1.0.1/24' },
+      'prefix: "10.1.0.1/24" is not valid: host bits are set; write 10.1.0.0/24',
+    ],
+    [
       'a next hop that is no address',
       { prefix: '10.233.1.0/24', nextHop: 'gateway' },
       'nextHop: "gateway" is not valid: must be an IPv4 or IPv6 address of the prefix family, or null for this agent',
@@ -178,7 +183,7 @@ describe('DELETE /v1/rib (rib del)', () => {
     });
   });
 
-  it('a configured route is 404 with where to remove it (host bits ignored)', async () => {
+  it('a configured route is 404 with where to remove it', async () => {
     const control = new FakeControl();
     control.local = [
       {
@@ -191,13 +196,22 @@ describe('DELETE /v1/rib (rib del)', () => {
         origin: 'config',
       },
     ];
-    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.7/24' })).toEqual({
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.0/24' })).toEqual({
       status: 404,
       body: {
         error:
-          '10.233.1.7/24 comes from the configuration (originate:); remove it there and run config reload',
+          '10.233.1.0/24 comes from the configuration (originate:); remove it there and run config reload',
       },
     });
+  });
+
+  it('a prefix with host bits is refused, naming the masked prefix (as rib add refuses it)', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.7/24' })).toEqual({
+      status: 400,
+      body: { error: 'prefix: "10.233.1.7/24" is not valid: host bits are set; write 10.233.1.0/24' },
+    });
+    expect(control.calls).toEqual([]);
   });
 
   it('no such route is 404; no prefix is 400', async () => {

@@ -131,6 +131,18 @@ metrics: { listen: "127.0.0.1:9179" }
       `${minimal}    families: [ipv4-multicast]\n`,
       'agent.yaml: neighbors[0].families[0]: "ipv4-multicast" is not valid: must be ipv4-unicast or ipv6-unicast',
     ],
+    [
+      `${minimal}originate:\n  - prefix: 10.233.1.5/24\n`,
+      'agent.yaml: originate[0].prefix: "10.233.1.5/24" is not valid: host bits are set; write 10.233.1.0/24',
+    ],
+    [
+      `${minimal}originate:\n  - prefix: fd00:233:1::1/64\n`,
+      'agent.yaml: originate[0].prefix: "fd00:233:1::1/64" is not valid: host bits are set; write fd00:233:1::/64',
+    ],
+    [
+      `${minimal}    import: { prefixes: ["10.233.1.1/16 le 32"] }\n`,
+      'agent.yaml: neighbors[0].import.prefixes[0]: "10.233.1.1/16 le 32" is not valid: host bits are set; write 10.233.0.0/16',
+    ],
     ['asn: [1\n', 'agent.yaml line 2 column 1: not valid YAML'],
     ['- 1\n', 'agent.yaml: must be a YAML mapping'],
     [`${minimal}bogus: 1\n`, 'agent.yaml: bogus: unknown key; known keys:'],
