@@ -70,7 +70,7 @@ export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): C
       },
     );
 
-  addDaemonCommands(program, io);
+  addDaemonCommands(program, io, setExitCode);
   return program;
 }
 

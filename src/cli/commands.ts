@@ -246,7 +246,7 @@ function familyOption(value: string | undefined): FamilyDescriptor['shortName'] 
   return familyTable[family].shortName;
 }
 
-export function addDaemonCommands(program: Command, io: CliIo): void {
+export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const neighbor = program.command('neighbor').description('BGP neighbors');
   neighbor
     .command('show')
@@ -389,6 +389,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         'GET',
         `/v1/fib/diff?writer=${options.ovs ? 'ovs' : 'kernel'}`,
       )) as FibDiffReply;
+      // Like diff(1): 1 when there is a difference, so a probe or script can test it.
+      if (result.differences.length > 0) setExitCode(1);
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else if (result.differences.length === 0) io.stdout('in sync');
       else {

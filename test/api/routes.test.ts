@@ -3,76 +3,10 @@
 // line a bad request gets back. No daemon, no socket.
 
 import { describe, expect, it } from 'vitest';
-import type {
-  AgentControl,
-  ForwardingView,
-  LocalRouteRequest,
-  RefreshOutcome,
-  ReloadOutcome,
-  RibDirection,
-  RibSelection,
-  WriterName,
-} from '../../src/api/control.js';
+import type { AgentControl } from '../../src/api/control.js';
 import { buildApiRoutes } from '../../src/api/routes.js';
 import { ApiError } from '../../src/api/server.js';
-import type { DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
-import type { AddressFamily } from '../../src/bgp/family.js';
-
-const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
-
-/** Records every call; answers what the test put in its fields. */
-class FakeControl implements AgentControl {
-  readonly calls: unknown[][] = [];
-  neighborList: NeighborJson[] = [];
-  knownNeighbors = new Set(['172.18.8.102']);
-  local: LocalRouteJson[] = [];
-  runtimePrefixes = new Set<string>();
-  refreshOutcome: RefreshOutcome = 'requested';
-  reloadOutcome: ReloadOutcome = {
-    ok: true,
-    changes: { added: ['172.18.8.103'], removed: [], restarted: [] },
-  };
-  writers = new Map<WriterName, ForwardingView>();
-
-  neighbors(): readonly NeighborJson[] {
-    return this.neighborList;
-  }
-  rib(selection: RibSelection): readonly DestinationJson[] {
-    this.calls.push(['rib', selection]);
-    return [destination];
-  }
-  neighborRib(address: string, direction: RibDirection, selection: RibSelection) {
-    this.calls.push(['neighborRib', address, direction, selection]);
-    return this.knownNeighbors.has(address) ? [destination] : null;
-  }
-  ribSummary() {
-    return {
-      'ipv4-unicast': { prefixes: 1, routes: 2 },
-      'ipv6-unicast': { prefixes: 0, routes: 0 },
-      attributeSets: 1,
-    };
-  }
-  originate(route: LocalRouteRequest): void {
-    this.calls.push(['originate', route]);
-  }
-  withdrawLocal(prefix: string): boolean {
-    this.calls.push(['withdrawLocal', prefix]);
-    return this.runtimePrefixes.delete(prefix);
-  }
-  localRoutes(): readonly LocalRouteJson[] {
-    return this.local;
-  }
-  requestRefresh(address: string, family: AddressFamily): RefreshOutcome {
-    this.calls.push(['requestRefresh', address, family]);
-    return this.knownNeighbors.has(address) ? this.refreshOutcome : 'unknown-neighbor';
-  }
-  async reload(): Promise<ReloadOutcome> {
-    return this.reloadOutcome;
-  }
-  forwardingView(name: WriterName): ForwardingView | null {
-    return this.writers.get(name) ?? null;
-  }
-}
+import { destination, FakeControl } from '../support/fake-control.js';
 
 interface Call {
   readonly query?: string;

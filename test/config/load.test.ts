@@ -147,10 +147,7 @@ metrics: { listen: "127.0.0.1:9179" }
       minimal.replace('routerId: 172.18.8.101', 'routerId: 0.0.0.0'),
       'agent.yaml: routerId: "0.0.0.0" is not valid: must not be 0.0.0.0: the BGP Identifier is a non-zero IPv4 address (RFC 6286), e.g. this node\'s address',
     ],
-    [
-      `${minimal}clusterId: 0.0.0.0\n`,
-      'agent.yaml: clusterId: "0.0.0.0" is not valid: must not be 0.0.0.0',
-    ],
+    [`${minimal}clusterId: 0.0.0.0\n`, 'agent.yaml: clusterId: "0.0.0.0" is not valid: must not be 0.0.0.0'],
     [
       `${minimal}metrics: { listen: "127.0.0.1:99999" }\n`,
       'agent.yaml: metrics.listen: "127.0.0.1:99999" is not valid: the port must be 1 to 65535, e.g. 127.0.0.1:9179 (or "" to disable)',
@@ -163,10 +160,7 @@ metrics: { listen: "127.0.0.1:9179" }
       `${minimal}fib:\n  ovs: { enabled: true, mode: routed }\n`,
       'agent.yaml: fib.ovs.uplinkPort: missing; mode is routed: set it to the bridge port toward the next hops (e.g. eth1), or use mode: tunnel with tunnelPort',
     ],
-    [
-      `${minimal}fib:\n  ovs: { enabled: true }\n`,
-      'agent.yaml: fib.ovs.uplinkPort: missing; mode is routed',
-    ],
+    [`${minimal}fib:\n  ovs: { enabled: true }\n`, 'agent.yaml: fib.ovs.uplinkPort: missing; mode is routed'],
     [
       `${minimal}    import: { prefixes: ["10.233.0.0/16 le 32"], action: acept }\n`,
       'agent.yaml: neighbors[0].import.action: "acept" is not valid: must be accept or reject',

@@ -1,0 +1,72 @@
+// A fake agent behind the control API (AgentControl): records every call
+// and answers what the test put in its fields. Used by the routes' unit
+// tests and, served on a real unix socket, by agentctl's tests.
+
+import type {
+  AgentControl,
+  ForwardingView,
+  LocalRouteRequest,
+  RefreshOutcome,
+  ReloadOutcome,
+  RibDirection,
+  RibSelection,
+  WriterName,
+} from '../../src/api/control.js';
+import type { DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
+import type { AddressFamily } from '../../src/bgp/family.js';
+
+export const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
+
+/** Records every call; answers what the test put in its fields. */
+export class FakeControl implements AgentControl {
+  readonly calls: unknown[][] = [];
+  neighborList: NeighborJson[] = [];
+  knownNeighbors = new Set(['172.18.8.102']);
+  local: LocalRouteJson[] = [];
+  runtimePrefixes = new Set<string>();
+  refreshOutcome: RefreshOutcome = 'requested';
+  reloadOutcome: ReloadOutcome = {
+    ok: true,
+    changes: { added: ['172.18.8.103'], removed: [], restarted: [] },
+  };
+  writers = new Map<WriterName, ForwardingView>();
+
+  neighbors(): readonly NeighborJson[] {
+    return this.neighborList;
+  }
+  rib(selection: RibSelection): readonly DestinationJson[] {
+    this.calls.push(['rib', selection]);
+    return [destination];
+  }
+  neighborRib(address: string, direction: RibDirection, selection: RibSelection) {
+    this.calls.push(['neighborRib', address, direction, selection]);
+    return this.knownNeighbors.has(address) ? [destination] : null;
+  }
+  ribSummary() {
+    return {
+      'ipv4-unicast': { prefixes: 1, routes: 2 },
+      'ipv6-unicast': { prefixes: 0, routes: 0 },
+      attributeSets: 1,
+    };
+  }
+  originate(route: LocalRouteRequest): void {
+    this.calls.push(['originate', route]);
+  }
+  withdrawLocal(prefix: string): boolean {
+    this.calls.push(['withdrawLocal', prefix]);
+    return this.runtimePrefixes.delete(prefix);
+  }
+  localRoutes(): readonly LocalRouteJson[] {
+    return this.local;
+  }
+  requestRefresh(address: string, family: AddressFamily): RefreshOutcome {
+    this.calls.push(['requestRefresh', address, family]);
+    return this.knownNeighbors.has(address) ? this.refreshOutcome : 'unknown-neighbor';
+  }
+  async reload(): Promise<ReloadOutcome> {
+    return this.reloadOutcome;
+  }
+  forwardingView(name: WriterName): ForwardingView | null {
+    return this.writers.get(name) ?? null;
+  }
+}
