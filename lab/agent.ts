@@ -82,7 +82,7 @@ export class LabAgent {
     }
   }
 
-  /** SIGTERM (Cease to every peer), waits for the exit. */
+  /** SIGTERM (Graceful Restart: leaves as a crash would; without it, Cease to every peer), waits for the exit. */
   async stop(): Promise<void> {
     await this.process?.stop(10_000);
     this.process = null;

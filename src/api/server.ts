@@ -36,7 +36,7 @@ export class SocketInUseError extends Error {}
 const MAX_BODY_OCTETS = 1 << 20;
 
 /** True when something answers on the unix socket at `path`. */
-function answers(path: string): Promise<boolean> {
+export function answers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.connect({ path });
     probe.once('connect', () => {

@@ -228,6 +228,18 @@ export class Peer {
     session.resetAfterInternalError(where);
   }
 
+  /**
+   * Drops the connection without a NOTIFICATION, as a crash would: a Graceful
+   * Restart peer keeps our routes as stale (RFC 4724 §4.2: only a TCP failure
+   * does), so forwarding goes on while the agent restarts.
+   */
+  abandon(): void {
+    this.contender?.destroy();
+    this.contender = null;
+    this.session?.destroy();
+    this.session = null;
+  }
+
   /** Stops and forgets everything (the neighbor was removed or replaced). */
   dispose(subcode: number = CeaseSubcode.peerDeconfigured, message?: string): void {
     this.stop(subcode, message);

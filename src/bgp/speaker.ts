@@ -250,6 +250,18 @@ export class Speaker {
   }
 
   /**
+   * Closes every session without a NOTIFICATION and the listeners: to the
+   * peers the agent went away as if it had crashed, so the ones with Graceful
+   * Restart keep forwarding to it until it is back (RFC 4724 §4.2).
+   */
+  async close(): Promise<void> {
+    for (const peer of this.peers.values()) peer.abandon();
+    await this.closeListeners();
+    for (const peer of this.peers.values()) this.lifecycle.removed(peer);
+    this.peers.clear();
+  }
+
+  /**
    * Cease/Administrative Shutdown (RFC 8203/9003 message) to every peer, then
    * closes the listeners. Resolves once the NOTIFICATIONs had a moment to leave.
    */

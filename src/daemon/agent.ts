@@ -431,22 +431,46 @@ export class Agent {
     return result;
   }
 
-  /** Cease/Administrative Shutdown to every peer, then closes everything. */
+  /**
+   * SIGTERM/SIGINT. With Graceful Restart (the default) the agent leaves as
+   * SIGKILL would, so `systemctl restart agent` loses no packet: sessions
+   * close without a NOTIFICATION (peers keep our routes as stale, RFC 4724
+   * §4.2) and kernel routes and OVS flows stay for the next start to adopt.
+   * Without it: Cease/Administrative Shutdown to every peer, and the routes
+   * and flows the agent owns are removed. `agent --cleanup` removes them
+   * after a graceful stop.
+   */
   async stop(message = 'agent shutting down'): Promise<void> {
-    await this.speaker.stop(message);
+    const keepForwarding = this.config.gracefulRestart.enabled;
+    if (keepForwarding) {
+      // First: what the sessions' end withdraws from the RIB must not reach the kernel or OVS.
+      this.feed?.close();
+      this.ovsFeed?.close();
+      await this.speaker.close();
+    } else {
+      await this.speaker.stop(message);
+      this.feed?.close();
+      this.ovsFeed?.close();
+    }
     this.routing.close();
     for (const timer of [this.sweepTimer, this.redecideTimer]) if (timer !== null) clearTimeout(timer);
-    this.feed?.close();
-    this.ovsFeed?.close();
-    // OVS flows stay too; the next start reconciles them.
+    if (!keepForwarding) {
+      const flows = (await this.ovs?.removeAll()) ?? 0;
+      const routes = (await this.kernel?.removeAll()) ?? 0;
+      this.log.info({ routes, flows }, 'Graceful Restart is off: kernel routes and OVS flows removed');
+    }
     await this.ovs?.stop();
-    // Kernel routes stay: forwarding goes on while the agent is away (RFC 4724).
     await this.kernel?.stop();
     await this.api.stop();
     await new Promise<void>((resolve) =>
       this.metricsServer === null ? resolve() : this.metricsServer.close(() => resolve()),
     );
-    this.log.info({}, 'agent stopped');
+    this.log.info(
+      { keptForwarding: keepForwarding },
+      keepForwarding
+        ? 'agent stopped; kernel routes and OVS flows stay (Graceful Restart; agent --cleanup removes them)'
+        : 'agent stopped',
+    );
   }
 
   /** A forwarding writer by name ('kernel', 'ovs'), when enabled. */

@@ -1,16 +1,18 @@
 // agent: the daemon's entry point. Options in, a running Agent out; owns the
-// process signals (SIGHUP reloads, SIGTERM/SIGINT stop with Cease to every
-// peer). Configuration mistakes are one line on stderr and exit status 2.
+// process signals (SIGHUP reloads, SIGTERM/SIGINT stop: see Agent.stop for
+// what stays). Configuration mistakes are one line on stderr and exit status 2.
 
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
-import { createLogger, type LogLevel, logLevels } from '../log/logger.js';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
+import { createLogger, type Logger, type LogLevel, logLevels } from '../log/logger.js';
 import { Agent } from './agent.js';
+import { AgentRunningError, cleanupForwardingState } from './cleanup.js';
 
 interface CommandLineOptions {
   readonly config: string;
   readonly logLevel: LogLevel;
   readonly check: boolean;
+  readonly cleanup: boolean;
   readonly restarting: boolean;
 }
 
@@ -21,6 +23,11 @@ function parseOptions(argv: readonly string[]): CommandLineOptions {
     .addOption(new Option('--log-level <level>', 'log level').choices([...logLevels]).default('info'))
     .option('--check', 'validate the configuration file and exit', false)
     .option(
+      '--cleanup',
+      'remove the kernel routes and OVS flows a stopped agent left (SIGTERM keeps them for Graceful Restart) and exit',
+      false,
+    )
+    .option(
       '--restarting',
       'tell peers this is a graceful restart with forwarding preserved (RFC 4724 R and F bits)',
       false,
@@ -28,6 +35,33 @@ function parseOptions(argv: readonly string[]): CommandLineOptions {
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   return program.opts<CommandLineOptions>();
+}
+
+/** `agent --cleanup`: one line on stdout with what went, exit 0; refused while an agent runs (exit 1). */
+async function cleanup(config: AgentConfig, log: Logger): Promise<number> {
+  try {
+    const result = await cleanupForwardingState(config, log);
+    const parts = [
+      result.kernelRoutes === null
+        ? 'kernel writer disabled'
+        : `${result.kernelRoutes} kernel route(s) removed`,
+      ...(config.fib.ovs.enabled
+        ? [
+            result.ovsFlowsLeft === null
+              ? 'OVS unreachable: flows left'
+              : `OVS flows left: ${result.ovsFlowsLeft}`,
+          ]
+        : []),
+    ];
+    process.stdout.write(`agent: cleanup: ${parts.join('; ')}\n`);
+    return config.fib.ovs.enabled && (result.ovsFlowsLeft ?? 0) > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof AgentRunningError) {
+      process.stderr.write(`agent: cleanup refused: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -52,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${options.config}: configuration OK (${config.neighbors.length} neighbors)\n`);
     return 0;
   }
+  // A one-shot command: stdout is its one result line, the writers' logs go to stderr.
+  if (options.cleanup) return cleanup(config, createLogger('warn', process.stderr));
   const log = createLogger(options.logLevel);
   const agent = new Agent(config, { configPath: options.config, log, restarting: options.restarting });
   try {

@@ -84,6 +84,27 @@ export function sweepAdopted(state: DesiredState): number {
   return count;
 }
 
+/**
+ * Nothing is wanted any more (agent --cleanup, or a stop without Graceful
+ * Restart): every owned route, adopted or written by us, is marked for
+ * removal. Returns how many are in the kernel (or on their way) now.
+ */
+export function withdrawAll(state: DesiredState): number {
+  state.swept = true;
+  let count = 0;
+  for (const family of state.families) {
+    for (let p = 0; p < family.table.capacity; p++) {
+      if (!family.table.isLive(p)) continue;
+      const owned = family.programmed[p] !== NONE;
+      if (family.desired[p] === NONE && !owned) continue;
+      family.desired[p] = NONE;
+      family.queue.mark(p);
+      if (owned) count++;
+    }
+  }
+  return count;
+}
+
 /** Whether an owned route that nobody wants should go now (adopted ones wait for the sweep). */
 function unwantedGoes(state: DesiredState, family: FamilyState, p: number): boolean {
   return state.swept || family.programmed[p] !== ADOPTED;

@@ -22,7 +22,7 @@ import { RouteDumps } from './dump.js';
 import { KernelView, type Resolution } from './kernel-view.js';
 import { RouteMonitor } from './monitor.js';
 import { Programmer } from './programmer.js';
-import { notificationMatters, repairNotified, sweepAdopted } from './reconcile.js';
+import { notificationMatters, repairNotified, sweepAdopted, withdrawAll } from './reconcile.js';
 import { parseRoute, type RoutePeek, RouteType } from './rtnetlink.js';
 import { RouteSync } from './sync.js';
 import { type KernelWriterConfig, type KernelWriterMetrics, noMetrics, type WriterLog } from './types.js';
@@ -205,6 +205,19 @@ export class KernelWriter implements ForwardingWriter {
         'kernel: removing routes from the previous run that did not come back',
       );
     this.programmer.schedule();
+    return count;
+  }
+
+  /**
+   * Removes every route we own, adopted or ours, and waits until the kernel
+   * has them gone: `agent --cleanup`, or stopping with Graceful Restart off.
+   * Returns how many there were.
+   */
+  async removeAll(): Promise<number> {
+    const count = withdrawAll(this.state);
+    this.log.info({ routes: count }, 'kernel: removing every route the agent owns');
+    this.programmer.schedule();
+    await this.flush();
     return count;
   }
 

@@ -228,6 +228,24 @@ export class OvsWriter implements ForwardingWriter {
     return diffEntries(this.desired, actual);
   }
 
+  /**
+   * Withdraws every flow we want (stopping with Graceful Restart off) and
+   * waits, at most `timeoutMs`, until the bridge has them gone; with OVS away
+   * they stay, as they would after a crash. Returns how many prefixes went.
+   */
+  async removeAll(timeoutMs = 5000): Promise<number> {
+    const prefixes = [...this.desired.routes.keys()];
+    for (const prefix of prefixes) this.desired.withdraw(prefix);
+    this.kick();
+    let timer: NodeJS.Timeout | null = null;
+    await Promise.race([
+      this.flush(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    if (timer !== null) clearTimeout(timer);
+    return prefixes.length;
+  }
+
   /** Stops; the flows stay in the bridge (forwarding goes on while the agent is away). */
   async stop(): Promise<void> {
     if (!this.started) return;

@@ -2,7 +2,8 @@
 // agents): pods ping both ways over agent-installed routes; a hand-deleted
 // route comes back within a second; a link down withdraws the routes within
 // the hold time and they return on link up; SIGKILL and restart of an agent
-// lose no ping at 100 ms; a BLACKHOLE added with agentctl becomes a blackhole
+// lose no ping at 100 ms, and so do SIGTERM and restart (Graceful Restart
+// keeps forwarding); agent --cleanup removes what a stopped agent left; a BLACKHOLE added with agentctl becomes a blackhole
 // route on the other node; the mixed labs with gobgpd and FRR ping too; and
 // `down` leaves no namespace and no process behind.
 import { randomBytes } from 'node:crypto';
@@ -10,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { AGENT_BIN } from '../../lab/agent.js';
 import { Lab, type Node2Kind } from '../../lab/lab.js';
 import { execOk, listNamespaces, run } from '../../lab/netns.js';
 import { isAlive, savedPids } from '../../lab/process.js';
@@ -120,6 +122,62 @@ describe('two-node lab with agents', () => {
     await lab.waitEstablished();
     const log = readFileSync(join(lab.stateDir(2), 'agent.out'), 'utf8');
     expect(log).toContain('kernel: keeping routes from the previous run');
+  }, 60_000);
+
+  it('SIGTERM (systemctl restart) and start of node2 agent while pod1 pings pod2 every 100 ms: no ping lost', async () => {
+    const pid = savedPids(lab.stateDir(2)).find((p) => p.name === 'agent')?.pid;
+    expect(pid).toBeDefined();
+    const pings = run(
+      ['ip', 'netns', 'exec', lab.pod(1), 'ping', '-c', '80', '-i', '0.1', '-W', '1', '10.233.2.10'],
+      { timeoutMs: 30_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    process.kill(pid as number, 'SIGTERM');
+    await eventually('agent gone', async () => (isAlive(pid as number) ? undefined : true), 10_000, 20);
+    // Stopped, it leaves forwarding as SIGKILL does: its own learned route, and
+    // node1 keeps node2's route (no NOTIFICATION: RFC 4724 §4.2 stale routes).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await kernelRoute(lab, 2, '10.233.1.0/24')).toBe(
+      '10.233.1.0/24 via 172.18.8.101 dev eth1 proto bgp metric 20',
+    );
+    expect(await kernelRoute(lab, 1, '10.233.2.0/24')).toBe(
+      '10.233.2.0/24 via 172.18.8.102 dev eth1 proto bgp metric 20',
+    );
+    await lab.startAgent(2);
+    const result = await pings;
+    const summary = result.stdout.split('\n').find((line) => line.includes('packets transmitted')) ?? '';
+    expect(summary).toMatch(/^80 packets transmitted, 80 received, 0% packet loss/);
+    await lab.waitEstablished();
+    await lab.waitRoutes();
+  }, 60_000);
+
+  it('agent --cleanup removes what a stopped agent left, only its own routes, and refuses while it runs', async () => {
+    const cleanup = ['node', AGENT_BIN, '--config', lab.configPath(2), '--cleanup'];
+    const refused = await run(['ip', 'netns', 'exec', lab.node(2), ...cleanup]);
+    expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('an agent is running on')]);
+    const pid = savedPids(lab.stateDir(2)).find((p) => p.name === 'agent')?.pid as number;
+    process.kill(pid, 'SIGTERM');
+    await eventually('agent gone', async () => (isAlive(pid) ? undefined : true), 10_000, 20);
+    await execOk(lab.node(2), [
+      'ip',
+      'route',
+      'add',
+      '10.66.0.0/24',
+      'via',
+      '172.18.8.101',
+      'proto',
+      'static',
+    ]);
+    const done = await run(['ip', 'netns', 'exec', lab.node(2), ...cleanup]);
+    expect([done.code, done.stdout]).toEqual([0, 'agent: cleanup: 1 kernel route(s) removed\n']);
+    expect(await execOk(lab.node(2), ['ip', 'route', 'show', 'proto', 'bgp'])).toBe('');
+    expect(await kernelRoute(lab, 2, '10.66.0.0/24')).toBe(
+      '10.66.0.0/24 via 172.18.8.101 dev eth1 proto static',
+    );
+    await execOk(lab.node(2), ['ip', 'route', 'del', '10.66.0.0/24']);
+    await lab.startAgent(2);
+    await lab.waitEstablished();
+    await lab.waitRoutes();
   }, 60_000);
 
   it('rib add 10.233.1.0/24 community blackhole on node1 becomes a blackhole route on node2', async () => {

@@ -343,6 +343,8 @@ describe('two agents', () => {
           },
         ],
         fib: { kernel: { enabled: false } },
+        // Without Graceful Restart SIGTERM says goodbye with Cease (with it, it leaves as a crash would).
+        gracefulRestart: { enabled: false },
       });
       const a1 = new LabAgent({
         namespace: ns1,

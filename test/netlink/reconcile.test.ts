@@ -17,6 +17,7 @@ import {
   Step,
   stepCounts,
   sweepAdopted,
+  withdrawAll,
   writeFailed,
 } from '../../src/netlink/reconcile.js';
 import { RouteType } from '../../src/netlink/rtnetlink.js';
@@ -114,6 +115,22 @@ describe('adoption and the sweep', () => {
     expect(state.swept).toBe(true);
     expect(drain(family)).toEqual(['10.233.8.0/24']);
     expect(programStep(state, family, stale)).toBe(Step.remove);
+  });
+
+  it('withdraws everything owned (agent --cleanup, a stop without Graceful Restart)', () => {
+    const { state, sets } = setup();
+    const family = state.v4;
+    const adopted = idOf(state, '10.233.8.0/24');
+    const ours = want(state, '10.233.10.0/24', sets.ok);
+    const pending = want(state, '10.233.11.0/24', sets.ok);
+    family.programmed[adopted] = ADOPTED;
+    family.programmed[ours] = sets.ok;
+    drain(family);
+    family.queue.mark(pending);
+    expect(withdrawAll(state)).toBe(2);
+    expect(drain(family).sort()).toEqual(['10.233.10.0/24', '10.233.11.0/24', '10.233.8.0/24']);
+    for (const p of [adopted, ours]) expect(programStep(state, family, p)).toBe(Step.remove);
+    expect(programStep(state, family, pending)).toBe(Step.none);
   });
 });
 
