@@ -132,6 +132,13 @@ export interface ReloadChanges {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly restarted: readonly string[];
+  /** Neighbors whose session stays up and whose policies changed in place (the difference is sent). */
+  readonly policiesChanged: readonly {
+    readonly address: string;
+    readonly policies: readonly ('import' | 'export')[];
+  }[];
+  /** Keys that changed in the file but are read only at start (systemctl restart agent). */
+  readonly restartRequired: readonly string[];
 }
 
 /** POST /v1/config/reload. */

@@ -412,9 +412,18 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
       const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as ReloadReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else {
-        io.stdout(
+        const lines = [
           `configuration reloaded: ${result.added.length} neighbor(s) added, ${result.removed.length} removed, ${result.restarted.length} restarted`,
-        );
+        ];
+        if (result.policiesChanged.length > 0)
+          lines.push(
+            `policies changed: ${result.policiesChanged.map((c) => `${c.address} (${c.policies.join(', ')})`).join(', ')}`,
+          );
+        if (result.restartRequired.length > 0)
+          lines.push(
+            `take effect at the next start (systemctl restart agent): ${result.restartRequired.join(', ')}`,
+          );
+        io.stdout(lines.join('\n'));
       }
     });
 }

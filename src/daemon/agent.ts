@@ -5,12 +5,14 @@
 import type http from 'node:http';
 import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
+import type { ReloadChanges } from '../api/types.js';
 import { CeaseSubcode } from '../bgp/codec/iana.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
 import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
+import { reloadDifferences } from '../config/reload-diff.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
@@ -377,7 +379,7 @@ export class Agent {
    * Reads the configuration file again and applies the difference. A broken
    * file is refused with its one-line error and the running configuration stays.
    */
-  async reload(): Promise<{ added: string[]; removed: string[]; restarted: string[] }> {
+  async reload(): Promise<ReloadChanges> {
     let next: AgentConfig;
     try {
       next = loadConfigFile(this.options.configPath);
@@ -390,17 +392,12 @@ export class Agent {
       }
       throw error;
     }
-    if (
-      next.api.socket !== this.config.api.socket ||
-      next.metrics.listen !== this.config.metrics.listen ||
-      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel)
-    ) {
-      this.log.warn({}, 'api.socket, metrics.listen and fib.kernel changes take effect at the next start');
-    }
-    const ovsText = (ovs: AgentConfig['fib']['ovs']) =>
-      JSON.stringify({ ...ovs, cookie: ovs.cookie.toString(16) });
-    if (ovsText(next.fib.ovs) !== ovsText(this.config.fib.ovs))
-      this.log.warn({}, 'fib.ovs changes take effect at the next start');
+    const differences = reloadDifferences(this.config, next);
+    if (differences.restartRequired.length > 0)
+      this.log.warn(
+        { keys: differences.restartRequired },
+        `${differences.restartRequired.join(', ')}: changes take effect at the next start`,
+      );
     const previous = this.config;
     this.config = next;
     const result = await this.speaker.reconfigure(speakerConfigOf(next, false));
@@ -427,8 +424,14 @@ export class Agent {
     }
     this.localRoutes.syncConfigured(next.originate);
     this.logPolicyDefaults();
-    this.log.info(result, 'configuration reloaded');
-    return result;
+    const changes: ReloadChanges = {
+      ...result,
+      // A restarted neighbor starts over with its new policies: not a change in place.
+      policiesChanged: differences.policiesChanged.filter((c) => !result.restarted.includes(c.address)),
+      restartRequired: differences.restartRequired,
+    };
+    this.log.info(changes, 'configuration reloaded');
+    return changes;
   }
 
   /**

@@ -289,7 +289,14 @@ describe('POST /v1/config/reload', () => {
     const control = new FakeControl();
     expect(await call(control, 'POST /v1/config/reload')).toEqual({
       status: 200,
-      body: { reloaded: true, added: ['172.18.8.103'], removed: [], restarted: [] },
+      body: {
+        reloaded: true,
+        added: ['172.18.8.103'],
+        removed: [],
+        restarted: [],
+        policiesChanged: [],
+        restartRequired: [],
+      },
     });
     control.reloadOutcome = { ok: false, reason: 'agent.yaml: asn: missing' };
     expect(await call(control, 'POST /v1/config/reload')).toEqual({

@@ -1,12 +1,13 @@
 // How the agent is deployed on a real host and on the Vagrant VMs: the
 // systemd unit passes systemd-analyze verify, the install script puts a
 // working agentctl on PATH and the unit in place, and the Vagrantfile is valid.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repositoryRoot } from '../../lab/repository.js';
+import { until } from '../support/until.js';
 
 describe('deployment', () => {
   it('systemd/agent.service passes systemd-analyze verify', () => {
@@ -29,6 +30,48 @@ describe('deployment', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("systemctl reload fails visibly on a broken file: the unit's ExecReload lines, run as systemd runs them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reload-'));
+    const config = join(dir, 'agent.yaml');
+    const good = `asn: 64512\nrouterId: 10.0.0.1\nlisten: { port: 0 }\nfib: { kernel: { enabled: false } }\napi: { socket: ${dir}/agent.sock }\nmetrics: { listen: "" }\n`;
+    writeFileSync(config, good);
+    const agent = spawn('node', [join(repositoryRoot, 'bin', 'agent'), '--config', config], {
+      stdio: 'ignore',
+    });
+    try {
+      await until(() => existsSync(join(dir, 'agent.sock')), 10_000);
+      const unit = readFileSync(join(repositoryRoot, 'systemd', 'agent.service'), 'utf8');
+      // systemd runs every ExecReload= in order and fails the reload at the first that fails.
+      const reload = (): { status: number | null; stderr: string } => {
+        for (const line of unit.split('\n').filter((l) => l.startsWith('ExecReload='))) {
+          const command = line
+            .slice('ExecReload='.length)
+            .replaceAll('/usr/local/bin/', `${join(repositoryRoot, 'bin')}/`)
+            .replaceAll('/etc/agent/agent.yaml', config)
+            .replaceAll('$MAINPID', String(agent.pid));
+          const result = spawnSync('sh', ['-c', command], { encoding: 'utf8' });
+          if (result.status !== 0) return { status: result.status, stderr: result.stderr };
+        }
+        return { status: 0, stderr: '' };
+      };
+      writeFileSync(
+        config,
+        `${good}neighbors:\n  - address: 10.0.0.2\n    asn: 64512\n    hodlTimeSeconds: 9\n`,
+      );
+      const broken = reload();
+      expect(broken.status).not.toBe(0);
+      expect(broken.stderr).toContain(
+        'neighbors[0].hodlTimeSeconds: unknown key; did you mean holdTimeSeconds?',
+      );
+      expect(agent.exitCode).toBe(null);
+      writeFileSync(config, good);
+      expect(reload().status).toBe(0);
+    } finally {
+      agent.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('scripts/install.sh installs agent and agentctl, the unit, the example config', () => {
     const stage = mkdtempSync(join(tmpdir(), 'stage-'));

@@ -27,7 +27,13 @@ export class FakeControl implements AgentControl {
   refreshOutcome: RefreshOutcome = 'requested';
   reloadOutcome: ReloadOutcome = {
     ok: true,
-    changes: { added: ['172.18.8.103'], removed: [], restarted: [] },
+    changes: {
+      added: ['172.18.8.103'],
+      removed: [],
+      restarted: [],
+      policiesChanged: [],
+      restartRequired: [],
+    },
   };
   writers = new Map<WriterName, ForwardingView>();
 
