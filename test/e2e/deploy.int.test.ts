@@ -2,7 +2,18 @@
 // systemd unit passes systemd-analyze verify, the install script puts a
 // working agentctl on PATH and the unit in place, and the Vagrantfile is valid.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -101,6 +112,87 @@ describe('deployment', () => {
       rmSync(stage, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it.each([
+    ['succeeds', 0],
+    ['fails', 100],
+  ])('install-deps.sh removes the policy-rc.d it made when apt-get %s, and leaves one it did not make', (_what, aptStatus) => {
+    const dir = mkdtempSync(join(tmpdir(), 'deps-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      const policy = join(dir, 'policy-rc.d');
+      const stub = (name: string, body: string) => {
+        writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+        chmodSync(join(bin, name), 0o755);
+      };
+      stub('dpkg-query', 'exit 1'); // nothing installed: apt-get runs
+      // apt-get install notes whether services were held off while it ran.
+      stub(
+        'apt-get',
+        `case "$1" in install) if [ -x "${policy}" ]; then echo held >> "${dir}/apt.log"; fi; exit ${aptStatus};; esac; exit 0`,
+      );
+      stub('npm', 'exit 0');
+      stub('node', 'echo 20');
+      const runScript = () =>
+        spawnSync('bash', [join(repositoryRoot, 'scripts', 'install-deps.sh')], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, POLICY_RC_D: policy },
+        });
+      const first = runScript();
+      expect(first.status).toBe(aptStatus === 0 ? 0 : aptStatus);
+      expect(readFileSync(join(dir, 'apt.log'), 'utf8')).toBe('held\n');
+      expect(existsSync(policy)).toBe(false);
+      // One the host had before is the host's: kept as it was.
+      writeFileSync(policy, '#!/bin/sh\nexit 0\n');
+      chmodSync(policy, 0o755);
+      runScript();
+      expect(readFileSync(policy, 'utf8')).toBe('#!/bin/sh\nexit 0\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lab/node-setup.sh writes the agent config 0600 (as install.sh does), also over an existing file', async () => {
+    const tag = randomBytes(3).toString('hex');
+    const [node, pod] = [`ns-${tag}`, `pod-${tag}`];
+    const dir = mkdtempSync(join(tmpdir(), 'setup-'));
+    const config = join(dir, 'agent.yaml');
+    writeFileSync(config, '# made by install.sh\n', { mode: 0o600 });
+    spawnSync('ip', ['netns', 'add', node]);
+    try {
+      const setup = spawnSync(
+        'ip',
+        [
+          'netns',
+          'exec',
+          node,
+          'bash',
+          join(repositoryRoot, 'lab', 'node-setup.sh'),
+          '--index',
+          '7',
+          '--node-ip',
+          '10.0.0.1',
+          '--peer-ip',
+          '10.0.0.2',
+          '--uplink',
+          'lo',
+          '--pod-ns',
+          pod,
+          '--config',
+          config,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect([setup.status, setup.stderr]).toEqual([0, '']);
+      expect(readFileSync(config, 'utf8')).toContain('routerId: 10.0.0.1');
+      expect(statSync(config).mode & 0o777).toBe(0o600);
+    } finally {
+      spawnSync('ip', ['netns', 'del', pod]);
+      spawnSync('ip', ['netns', 'del', node]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('vagrant/Vagrantfile validates (vagrant validate --ignore-provider)', () => {
     const result = spawnSync('vagrant', ['validate', '--ignore-provider'], {
