@@ -37,6 +37,7 @@ describe('deployment', () => {
       expect(unit).toMatch(/^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW$/m);
       expect(unit).toMatch(/^ProtectSystem=strict$/m);
       expect(unit).toMatch(/^Restart=on-failure$/m);
+      expect(unit).toMatch(/^Type=notify$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -206,5 +207,27 @@ describe('deployment', () => {
     const vagrantfile = readFileSync(join(repositoryRoot, 'vagrant', 'Vagrantfile'), 'utf8');
     // The VMs run the namespace lab's node set-up script.
     expect(vagrantfile).toContain('lab/node-setup.sh');
+    // The host-only network is a variable (VirtualBox >= 6.1.28 allows only
+    // 192.168.56.0/21 unless /etc/vbox/networks.conf says more), its default
+    // the lab's 172.18.8.0/24, and no address is written out anywhere else.
+    expect(vagrantfile).toContain("ENV.fetch('AGENT_LAB_NETWORK', '172.18.8')");
+    const code = vagrantfile
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n');
+    expect(code.match(/172\.18\.8/g)).toHaveLength(1);
+    const other = spawnSync('vagrant', ['validate', '--ignore-provider'], {
+      cwd: join(repositoryRoot, 'vagrant'),
+      encoding: 'utf8',
+      env: { ...process.env, AGENT_LAB_NETWORK: '192.168.56' },
+    });
+    expect([other.status, other.stdout]).toEqual([0, expect.stringContaining('validated successfully')]);
+    const bad = spawnSync('vagrant', ['validate', '--ignore-provider'], {
+      cwd: join(repositoryRoot, 'vagrant'),
+      encoding: 'utf8',
+      env: { ...process.env, AGENT_LAB_NETWORK: '192.168.56.0/24' },
+    });
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr + bad.stdout).toContain('AGENT_LAB_NETWORK');
   }, 60_000);
 });
