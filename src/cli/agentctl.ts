@@ -3,6 +3,7 @@
 // `decode` works offline.
 
 import { Command, CommanderError, Option } from 'commander';
+import { agentVersion } from '../util/version.js';
 import { addDaemonCommands } from './commands.js';
 import { decodeHex } from './decode.js';
 import { type CliIo, CommandFailure, processIo, UsageError } from './io.js';
@@ -12,6 +13,7 @@ export const DEFAULT_SOCKET = '/run/agent/agent.sock';
 export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('agentctl')
     .description('control and inspect the BGP route agent')
+    .version(`agentctl ${agentVersion()}`, '-V, --version', 'print the version and exit')
     .option('--socket <path>', 'the daemon control socket', DEFAULT_SOCKET)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })

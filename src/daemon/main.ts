@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
 import { createLogger, type Logger, type LogLevel, logLevels } from '../log/logger.js';
 import { sdNotify } from '../net/sd-notify.js';
+import { agentVersion } from '../util/version.js';
 import { Agent } from './agent.js';
 import { AgentRunningError, cleanupForwardingState } from './cleanup.js';
 
@@ -20,6 +21,7 @@ interface CommandLineOptions {
 function parseOptions(argv: readonly string[]): CommandLineOptions {
   const program = new Command('agent')
     .description('node-resident BGP route agent')
+    .version(`agent ${agentVersion()}`, '-V, --version', 'print the version and exit')
     .option('--config <path>', 'configuration file', DEFAULT_CONFIG_PATH)
     .addOption(new Option('--log-level <level>', 'log level').choices([...logLevels]).default('info'))
     .option('--check', 'validate the configuration file and exit', false)

@@ -100,6 +100,10 @@ describe('deployment', () => {
         { encoding: 'utf8' },
       );
       expect(agentctl.stdout).toContain('KEEPALIVE');
+      const version = spawnSync(join(stage, 'usr/local/lib/agent/bin/agent'), ['--version'], {
+        encoding: 'utf8',
+      });
+      expect(version.stdout).toMatch(/^agent \d+\.\d+\.\d+\n$/);
       const check = spawnSync(
         join(stage, 'usr/local/lib/agent/bin/agent'),
         ['--config', join(stage, 'etc/agent/agent.yaml'), '--check'],
