@@ -134,6 +134,27 @@ export const refreshRequest = z
   }));
 export type RefreshBody = z.input<typeof refreshRequest>;
 
+const neighborAddress = z
+  .string({ error: NEIGHBOR_ADDRESS })
+  .refine((text) => canonicalIp(text) !== null, { error: NEIGHBOR_ADDRESS })
+  .transform((text) => canonicalIp(text) as string);
+
+/** POST /v1/neighbors/reset, /disable, /enable: one neighbor. */
+export const neighborRequest = z.object({ address: neighborAddress }, { error: JSON_OBJECT });
+export type NeighborBody = z.input<typeof neighborRequest>;
+
+/** POST /v1/neighbors/softreset: in (ask it for its routes again) or out (send ours again). */
+export const softResetRequest = z.object(
+  {
+    address: neighborAddress,
+    direction: z.enum(['in', 'out'], {
+      error: 'must be in (ask the neighbor to send its routes again) or out (send it ours again)',
+    }),
+  },
+  { error: JSON_OBJECT },
+);
+export type SoftResetBody = z.input<typeof softResetRequest>;
+
 /**
  * GET /v1/rib: the Loc-RIB, or with neighbor one neighbor's routes. The
  * family defaults to the prefix's, else IPv4.

@@ -4,12 +4,22 @@
 // (./types.ts) promises.
 
 import { parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
-import type { AgentControl } from './control.js';
-import { fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
+import type { AgentControl, NeighborOperationOutcome } from './control.js';
+import {
+  fibQuery,
+  neighborRequest,
+  refreshRequest,
+  ribAddRequest,
+  ribDeleteQuery,
+  ribQuery,
+  softResetRequest,
+} from './requests.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
 import type {
   FibDiffReply,
   FibShowReply,
+  NeighborOperation,
+  NeighborOperationReply,
   RefreshReply,
   ReloadReply,
   RibAddReply,
@@ -28,6 +38,40 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   const routes = new Map<string, ApiHandler>();
 
   routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
+
+  routes.set('GET /v1/global', () => ({ status: 200, body: control.global() }));
+
+  const operate = (address: string, operation: NeighborOperation) => {
+    const outcome: NeighborOperationOutcome = control.neighborOperation(address, operation);
+    switch (outcome) {
+      case 'done': {
+        const reply: NeighborOperationReply = { neighbor: address, operation };
+        return { status: 200, body: reply };
+      }
+      case 'unknown-neighbor':
+        throw new ApiError(404, `no neighbor ${address}`);
+      case 'not-established':
+        throw new ApiError(409, `neighbor ${address} is not Established: nothing to ${operation}`);
+      case 'not-capable':
+        throw new ApiError(
+          409,
+          `neighbor ${address} did not negotiate route refresh (RFC 2918): use neighbor reset ${address}`,
+        );
+      default: {
+        const unknown: never = outcome;
+        throw new Error(`unhandled outcome ${String(unknown)}`);
+      }
+    }
+  };
+  for (const operation of ['reset', 'disable', 'enable'] as const) {
+    routes.set(`POST /v1/neighbors/${operation}`, (request) =>
+      operate(checkedBody(neighborRequest, request.body).address, operation),
+    );
+  }
+  routes.set('POST /v1/neighbors/softreset', (request) => {
+    const { address, direction } = checkedBody(softResetRequest, request.body);
+    return operate(address, direction === 'in' ? 'softreset-in' : 'softreset-out');
+  });
 
   routes.set('POST /v1/config/reload', async () => {
     const outcome = await control.reload();

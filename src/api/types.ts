@@ -94,11 +94,49 @@ export interface RibFamilyCounts {
   readonly routes: number;
 }
 
-/** GET /v1/rib/summary. */
+/** One neighbor's share of the RIB: what it sent and what its import policy let in, per family. */
+export interface RibNeighborCounts {
+  readonly address: string;
+  readonly received: Readonly<Record<AddressFamily, number>>;
+  readonly accepted: Readonly<Record<AddressFamily, number>>;
+  /** Prefixes advertised to it, all families. */
+  readonly advertised: number;
+}
+
+/** GET /v1/rib/summary (agentctl rib show --summary). */
 export type RibSummaryReply = Readonly<Record<AddressFamily, RibFamilyCounts>> & {
   /** Distinct interned attribute sets. */
   readonly attributeSets: number;
+  readonly neighbors: readonly RibNeighborCounts[];
 };
+
+/** GET /v1/global (agentctl global): the agent itself, as gobgp global shows it. */
+export interface GlobalJson {
+  readonly asn: number;
+  readonly routerId: string;
+  readonly listen: { readonly address: string; readonly port: number };
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly gracefulRestart: boolean;
+  readonly neighbors: { readonly configured: number; readonly established: number };
+  /** Loc-RIB destinations with a best path, per family. */
+  readonly prefixes: Readonly<Record<AddressFamily, number>>;
+}
+
+/**
+ * What agentctl neighbor reset|disable|enable|softreset asks: reset is
+ * Cease/Administrative Reset and the session comes back; disable is
+ * Cease/Administrative Shutdown and it stays down (until enable or a
+ * restart); softreset-in asks the neighbor to send its routes again
+ * (ROUTE-REFRESH, RFC 2918), softreset-out sends it ours again.
+ */
+export type NeighborOperation = 'reset' | 'disable' | 'enable' | 'softreset-in' | 'softreset-out';
+
+/** POST /v1/neighbors/{reset,disable,enable,softreset}. */
+export interface NeighborOperationReply {
+  readonly neighbor: string;
+  readonly operation: NeighborOperation;
+}
 
 /** POST /v1/rib: the prefix as given. */
 export interface RibAddReply {

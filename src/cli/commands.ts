@@ -2,17 +2,16 @@
 // noun-verb; every read command takes --json and then prints the API's JSON).
 
 import type { Command } from 'commander';
-import { AgentUnreachable, callAgent } from '../api/client.js';
 import type { RefreshBody, RibAddBody } from '../api/requests.js';
 import type {
   DestinationJson,
-  ErrorReply,
   FibDiffReply,
   FibShowReply,
   NeighborJson,
   PathJson,
   ReloadReply,
   RibReply,
+  RibSummaryReply,
 } from '../api/types.js';
 import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import {
@@ -26,24 +25,9 @@ import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.j
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { formatDuration, formatState, table } from './format.js';
 import { type CliIo, CommandFailure, UsageError } from './io.js';
-
-async function request(socket: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  try {
-    const reply = await callAgent(socket, method, path, body);
-    if (reply.status >= 400) {
-      const message = (reply.body as Partial<ErrorReply> | undefined)?.error ?? `HTTP ${reply.status}`;
-      throw new CommandFailure(message);
-    }
-    return reply.body;
-  } catch (error) {
-    if (error instanceof AgentUnreachable) throw new CommandFailure(error.message);
-    throw error;
-  }
-}
-
-function socketOf(command: Command): string {
-  return (command.optsWithGlobals() as { socket: string }).socket;
-}
+import { addNeighborOperations } from './neighbor-operations.js';
+import { request, socketOf } from './request.js';
+import { formatRibSummary } from './rib-summary.js';
 
 function neighborTable(neighbors: readonly NeighborJson[]): string {
   return table(
@@ -249,8 +233,9 @@ function familyOption(value: string | undefined): FamilyDescriptor['shortName'] 
 export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const neighbor = program.command('neighbor').description('BGP neighbors');
   neighbor
-    .command('show')
-    .description('neighbors and their sessions (gobgp neighbor)')
+    // Bare `agentctl neighbor [ADDRESS]` lists (or shows one), as gobgp does.
+    .command('show', { isDefault: true })
+    .description('neighbors and their sessions (gobgp neighbor); the default')
     .argument('[address]', 'one neighbor in detail')
     .option('--json', 'print JSON', false)
     .action(async (address: string | undefined, options: { json: boolean }, command: Command) => {
@@ -276,17 +261,20 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
       await request(socketOf(command), 'POST', '/v1/neighbors/refresh', body);
       io.stdout(`route refresh requested from ${address}`);
     });
+  addNeighborOperations(neighbor, io);
 
   const rib = program.command('rib').description('the routing table');
   rib
-    .command('show')
-    .description('routes (gobgp global rib); PREFIX exact, or an ADDRESS for the longest match')
+    // Bare `agentctl rib [PREFIX]` lists, as gobgp does.
+    .command('show', { isDefault: true })
+    .description('routes (gobgp global rib); PREFIX exact, or an ADDRESS for the longest match; the default')
     .argument('[prefix]', 'a prefix or an address')
     .option('--family <family>', 'ipv4 or ipv6')
     .option('--neighbor <address>', "one neighbor's routes")
     .option('--in', 'with --neighbor: what it sent us (Adj-RIB-In, also routes the policy rejected)', false)
     .option('--out', 'with --neighbor: what we advertise to it (Adj-RIB-Out)', false)
     .option('--explain', 'say why the best path won and why each other path lost', false)
+    .option('--summary', 'counts per family and per neighbor instead of routes', false)
     .option('--json', 'print JSON', false)
     .action(
       async (
@@ -297,10 +285,20 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
           in: boolean;
           out: boolean;
           explain: boolean;
+          summary: boolean;
           json: boolean;
         },
         command: Command,
       ) => {
+        if (options.summary) {
+          if (prefix !== undefined || options.neighbor !== undefined)
+            throw new UsageError(
+              'rib show --summary: counts the whole RIB; give no PREFIX and no --neighbor',
+            );
+          const summary = (await request(socketOf(command), 'GET', '/v1/rib/summary')) as RibSummaryReply;
+          io.stdout(options.json ? JSON.stringify(summary, null, 2) : formatRibSummary(summary));
+          return;
+        }
         const family = familyOption(options.family);
         if ((options.in || options.out) && options.neighbor === undefined)
           throw new UsageError('rib show: --in and --out need --neighbor ADDRESS');

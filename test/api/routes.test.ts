@@ -305,3 +305,59 @@ describe('POST /v1/config/reload', () => {
     });
   });
 });
+
+describe('neighbor operations and global', () => {
+  it.each([
+    ['POST /v1/neighbors/reset', { address: '172.18.8.102' }, 'reset'],
+    ['POST /v1/neighbors/disable', { address: '172.18.8.102' }, 'disable'],
+    ['POST /v1/neighbors/enable', { address: '172.18.8.102' }, 'enable'],
+    ['POST /v1/neighbors/softreset', { address: '172.18.8.102', direction: 'in' }, 'softreset-in'],
+    ['POST /v1/neighbors/softreset', { address: '172.18.8.102', direction: 'out' }, 'softreset-out'],
+  ])('%s %j is %s on that neighbor', async (key, body, operation) => {
+    const control = new FakeControl();
+    expect(await call(control, key, { body })).toEqual({
+      status: 200,
+      body: { neighbor: '172.18.8.102', operation },
+    });
+    expect(control.calls).toEqual([['neighborOperation', '172.18.8.102', operation]]);
+  });
+
+  it.each([
+    ['an unknown neighbor', 'POST /v1/neighbors/reset', { address: '10.9.9.9' }, 404, 'no neighbor 10.9.9.9'],
+    [
+      'no address',
+      'POST /v1/neighbors/disable',
+      {},
+      400,
+      "address: missing; it must be a neighbor's address, e.g. 172.18.8.102",
+    ],
+    [
+      'a soft reset without a direction',
+      'POST /v1/neighbors/softreset',
+      { address: '172.18.8.102' },
+      400,
+      'direction: missing; it must be in (ask the neighbor to send its routes again) or out (send it ours again)',
+    ],
+  ])('refuses %s', async (_what, key, body, status, error) => {
+    const control = new FakeControl();
+    expect(await call(control, key, { body })).toEqual({ status, body: { error } });
+  });
+
+  it('a soft reset of a session that is not up is 409', async () => {
+    const control = new FakeControl();
+    control.neighborOutcome = 'not-established';
+    expect(
+      await call(control, 'POST /v1/neighbors/softreset', {
+        body: { address: '172.18.8.102', direction: 'out' },
+      }),
+    ).toEqual({
+      status: 409,
+      body: { error: 'neighbor 172.18.8.102 is not Established: nothing to softreset-out' },
+    });
+  });
+
+  it('GET /v1/global is the agent as it says', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'GET /v1/global')).toEqual({ status: 200, body: control.globalInfo });
+  });
+});

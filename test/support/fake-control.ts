@@ -6,13 +6,21 @@ import type {
   AgentControl,
   ForwardingView,
   LocalRouteRequest,
+  NeighborOperationOutcome,
   RefreshOutcome,
   ReloadOutcome,
   RibDirection,
   RibSelection,
   WriterName,
 } from '../../src/api/control.js';
-import type { DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
+import type {
+  DestinationJson,
+  GlobalJson,
+  LocalRouteJson,
+  NeighborJson,
+  NeighborOperation,
+  RibNeighborCounts,
+} from '../../src/api/types.js';
 import type { AddressFamily } from '../../src/bgp/family.js';
 
 export const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
@@ -36,6 +44,18 @@ export class FakeControl implements AgentControl {
     },
   };
   writers = new Map<WriterName, ForwardingView>();
+  neighborOutcome: NeighborOperationOutcome = 'done';
+  summaryNeighbors: RibNeighborCounts[] = [];
+  globalInfo: GlobalJson = {
+    asn: 64512,
+    routerId: '172.18.8.101',
+    listen: { address: '0.0.0.0', port: 179 },
+    version: '0.1.0',
+    uptimeSeconds: 3723,
+    gracefulRestart: true,
+    neighbors: { configured: 2, established: 1 },
+    prefixes: { 'ipv4-unicast': 3, 'ipv6-unicast': 0 },
+  };
 
   neighbors(): readonly NeighborJson[] {
     return this.neighborList;
@@ -53,6 +73,7 @@ export class FakeControl implements AgentControl {
       'ipv4-unicast': { prefixes: 1, routes: 2 },
       'ipv6-unicast': { prefixes: 0, routes: 0 },
       attributeSets: 1,
+      neighbors: this.summaryNeighbors,
     };
   }
   originate(route: LocalRouteRequest): void {
@@ -71,6 +92,13 @@ export class FakeControl implements AgentControl {
   }
   async reload(): Promise<ReloadOutcome> {
     return this.reloadOutcome;
+  }
+  global(): GlobalJson {
+    return this.globalInfo;
+  }
+  neighborOperation(address: string, operation: NeighborOperation): NeighborOperationOutcome {
+    this.calls.push(['neighborOperation', address, operation]);
+    return this.knownNeighbors.has(address) ? this.neighborOutcome : 'unknown-neighbor';
   }
   forwardingView(name: WriterName): ForwardingView | null {
     return this.writers.get(name) ?? null;
