@@ -16,6 +16,7 @@ import {
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from './control.js';
+import type { RibFilter } from './rib-filter.js';
 
 const JSON_OBJECT = 'must be a JSON object';
 
@@ -115,6 +116,8 @@ export const ribAddRequest = z
   );
 export type RibAddBody = z.input<typeof ribAddRequest>;
 
+const AS_NUMBER = 'must be an AS number from 1 to 4294967295';
+
 const NEIGHBOR_ADDRESS = "must be a neighbor's address, e.g. 172.18.8.102";
 
 /** POST /v1/neighbors/refresh: outbound ROUTE-REFRESH; the family defaults to the address's. */
@@ -167,17 +170,41 @@ export const ribQuery = z
     direction: z
       .enum(['in', 'out'], { error: 'must be in (what the neighbor sent) or out (what we advertise to it)' })
       .default('in'),
+    longerPrefixes: z
+      .enum(['true', 'false'], { error: 'must be true (PREFIX and every prefix inside it) or false' })
+      .optional(),
+    community: community.optional(),
+    asPathContains: z
+      .string({ error: AS_NUMBER })
+      .regex(/^\d{1,10}$/, { error: AS_NUMBER })
+      .refine((text) => Number(text) >= 1 && Number(text) <= 0xffffffff, { error: AS_NUMBER })
+      .optional(),
+  })
+  .superRefine((query, context) => {
+    if (query.longerPrefixes === 'true' && !(query.prefix ?? '').includes('/'))
+      context.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: 'longerPrefixes needs a prefix, e.g. 10.233.0.0/16',
+      });
   })
   .transform((query) => {
+    const longer = query.longerPrefixes === 'true';
     const selection: RibSelection = {
       family:
         query.family ??
         (query.prefix === undefined ? null : familyOfPrefixOrAddress(query.prefix)) ??
         'ipv4-unicast',
-      ...(query.prefix !== undefined ? { prefix: query.prefix } : {}),
+      // Longer prefixes: the whole table, then those inside the prefix (rib-filter.ts).
+      ...(query.prefix !== undefined && !longer ? { prefix: query.prefix } : {}),
     };
     const direction: RibDirection = query.direction;
-    return { selection, neighbor: query.neighbor ?? null, direction };
+    const filter: RibFilter = {
+      ...(longer && query.prefix !== undefined ? { longerPrefixesOf: query.prefix } : {}),
+      ...(query.community !== undefined ? { community: query.community } : {}),
+      ...(query.asPathContains !== undefined ? { asPathContains: Number(query.asPathContains) } : {}),
+    };
+    return { selection, neighbor: query.neighbor ?? null, direction, filter };
   });
 
 /** DELETE /v1/rib: withdraw a route added with rib add. */

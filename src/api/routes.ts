@@ -14,6 +14,7 @@ import {
   ribQuery,
   softResetRequest,
 } from './requests.js';
+import { filterDestinations } from './rib-filter.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
 import type {
   FibDiffReply,
@@ -92,11 +93,14 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   });
 
   routes.set('GET /v1/rib', (request) => {
-    const { selection, neighbor, direction } = checkedQuery(ribQuery, request.query);
+    const { selection, neighbor, direction, filter } = checkedQuery(ribQuery, request.query);
     const destinations =
       neighbor === null ? control.rib(selection) : control.neighborRib(neighbor, direction, selection);
     if (destinations === null) throw new ApiError(404, `no neighbor ${neighbor}`);
-    const reply: RibReply = { family: selection.family, destinations };
+    const reply: RibReply = {
+      family: selection.family,
+      destinations: filterDestinations(destinations, filter),
+    };
     return { status: 200, body: reply };
   });
 

@@ -275,6 +275,9 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
     .option('--out', 'with --neighbor: what we advertise to it (Adj-RIB-Out)', false)
     .option('--explain', 'say why the best path won and why each other path lost', false)
     .option('--summary', 'counts per family and per neighbor instead of routes', false)
+    .option('--longer-prefixes', 'with PREFIX: it and every prefix inside it', false)
+    .option('--community <community>', 'only paths carrying it (AS:VALUE, blackhole, no-export, ...)')
+    .option('--as-path-contains <asn>', 'only paths whose AS_PATH contains this AS')
     .option('--json', 'print JSON', false)
     .action(
       async (
@@ -286,6 +289,9 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
           out: boolean;
           explain: boolean;
           summary: boolean;
+          longerPrefixes: boolean;
+          community?: string;
+          asPathContains?: string;
           json: boolean;
         },
         command: Command,
@@ -314,8 +320,24 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
         }
         const masked = prefix === undefined ? null : maskedIfHostBits(prefix);
         if (masked !== null) throw new UsageError(`rib show: ${prefix} has host bits set; write ${masked}`);
+        if (options.longerPrefixes && !(prefix ?? '').includes('/'))
+          throw new UsageError('rib show --longer-prefixes: give a PREFIX, e.g. 10.233.0.0/16');
+        if (options.community !== undefined && parseCommunity(options.community) === null)
+          throw new UsageError(
+            `rib show --community: "${options.community}" is not AS:VALUE or a well-known name (blackhole, no-export, ...)`,
+          );
+        if (
+          options.asPathContains !== undefined &&
+          !(/^\d{1,10}$/.test(options.asPathContains) && Number(options.asPathContains) <= 0xffffffff)
+        )
+          throw new UsageError(
+            `rib show --as-path-contains: "${options.asPathContains}" is not an AS number`,
+          );
         const query = new URLSearchParams();
         if (prefix !== undefined) query.set('prefix', prefix);
+        if (options.longerPrefixes) query.set('longerPrefixes', 'true');
+        if (options.community !== undefined) query.set('community', options.community);
+        if (options.asPathContains !== undefined) query.set('asPathContains', options.asPathContains);
         if (family !== undefined) query.set('family', family);
         if (options.neighbor !== undefined) {
           query.set('neighbor', options.neighbor);
@@ -325,7 +347,10 @@ export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (cod
         io.stdout(
           options.json
             ? JSON.stringify(result, null, 2)
-            : ribTable(result.destinations, options.explain || prefix !== undefined),
+            : ribTable(
+                result.destinations,
+                options.explain || (prefix !== undefined && !options.longerPrefixes),
+              ),
         );
       },
     );

@@ -361,3 +361,30 @@ describe('neighbor operations and global', () => {
     expect(await call(control, 'GET /v1/global')).toEqual({ status: 200, body: control.globalInfo });
   });
 });
+
+describe('GET /v1/rib filters', () => {
+  it('longerPrefixes asks for the whole family and keeps what is inside the prefix', async () => {
+    const control = new FakeControl();
+    control.ribDestinations = [
+      { prefix: '10.233.1.0/24', paths: [] },
+      { prefix: '10.234.0.0/24', paths: [] },
+    ];
+    const reply = await call(control, 'GET /v1/rib', { query: 'prefix=10.233.0.0/16&longerPrefixes=true' });
+    expect(reply).toEqual({
+      status: 200,
+      body: { family: 'ipv4-unicast', destinations: [{ prefix: '10.233.1.0/24', paths: [] }] },
+    });
+    expect(control.calls).toEqual([['rib', { family: 'ipv4-unicast' }]]);
+  });
+
+  it.each([
+    ['longerPrefixes=true', 'prefix: missing; longerPrefixes needs a prefix, e.g. 10.233.0.0/16'],
+    [
+      'community=bogus',
+      'community: "bogus" is not valid: must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed',
+    ],
+    ['asPathContains=0', 'asPathContains: "0" is not valid: must be an AS number from 1 to 4294967295'],
+  ])('refuses %s', async (query, error) => {
+    expect(await call(new FakeControl(), 'GET /v1/rib', { query })).toEqual({ status: 400, body: { error } });
+  });
+});

@@ -2,7 +2,7 @@
 // the bare nouns, rib show --summary, neighbor disable/enable (it stays down
 // and refuses the peer meanwhile), reset (Cease/Administrative Reset, back by
 // itself), softreset --in (the peer sends its routes again) and --out (we
-// send ours again), and a refusal as JSON under --json.
+// send ours again), rib show's filters, and a refusal as JSON under --json.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabAgent } from '../../lab/agent.js';
@@ -25,11 +25,23 @@ let a2: LabAgent;
 function config(self: 1 | 2) {
   const other = self === 1 ? 2 : 1;
   return {
-    asn: 65401,
+    asn: 65400 + self,
     routerId: `10.94.0.${self}`,
     listen: { address: '0.0.0.0', port: 179 },
-    neighbors: [{ address: `10.94.0.${other}`, asn: 65401, holdTimeSeconds: 3, connectRetrySeconds: 1 }],
-    originate: [{ prefix: `10.94.${100 + self}.0/24` }],
+    neighbors: [
+      {
+        address: `10.94.0.${other}`,
+        asn: 65400 + other,
+        holdTimeSeconds: 3,
+        connectRetrySeconds: 1,
+        import: 'accept-all',
+        export: 'accept-all',
+      },
+    ],
+    originate: [
+      { prefix: `10.94.${100 + self}.0/24` },
+      { prefix: `10.94.${100 + self}.128/25`, communities: ['65400:7'] },
+    ],
     fib: { kernel: { enabled: false } },
     advertisementIntervalMs: 0,
   };
@@ -72,12 +84,12 @@ describe('operator verbs on a live session', () => {
       routerId: '10.94.0.1',
       version,
       neighbors: { configured: 1, established: 1 },
-      prefixes: { 'ipv4-unicast': 2 },
+      prefixes: { 'ipv4-unicast': 4 },
     });
     expect((await a1.ctl(['global'])).stdout).toContain('Router ID:        10.94.0.1');
     expect((await a1.ctl(['--version'])).stdout).toBe(`agentctl ${version}\n`);
     const bareNeighbor = await a1.ctl(['neighbor']);
-    expect(bareNeighbor.stdout).toMatch(/10\.94\.0\.2\s+65401\s+\S+\s+Established/);
+    expect(bareNeighbor.stdout).toMatch(/10\.94\.0\.2\s+65402\s+\S+\s+Established/);
     expect((await a1.ctl(['rib'])).stdout).toContain('10.94.102.0/24');
     const summary = await a1.ctlJson<{
       neighbors: { address: string; received: Record<string, number>; accepted: Record<string, number> }[];
@@ -85,10 +97,29 @@ describe('operator verbs on a live session', () => {
     expect(summary.neighbors).toEqual([
       {
         address: '10.94.0.2',
-        received: { 'ipv4-unicast': 1, 'ipv6-unicast': 0 },
-        accepted: { 'ipv4-unicast': 1, 'ipv6-unicast': 0 },
-        advertised: 1,
+        received: { 'ipv4-unicast': 2, 'ipv6-unicast': 0 },
+        accepted: { 'ipv4-unicast': 2, 'ipv6-unicast': 0 },
+        advertised: 2,
       },
+    ]);
+  });
+
+  it('rib show filters: --longer-prefixes, --community, --as-path-contains', async () => {
+    const shown = async (args: string[]) =>
+      (await a1.ctlJson<{ destinations: { prefix: string }[] }>(['rib', 'show', ...args])).destinations.map(
+        (d) => d.prefix,
+      );
+    expect(await shown(['10.94.102.0/24', '--longer-prefixes'])).toEqual([
+      '10.94.102.0/24',
+      '10.94.102.128/25',
+    ]);
+    expect(await shown(['--community', '65400:7'])).toEqual(['10.94.101.128/25', '10.94.102.128/25']);
+    expect(await shown(['--as-path-contains', '65402'])).toEqual(['10.94.102.0/24', '10.94.102.128/25']);
+    expect(await shown(['--as-path-contains', '65402', '--community', '65400:7'])).toEqual([
+      '10.94.102.128/25',
+    ]);
+    expect(await shown(['--neighbor', '10.94.0.2', '--out', '--community', '65400:7'])).toEqual([
+      '10.94.101.128/25',
     ]);
   });
 

@@ -60,9 +60,10 @@ export class FakeControl implements AgentControl {
   neighbors(): readonly NeighborJson[] {
     return this.neighborList;
   }
+  ribDestinations: readonly DestinationJson[] = [destination];
   rib(selection: RibSelection): readonly DestinationJson[] {
     this.calls.push(['rib', selection]);
-    return [destination];
+    return this.ribDestinations;
   }
   neighborRib(address: string, direction: RibDirection, selection: RibSelection) {
     this.calls.push(['neighborRib', address, direction, selection]);
