@@ -241,8 +241,9 @@ export class Agent {
         this.metrics = metrics;
         this.metricsServer = await serveMetrics(metrics, this.config.metrics.listen);
       }
-      const restarting = await this.startKernel();
+      await this.startKernel();
       await this.startOvs();
+      const restarting = this.keepPreservedForwarding();
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
       this.localRoutes.syncConfigured(this.config.originate);
@@ -265,14 +266,10 @@ export class Agent {
     );
   }
 
-  /**
-   * Starts the kernel writer (when enabled) before any session: routes it
-   * finds from a previous run mean forwarding was preserved, which peers are
-   * told with the Graceful Restart R and F bits (RFC 4724 §3). Returns that.
-   */
-  private async startKernel(): Promise<boolean> {
+  /** Starts the kernel writer (when enabled) before any session; it adopts the routes it finds. */
+  private async startKernel(): Promise<void> {
     const settings = this.config.fib.kernel;
-    if (!settings.enabled) return this.options.restarting ?? false;
+    if (!settings.enabled) return;
     // The netlink package and its worker thread only when the kernel is written.
     const { KernelWriter } = await import('../netlink/writer.js');
     const kernel = new KernelWriter(
@@ -291,12 +288,20 @@ export class Agent {
     this.feed = feed;
     this.routing.jobs.run(this.rib.setNextHopTracker(feed.tracker()));
     kernel.onReachabilityChange(() => this.scheduleRedecide());
-    const restarting = (this.options.restarting ?? false) || kernel.adopted > 0;
-    if (kernel.adopted === 0 || this.config.neighbors.length === 0) {
-      kernel.sweepStale();
+  }
+
+  /**
+   * Kernel routes and OVS flows found from a previous run mean forwarding
+   * was preserved, which peers are told with the Graceful Restart R and F
+   * bits (RFC 4724 §3). Returns that. RFC 4724 §4.1: they are kept until
+   * every peer has sent End-of-RIB, or the restart time has passed.
+   */
+  private keepPreservedForwarding(): boolean {
+    const preserved = (this.kernel?.adopted ?? 0) + (this.ovs?.adopted ?? 0);
+    if (preserved === 0 || this.config.neighbors.length === 0) {
+      this.kernel?.sweepStale();
+      this.ovs?.sweepStale();
     } else {
-      // RFC 4724 §4.1: keep the preserved routes until every peer has sent
-      // End-of-RIB, or the restart time has passed.
       this.routing.onEndOfRib(() => this.maybeSweep());
       this.sweepTimer = setTimeout(
         () => this.sweep('restart time passed'),
@@ -304,7 +309,7 @@ export class Agent {
       );
       this.sweepTimer.unref();
     }
-    return restarting;
+    return (this.options.restarting ?? false) || preserved > 0;
   }
 
   /**
@@ -319,7 +324,8 @@ export class Agent {
     const ovs = new OvsWriter(settings, {
       logger: this.log,
       metrics: this.metrics.ovsSink(),
-      options: { startTimeoutMs: 5000 },
+      // Kept until the sweep (keepPreservedForwarding), as the kernel's adopted routes.
+      options: { startTimeoutMs: 5000, keepFoundUntilSweep: true },
     });
     try {
       await ovs.start();
@@ -345,7 +351,8 @@ export class Agent {
     if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
     const removed = this.kernel?.sweepStale() ?? 0;
-    this.log.info({ removed, why }, 'kernel: routes kept from the previous run are settled');
+    this.ovs?.sweepStale();
+    this.log.info({ removed, why }, 'kernel routes and OVS flows kept from the previous run are settled');
   }
 
   /** Next hops resolve differently: the RIB decides again (at most every 100 ms). */

@@ -53,6 +53,12 @@ export interface OvsWriterOptions {
   readonly connection?: OpenflowConnectionOptions;
   /** How long start() waits for the first sync before returning (work goes on afterwards); default 10 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Keep the flows of ours found in the bridge, even unwanted, until
+   * sweepStale(): a restarted agent keeps forwarding while its peers send
+   * their routes again (as the kernel writer keeps what it adopts). Default off.
+   */
+  readonly keepFoundUntilSweep?: boolean;
 }
 
 export interface OvsWriterDependencies {
@@ -65,6 +71,8 @@ export interface OvsWriterDependencies {
 
 export class OvsWriter implements ForwardingWriter {
   readonly name = 'ovs';
+  /** Our flows found in the bridge by the first sync (a previous run left them), when kept until the sweep. */
+  adopted = 0;
   private readonly logger: OvsLogger;
   private readonly metrics: OvsMetrics;
   private readonly options: OvsWriterOptions;
@@ -114,6 +122,7 @@ export class OvsWriter implements ForwardingWriter {
       this.metrics,
       () => this.settle(),
     );
+    this.pump.keepUnwanted = this.options.keepFoundUntilSweep ?? false;
     this.session = new OpenflowSession(
       openflowTarget(config),
       config.bridge,
@@ -184,6 +193,22 @@ export class OvsWriter implements ForwardingWriter {
     await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     if (timer !== null) clearTimeout(timer);
     this.synced = null;
+    if (this.pump.keepUnwanted) {
+      this.adopted = this.pump.installed.flows.size;
+      if (this.adopted > 0)
+        this.logger.info(
+          { flows: this.adopted },
+          'ovs: keeping flows from the previous run until peers have sent theirs again',
+        );
+      else this.pump.keepUnwanted = false;
+    }
+  }
+
+  /** Ends keeping what the previous run left: a full sync removes what nobody wanted again. */
+  sweepStale(): void {
+    if (!this.pump.keepUnwanted) return;
+    this.pump.keepUnwanted = false;
+    this.pump.requestFullSync();
   }
 
   apply(commands: readonly FibCommand[]): void {
@@ -234,6 +259,7 @@ export class OvsWriter implements ForwardingWriter {
    * they stay, as they would after a crash. Returns how many prefixes went.
    */
   async removeAll(timeoutMs = 5000): Promise<number> {
+    this.pump.keepUnwanted = false;
     const prefixes = [...this.desired.routes.keys()];
     for (const prefix of prefixes) this.desired.withdraw(prefix);
     this.kick();
