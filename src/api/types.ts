@@ -24,6 +24,19 @@ export interface NeighborSessionJson {
   readonly extendedMessage: boolean;
   readonly gracefulRestart: boolean;
   readonly addPath: Readonly<Record<string, { readonly send: boolean; readonly receive: boolean }>>;
+  /** Our OPEN's capabilities, one line each, as `agentctl decode` prints them. */
+  readonly capabilitiesSent: readonly string[];
+  /** The neighbor's OPEN's capabilities. */
+  readonly capabilitiesReceived: readonly string[];
+}
+
+/** Messages by type (RFC 4271 §4.1 types, and ROUTE-REFRESH). */
+export interface MessageTypeCounts {
+  readonly open: number;
+  readonly update: number;
+  readonly notification: number;
+  readonly keepalive: number;
+  readonly routeRefresh: number;
 }
 
 /** GET /v1/neighbors: one per configured neighbor. */
@@ -43,6 +56,15 @@ export interface NeighborJson {
   readonly lastError: string | null;
   /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
   readonly outQueueBytes: number;
+  /** What the configuration asks for (the session's negotiated values are under session). */
+  readonly configured: {
+    readonly holdTimeSeconds: number;
+    readonly connectRetrySeconds: number;
+    readonly passive: boolean;
+    readonly families: readonly string[];
+  };
+  /** Since the neighbor was configured, across sessions. */
+  readonly messages: { readonly in: MessageTypeCounts; readonly out: MessageTypeCounts };
   readonly session: NeighborSessionJson | null;
 }
 

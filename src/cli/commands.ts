@@ -4,7 +4,13 @@
 
 import type { Command } from 'commander';
 import type { RefreshBody } from '../api/requests.js';
-import type { FibDiffReply, FibShowReply, NeighborJson, ReloadReply } from '../api/types.js';
+import type {
+  FibDiffReply,
+  FibShowReply,
+  MessageTypeCounts,
+  NeighborJson,
+  ReloadReply,
+} from '../api/types.js';
 import { canonicalIp } from '../net/ip.js';
 import { familyOption } from './family-option.js';
 import { formatDuration, formatState, table } from './format.js';
@@ -30,6 +36,10 @@ function neighborTable(neighbors: readonly NeighborJson[]): string {
   );
 }
 
+function countsText(counts: MessageTypeCounts): string {
+  return `open ${counts.open}, update ${counts.update}, notification ${counts.notification}, keepalive ${counts.keepalive}, route-refresh ${counts.routeRefresh}`;
+}
+
 function neighborDetail(n: NeighborJson): string {
   const lines = [
     `BGP neighbor is ${n.address}, remote AS ${n.asn}${n.description !== null ? ` (${n.description})` : ''}`,
@@ -38,12 +48,15 @@ function neighborDetail(n: NeighborJson): string {
     `  Prefixes: received ${n.prefixes.received}, accepted ${n.prefixes.accepted}, advertised ${n.prefixes.advertised}`,
     `  Flaps: ${n.flaps}${n.lastError !== null ? `, last: ${n.lastError}` : ''}`,
     `  Output queue: ${n.outQueueBytes} octets`,
+    `  Configured: hold time ${n.configured.holdTimeSeconds}s, connect retry ${n.configured.connectRetrySeconds}s, ${n.configured.passive ? 'passive' : 'active'}, ${n.configured.families.join(', ')}`,
+    `  Messages received: ${countsText(n.messages.in)}`,
+    `  Messages sent: ${countsText(n.messages.out)}`,
   ];
   const s = n.session;
   if (s !== null) {
     lines.push(
       `  Router ID ${s.peerRouterId}${s.peerHostname !== null ? ` (hostname ${s.peerHostname})` : ''}, local address ${s.localAddress ?? '-'}`,
-      `  Hold time ${s.holdTimeSeconds}s, keepalive ${s.keepaliveSeconds}s`,
+      `  Negotiated: hold time ${s.holdTimeSeconds}s, keepalive ${s.keepaliveSeconds}s`,
       `  Families: ${s.families.join(', ')}`,
       `  Capabilities: ${[
         s.fourOctetAs ? '4-octet-as' : '',
@@ -60,6 +73,8 @@ function neighborDetail(n: NeighborJson): string {
       ]
         .filter((c) => c !== '')
         .join(', ')}`,
+      `  Capabilities sent: ${s.capabilitiesSent.join(', ')}`,
+      `  Capabilities received: ${s.capabilitiesReceived.join(', ')}`,
     );
   }
   return lines.join('\n');

@@ -2,6 +2,9 @@
 // negotiated, and how many routes it sent, we accepted and we advertise.
 
 import type { NeighborJson } from '../api/types.js';
+import { openCapabilities } from '../bgp/codec/open.js';
+import { capabilityText } from '../bgp/format/message.js';
+import { buildOpen } from '../bgp/negotiation.js';
 import type { Peer } from '../bgp/peer.js';
 import type { Routing } from './routing.js';
 
@@ -28,6 +31,13 @@ export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: n
       flaps: status.flaps,
       lastError: status.lastError,
       outQueueBytes: status.outQueueBytes,
+      configured: {
+        holdTimeSeconds: peer.config.holdTimeSeconds,
+        connectRetrySeconds: peer.config.connectRetrySeconds,
+        passive: peer.config.passive,
+        families: peer.config.families,
+      },
+      messages: { in: { ...status.messageCounts.in }, out: { ...status.messageCounts.out } },
       session:
         negotiated === null
           ? null
@@ -44,6 +54,8 @@ export function neighborsJson(peers: readonly Peer[], routing: Routing, nowMs: n
               extendedMessage: negotiated.extendedMessage,
               gracefulRestart: negotiated.gracefulRestart !== null,
               addPath: Object.fromEntries(negotiated.addPath),
+              capabilitiesSent: openCapabilities(buildOpen(peer.localOpenConfig())).map(capabilityText),
+              capabilitiesReceived: negotiated.peerCapabilities.map(capabilityText),
             },
     };
   });

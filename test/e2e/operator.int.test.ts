@@ -169,8 +169,51 @@ describe('operator verbs on a live session', () => {
     );
   }, 30_000);
 
+  it('neighbor detail: configured and negotiated timers, capabilities both ways, messages per type', async () => {
+    const detail = await a1.ctlJson<Record<string, unknown>>(['neighbor', 'show', '10.94.0.2']);
+    expect(detail).toMatchObject({
+      configured: { holdTimeSeconds: 3, connectRetrySeconds: 1, passive: false, families: ['ipv4-unicast'] },
+      messages: { in: { open: expect.any(Number), keepalive: expect.any(Number) } },
+      session: {
+        holdTimeSeconds: 3,
+        capabilitiesSent: expect.arrayContaining([
+          'multiprotocol ipv4-unicast',
+          'route-refresh',
+          '4-octet-as 65401',
+        ]),
+        capabilitiesReceived: expect.arrayContaining([
+          '4-octet-as 65402',
+          expect.stringMatching(/^graceful-restart /),
+        ]),
+      },
+    });
+    const messages = detail.messages as { in: Record<string, number>; out: Record<string, number> };
+    expect(messages.in.open).toBeGreaterThanOrEqual(1);
+    expect(messages.out.update).toBeGreaterThanOrEqual(1);
+    const text = (await a1.ctl(['neighbor', '10.94.0.2'])).stdout;
+    expect(text).toContain('  Configured: hold time 3s, connect retry 1s, active');
+    expect(text).toMatch(/ {2}Capabilities sent: multiprotocol ipv4-unicast, /);
+    expect(text).toMatch(
+      / {2}Messages received: open \d+, update \d+, notification \d+, keepalive \d+, route-refresh \d+/,
+    );
+  });
+
   it('a refusal under --json is JSON, with the exit status', async () => {
     const result = await a1.ctl(['neighbor', 'reset', '10.9.9.9', '--json']);
     expect([result.code, JSON.parse(result.stdout)]).toEqual([1, { error: 'no neighbor 10.9.9.9' }]);
   });
+
+  it('the last error says what the OS said (a2 stopped: connection refused)', async () => {
+    await a2.stop();
+    await eventually(
+      'a1 saw the refusal',
+      async () => {
+        const n = (
+          await a1.ctlJson<{ address: string; lastError: string | null }[]>(['neighbor', 'show'])
+        ).find((x) => x.address === '10.94.0.2');
+        return n?.lastError?.includes('ECONNREFUSED') === true ? n.lastError : undefined;
+      },
+      15_000,
+    );
+  }, 30_000);
 });
