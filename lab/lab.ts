@@ -35,6 +35,8 @@ import { killAllSaved, startProcess } from './process.js';
 import { repositoryRoot } from './repository.js';
 
 const NODE_SETUP = join(repositoryRoot, 'lab', 'node-setup.sh');
+/** Prometheus metrics of each node's agent, inside that node's namespace. */
+export const METRICS_LISTEN = '127.0.0.1:9179';
 
 export type Node2Kind = 'agent' | 'gobgp' | 'frr';
 
@@ -184,8 +186,9 @@ export class Lab {
         this.configPath(n),
         '--socket',
         this.socket(n),
+        // Metrics on, as on a real node: each node namespace has its own loopback.
         '--metrics',
-        '',
+        METRICS_LISTEN,
         '--hold',
         String(this.options.holdTimeSeconds),
         ...(runsAgent ? [] : ['--no-config']),

@@ -178,7 +178,7 @@ export function ovsAgentConfig(options: {
     `    ovsdb: "unix:${join(ovsDir, 'db.sock')}"`,
     options.mode === 'routed' ? '    uplinkPort: eth1' : '    tunnelPort: vx0',
     `api: { socket: ${options.socket} }`,
-    'metrics: { listen: "" }',
+    'metrics: { listen: "127.0.0.1:9179" }',
     '',
   ].join('\n');
 }

@@ -24,6 +24,7 @@ import { ACCEPT_ALL, compilePolicy, type Policy, REJECT_ALL } from '../rib/polic
 import { Rib } from '../rib/rib.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
+import { metricSources } from './metric-sources.js';
 import { notificationLogLine } from './notification-log.js';
 import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
@@ -237,7 +238,7 @@ export class Agent {
         // prom-client and the exposition server are loaded only when asked for.
         const { Metrics, serveMetrics } = await import('../metrics/metrics.js');
         const metrics = new Metrics();
-        metrics.setSources({ peers: () => this.speaker.allPeers().map((peer) => peer.status()) });
+        metrics.setSources(metricSources(this.speaker, this.routing, this.rib));
         this.metrics = metrics;
         this.metricsServer = await serveMetrics(metrics, this.config.metrics.listen);
       }
