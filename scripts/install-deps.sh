@@ -28,4 +28,12 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
   echo "install-deps: Node.js >= 20 is required (Debian 12's nodejs is 18: use NodeSource or the upstream tarball)" >&2
   exit 1
 fi
-npm ci --no-audit --no-fund --loglevel=error
+# npm writes node_modules/.package-lock.json at every install: newer than
+# package.json and the lockfile, node_modules is what they ask for, and a
+# clean reinstall (minutes on a slow link) is skipped.
+hidden_lock=node_modules/.package-lock.json
+if [ -f "$hidden_lock" ] && [ "$hidden_lock" -nt package-lock.json ] && [ "$hidden_lock" -nt package.json ]; then
+  echo "install-deps: node_modules is current with package-lock.json; npm ci skipped"
+else
+  npm ci --no-audit --no-fund --loglevel=error
+fi
