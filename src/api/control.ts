@@ -9,6 +9,8 @@ import type {
   DestinationJson,
   GlobalJson,
   LocalRouteJson,
+  MonitorEvent,
+  MonitorKind,
   NeighborJson,
   NeighborOperation,
   ReloadChanges,
@@ -77,6 +79,12 @@ export interface AgentControl {
   global(): GlobalJson;
   /** Resets, stops, starts or soft-resets one neighbor's session. */
   neighborOperation(address: string, operation: NeighborOperation): NeighborOperationOutcome;
+  /**
+   * Calls `emit` with each best-path change (coalesced per prefix while the
+   * caller is busy) and session state change of the kinds asked for, until
+   * the returned function is called.
+   */
+  monitor(kinds: readonly MonitorKind[], emit: (event: MonitorEvent) => void): () => void;
   /** Reads the configuration file again and applies the difference. */
   reload(): Promise<ReloadOutcome>;
   /** A forwarding writer by name; null when it is not enabled. */

@@ -17,6 +17,7 @@ import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.j
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from './control.js';
 import type { RibFilter } from './rib-filter.js';
+import type { MonitorKind } from './types.js';
 
 const JSON_OBJECT = 'must be a JSON object';
 
@@ -206,6 +207,17 @@ export const ribQuery = z
     };
     return { selection, neighbor: query.neighbor ?? null, direction, filter };
   });
+
+const MONITOR_KINDS = 'must be rib, neighbor or rib,neighbor';
+
+/** GET /v1/monitor: what to follow (default both). */
+export const monitorQuery = z.object({
+  kinds: z
+    .string({ error: MONITOR_KINDS })
+    .regex(/^(rib|neighbor)(,(rib|neighbor))?$/, { error: MONITOR_KINDS })
+    .default('rib,neighbor')
+    .transform((text): MonitorKind[] => [...new Set(text.split(','))] as MonitorKind[]),
+});
 
 /** DELETE /v1/rib: withdraw a route added with rib add. */
 export const ribDeleteQuery = z.object({ prefix });

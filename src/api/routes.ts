@@ -7,6 +7,7 @@ import { parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
 import type { AgentControl, NeighborOperationOutcome } from './control.js';
 import {
   fibQuery,
+  monitorQuery,
   neighborRequest,
   refreshRequest,
   ribAddRequest,
@@ -41,6 +42,21 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
 
   routes.set('GET /v1/global', () => ({ status: 200, body: control.global() }));
+
+  routes.set('GET /v1/monitor', (request) => {
+    const { kinds } = checkedQuery(monitorQuery, request.query);
+    return {
+      status: 200,
+      // Each event as a line; a client that stops reading is dropped by the server.
+      stream: (sink) => {
+        let stop = (): void => {};
+        stop = control.monitor(kinds, (event) => {
+          if (!sink.write(event)) stop();
+        });
+        return stop;
+      },
+    };
+  });
 
   const operate = (address: string, operation: NeighborOperation) => {
     const outcome: NeighborOperationOutcome = control.neighborOperation(address, operation);

@@ -217,3 +217,29 @@ export interface FibDiffReply {
   readonly writer: string;
   readonly differences: readonly FibDiffEntry[];
 }
+
+/** What agentctl monitor follows. */
+export type MonitorKind = 'rib' | 'neighbor';
+
+/** A destination's best path changed (gobgp monitor global rib); best null: withdrawn. */
+export interface RibMonitorEvent {
+  readonly type: 'rib';
+  /** ISO 8601, when the agent saw it. */
+  readonly time: string;
+  readonly family: AddressFamily;
+  readonly prefix: string;
+  readonly best: PathJson | null;
+}
+
+/** A neighbor's session changed state (gobgp monitor neighbor). */
+export interface NeighborMonitorEvent {
+  readonly type: 'neighbor';
+  readonly time: string;
+  readonly neighbor: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string | null;
+}
+
+/** GET /v1/monitor: one per line (NDJSON) after a first {"streaming":true} line. */
+export type MonitorEvent = RibMonitorEvent | NeighborMonitorEvent;

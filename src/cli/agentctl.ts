@@ -8,6 +8,7 @@ import { addDaemonCommands } from './commands.js';
 import { decodeHex } from './decode.js';
 import { addGlobalCommand } from './global.js';
 import { type CliIo, CommandFailure, processIo, UsageError } from './io.js';
+import { addMonitorCommand } from './monitor.js';
 
 export const DEFAULT_SOCKET = '/run/agent/agent.sock';
 
@@ -89,6 +90,7 @@ export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void, js
 
   addDaemonCommands(program, io, setExitCode);
   addGlobalCommand(program, io);
+  addMonitorCommand(program, io);
   return program;
 }
 

@@ -25,6 +25,7 @@ import { Rib } from '../rib/rib.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
 import { metricSources } from './metric-sources.js';
+import { Monitors } from './monitors.js';
 import { notificationLogLine } from './notification-log.js';
 import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
@@ -105,6 +106,8 @@ export class Agent {
   /** Routes from `originate:` and `agentctl rib add`. */
   readonly localRoutes: LocalRoutes;
   readonly speaker: Speaker;
+  /** agentctl monitor's sources (best-path and session changes). */
+  readonly monitors: Monitors;
   private readonly api: ControlServer;
   private metricsServer: http.Server | null = null;
   private readonly log: Logger;
@@ -131,6 +134,7 @@ export class Agent {
       preferOldestExternal: config.preferOldestEbgpPath,
     });
     this.localRoutes = new LocalRoutes(this.rib);
+    this.monitors = new Monitors(this.rib);
     const events = {
       refused: (neighbor: string, error: EncodeError) => this.metrics.refusedPrefix(neighbor, error.kind),
       internalError: (peer: Peer | null, error: unknown, where: string) =>
@@ -200,6 +204,12 @@ export class Agent {
             ...(reason !== undefined ? { reason: describeReason(reason) } : {}),
           },
           `neighbor ${peer.address} ${from} -> ${to}`,
+        );
+        this.monitors.neighborChanged(
+          peer.address,
+          from,
+          to,
+          reason !== undefined ? describeReason(reason) : null,
         );
       },
       notification: (peer, direction, code, subcode, detail, data) => {

@@ -13,6 +13,7 @@ import type { LocalRoutes } from '../rib/origination.js';
 import type { Rib } from '../rib/rib.js';
 import { agentVersion } from '../util/version.js';
 import { queryAdjRibOut } from './adj-rib-out-query.js';
+import type { Monitors } from './monitors.js';
 import { operateNeighbor } from './neighbor-operations.js';
 import { neighborsJson } from './neighbor-query.js';
 import { queryRib } from './rib-query.js';
@@ -24,6 +25,7 @@ export interface ControlledAgent {
   readonly routing: Routing;
   readonly localRoutes: LocalRoutes;
   readonly rib: Rib;
+  readonly monitors: Monitors;
   readonly config: AgentConfig;
   /** Date.now() at construction, for the uptime. */
   readonly startedAt: number;
@@ -93,6 +95,8 @@ export function agentControl(agent: ControlledAgent): AgentControl {
         prefixes: perFamily((family) => agent.rib.locRibCount(family)),
       };
     },
+
+    monitor: (kinds, emit) => agent.monitors.watch(kinds, emit),
 
     neighborOperation: (address, operation) =>
       operateNeighbor(agent.speaker, agent.routing, address, operation),

@@ -2,10 +2,12 @@
 // the bare nouns, rib show --summary, neighbor disable/enable (it stays down
 // and refuses the peer meanwhile), reset (Cease/Administrative Reset, back by
 // itself), softreset --in (the peer sends its routes again) and --out (we
-// send ours again), rib show's filters, and a refusal as JSON under --json.
+// send ours again), rib show's filters, monitor, neighbor detail, and a
+// refusal as JSON under --json.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LabAgent } from '../../lab/agent.js';
+import { AGENTCTL_BIN, LabAgent } from '../../lab/agent.js';
 import { Topology } from '../../lab/netns.js';
 import { eventually } from '../interop/helpers.js';
 
@@ -202,6 +204,45 @@ describe('operator verbs on a live session', () => {
     const result = await a1.ctl(['neighbor', 'reset', '10.9.9.9', '--json']);
     expect([result.code, JSON.parse(result.stdout)]).toEqual([1, { error: 'no neighbor 10.9.9.9' }]);
   });
+
+  it('monitor: a best-path change and the session going down and up, as JSON lines', async () => {
+    const monitor = spawn('node', [AGENTCTL_BIN, '--socket', a1.socket, 'monitor', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    monitor.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    const events = () =>
+      output
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // the stream is up
+      expect((await a2.ctl(['rib', 'add', '10.94.150.0/24'])).code).toBe(0);
+      await eventually('the new best path', async () =>
+        events().find((e) => e.type === 'rib' && e.prefix === '10.94.150.0/24'),
+      );
+      const rib = events().find((e) => e.type === 'rib' && e.prefix === '10.94.150.0/24');
+      expect(rib).toMatchObject({ family: 'ipv4-unicast', best: { neighbor: '10.94.0.2', asPath: '65402' } });
+      expect((await a2.ctl(['rib', 'del', '10.94.150.0/24'])).code).toBe(0);
+      await eventually('withdrawn', async () =>
+        events().find((e) => e.type === 'rib' && e.prefix === '10.94.150.0/24' && e.best === null),
+      );
+      expect((await a1.ctl(['neighbor', 'reset', '10.94.0.2'])).code).toBe(0);
+      await eventually('down and up again', async () => {
+        const states = events()
+          .filter((e) => e.type === 'neighbor' && e.neighbor === '10.94.0.2')
+          .map((e) => `${e.from}->${e.to}`);
+        return states.includes('established->idle') && states.at(-1)?.endsWith('->established')
+          ? true
+          : undefined;
+      });
+    } finally {
+      monitor.kill('SIGTERM');
+    }
+  }, 30_000);
 
   it('the last error says what the OS said (a2 stopped: connection refused)', async () => {
     await a2.stop();

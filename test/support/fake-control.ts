@@ -17,6 +17,8 @@ import type {
   DestinationJson,
   GlobalJson,
   LocalRouteJson,
+  MonitorEvent,
+  MonitorKind,
   NeighborJson,
   NeighborOperation,
   RibNeighborCounts,
@@ -100,6 +102,13 @@ export class FakeControl implements AgentControl {
   neighborOperation(address: string, operation: NeighborOperation): NeighborOperationOutcome {
     this.calls.push(['neighborOperation', address, operation]);
     return this.knownNeighbors.has(address) ? this.neighborOutcome : 'unknown-neighbor';
+  }
+  /** The emit of each monitor now open, to push events from the test. */
+  readonly monitors = new Set<(event: MonitorEvent) => void>();
+  monitor(kinds: readonly MonitorKind[], emit: (event: MonitorEvent) => void): () => void {
+    this.calls.push(['monitor', kinds]);
+    this.monitors.add(emit);
+    return () => this.monitors.delete(emit);
   }
   forwardingView(name: WriterName): ForwardingView | null {
     return this.writers.get(name) ?? null;
