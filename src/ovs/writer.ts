@@ -40,6 +40,9 @@ export interface OvsWriterConfig {
   readonly cookie: bigint;
 }
 
+/** How long sweepStale() waits for wanted routes that do not compile yet. */
+const SWEEP_WAIT_MS = 10_000;
+
 export interface OvsWriterOptions {
   /** Prefixes per bundle; default 50,000. */
   readonly batchSize?: number;
@@ -85,6 +88,8 @@ export class OvsWriter implements ForwardingWriter {
   private readonly givenResolver: NeighborResolver | null;
   private ownedResolver: NeighborResolver | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
+  /** A sweepStale() waiting for the wanted routes to compile. */
+  private sweepTimer: NodeJS.Timeout | null = null;
   private flushWaiters: (() => void)[] = [];
   private started = false;
   private synced: (() => void) | null = null;
@@ -206,9 +211,24 @@ export class OvsWriter implements ForwardingWriter {
 
   /** Ends keeping what the previous run left: a full sync removes what nobody wanted again. */
   sweepStale(): void {
-    if (!this.pump.keepUnwanted) return;
-    this.pump.keepUnwanted = false;
-    this.pump.requestFullSync();
+    if (!this.pump.keepUnwanted || this.sweepTimer !== null) return;
+    // A route wanted again but not compilable yet (its next hop's MAC or the
+    // uplink port still being learned after the restart) would have its
+    // working flow deleted by the sweep and written again a moment later: a
+    // packet lost. So the sweep waits until every wanted route compiles (or
+    // SWEEP_WAIT_MS), and one turn at least, for the feed's last changes.
+    const deadline = Date.now() + SWEEP_WAIT_MS;
+    const attempt = (): void => {
+      this.sweepTimer = null;
+      if (!this.started || !this.pump.keepUnwanted) return;
+      if (this.desired.unprogrammedCount() > 0 && Date.now() < deadline) {
+        this.sweepTimer = setTimeout(attempt, 100);
+        return;
+      }
+      this.pump.keepUnwanted = false;
+      this.pump.requestFullSync();
+    };
+    this.sweepTimer = setTimeout(attempt, 0);
   }
 
   apply(commands: readonly FibCommand[]): void {
@@ -278,6 +298,8 @@ export class OvsWriter implements ForwardingWriter {
     this.started = false;
     if (this.reconcileTimer !== null) clearInterval(this.reconcileTimer);
     this.reconcileTimer = null;
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     this.pump.stop();
     this.neighborSync.stop();
     this.ownedResolver?.close?.();

@@ -56,6 +56,12 @@ function labPids(lab: Lab): number[] {
   });
 }
 
+/** The icmp_seq numbers ping printed no reply for. */
+function missingSequences(stdout: string, count: number): number[] {
+  const seen = new Set([...stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+}
+
 afterAll(async () => {
   for (const lab of labs) await Lab.down(lab.options.state);
 });
@@ -159,7 +165,11 @@ describe('OVS lab, routed mode', () => {
     await lab.startAgent(2);
     const result = await pings;
     const summary = result.stdout.split('\n').find((line) => line.includes('packets transmitted')) ?? '';
-    expect(summary).toMatch(/^80 packets transmitted, 80 received, 0% packet loss/);
+    const missing = missingSequences(result.stdout, 80);
+    expect(
+      summary,
+      `lost icmp_seq ${missing.join(', ')}\n${readFileSync(join(lab.stateDir(2), 'agent.out'), 'utf8').slice(-6000)}`,
+    ).toMatch(/^80 packets transmitted, 80 received, 0% packet loss/);
     await lab.waitEstablished();
     await eventually('flows as before', async () =>
       (await agentFlows(lab, 2)).join() === before.join() ? true : undefined,
