@@ -15,7 +15,7 @@
 // lab.json, PIDs in pids/), so `down` from another process removes it all.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AGENT_BIN, AGENTCTL_BIN } from './agent.js';
@@ -36,8 +36,33 @@ import { repositoryRoot } from './repository.js';
 import { SubnetLab } from './subnet-lab.js';
 
 const NODE_SETUP = join(repositoryRoot, 'lab', 'node-setup.sh');
+/** Prometheus metrics of each node's agent, inside that node's namespace. */
+export const METRICS_LISTEN = '127.0.0.1:9179';
 
 export type Node2Kind = 'agent' | 'gobgp' | 'frr';
+
+/** One ping run as `lab.sh ping` prints it: which way, ping's summary, and the verdict. */
+export function pingLine(from: 1 | 2, summary: string, ok: boolean): string {
+  const to = other(from);
+  return `pod${from} (${podIp(from)}) -> pod${to} (${podIp(to)}): ${summary}  ${ok ? 'OK' : 'FAILED'}`;
+}
+
+/** `lab.sh --help`: the commands and options. */
+export const USAGE = `Usage: bash lab/lab.sh COMMAND [OPTIONS]   (root; Debian 12; Node.js >= 20)
+
+  up [--node2 agent|gobgp|frr]   install, build, bring the two-node lab up and show it
+     [--ovs [--tunnel]]          pods and uplink on userspace OVS bridges; agents write flows
+     [--bfd]                     BFD between the nodes at 100 ms x 3 (with --node2 frr too)
+  up --subnets                   three nodes in two subnets behind a router; cross-subnet VXLAN overlay
+  status                         show the running lab again (neighbors, RIBs, routes, pings)
+  ping                           ping pod to pod both ways, saying which way
+  restart-ovs [--node 1|2]       OVS variant: restart that node's ovs-vswitchd
+  down [--purge]                 remove namespaces and processes; logs stay unless --purge
+  --help                         this text
+
+  --state DIR (default /tmp/agent-lab), --prefix P (namespace name prefix) go with any command.
+  SKIP_INSTALL=1 / SKIP_BUILD=1 skip those steps of up.
+  Examples: bash lab/lab.sh up --ovs; bash lab/lab.sh ping; bash lab/lab.sh down --purge`;
 
 export interface LabOptions {
   /** Prepended to every namespace name (tests use one per run). */
@@ -195,8 +220,9 @@ export class Lab {
         this.configPath(n),
         '--socket',
         this.socket(n),
+        // Metrics on, as on a real node: each node namespace has its own loopback.
         '--metrics',
-        '',
+        METRICS_LISTEN,
         '--hold',
         String(this.options.holdTimeSeconds),
         ...(this.options.bfdMs != null ? ['--bfd', String(this.options.bfdMs)] : []),
@@ -467,7 +493,12 @@ export class Lab {
   }
 
   /** Kills every saved PID and deletes every namespace of the lab recorded in `state`. */
-  static async down(state: string): Promise<string[]> {
+  /**
+   * Stops what the lab started and removes its namespaces. `keepLogs`: the
+   * daemons' logs (*.out, *.log) stay in the state directory for a post
+   * mortem, everything else goes (lab.sh down; --purge removes them too).
+   */
+  static async down(state: string, { keepLogs = false }: { keepLogs?: boolean } = {}): Promise<string[]> {
     const removed: string[] = [];
     const recordFile = join(state, 'lab.json');
     for (const n of [1, 2, 3]) {
@@ -484,8 +515,23 @@ export class Lab {
         }
       }
     }
-    rmSync(state, { recursive: true, force: true });
+    if (keepLogs) removeAllBut(state, (name) => /\.(out|log)$/.test(name));
+    else rmSync(state, { recursive: true, force: true });
     return removed;
+  }
+}
+
+/** Removes every file under `dir` that `keep` refuses, and the directories left empty. */
+function removeAllBut(dir: string, keep: (name: string) => boolean): void {
+  if (!existsSync(dir)) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removeAllBut(path, keep);
+      if (readdirSync(path).length === 0) rmSync(path, { recursive: true, force: true });
+    } else if (!keep(entry.name)) {
+      rmSync(path, { force: true });
+    }
   }
 }
 
@@ -494,8 +540,10 @@ function parseArguments(argv: readonly string[]): {
   options: LabOptions;
   node: 1 | 2;
   subnets: boolean;
+  purge: boolean;
 } {
   const [command = 'up', ...rest] = argv;
+  let purge = false;
   let options: LabOptions = { ...defaultLabOptions };
   let subnets = false;
   let node: 1 | 2 = 1;
@@ -519,6 +567,10 @@ function parseArguments(argv: readonly string[]): {
         options = { ...options, bfdMs: LAB_BFD_MS };
         i--;
         break;
+      case '--purge':
+        purge = true;
+        i--;
+        break;
       case '--node':
         if (value !== '1' && value !== '2') throw new Error('--node must be 1 or 2');
         node = value === '1' ? 1 : 2;
@@ -536,7 +588,7 @@ function parseArguments(argv: readonly string[]): {
         break;
       default:
         throw new Error(
-          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --subnets, --bfd, --prefix P, --state DIR`,
+          `unknown option ${rest[i]}: use --node2 agent|gobgp|frr, --ovs [--tunnel], --subnets, --bfd, --purge, --prefix P, --state DIR (lab.sh --help)`,
         );
     }
   }
@@ -550,7 +602,7 @@ function parseArguments(argv: readonly string[]): {
     throw new Error('--ovs needs agents on both nodes (leave out --node2)');
   if (subnets && ((options.ovs ?? null) !== null || options.node2 !== 'agent'))
     throw new Error('--subnets is the three-agent overlay lab: leave out --ovs and --node2');
-  return { command, options, node, subnets };
+  return { command, options, node, subnets, purge };
 }
 
 /** `up --subnets`: the three-node overlay lab (subnet-lab.ts), reported, left up. */
@@ -573,7 +625,11 @@ async function upSubnets(options: LabOptions): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const { command, options, node, subnets } = parseArguments(argv);
+  if (['help', '--help', '-h'].includes(argv[0] ?? '')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { command, options, node, subnets, purge } = parseArguments(argv);
   if (process.getuid?.() !== 0) {
     console.error('lab: run as root (it creates network namespaces)');
     return 1;
@@ -631,7 +687,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         bfdMs: record.bfdMs ?? null,
       });
       if (command === 'status') console.log(await lab.report());
-      else for (const from of [1, 2] as const) console.log((await lab.ping(from)).summary);
+      else
+        for (const from of [1, 2] as const) {
+          const ping = await lab.ping(from);
+          console.log(pingLine(from, ping.summary, ping.sent > 0 && ping.received === ping.sent));
+        }
       return 0;
     }
     case 'restart-ovs': {
@@ -654,12 +714,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'down': {
-      const removed = await Lab.down(options.state);
+      const removed = await Lab.down(options.state, { keepLogs: !purge });
       console.log(removed.length > 0 ? `removed ${removed.join(', ')}` : 'nothing to remove');
+      if (!purge && existsSync(options.state))
+        console.log(`logs kept in ${options.state} (lab.sh down --purge removes them)`);
       return 0;
     }
     default:
-      console.error(`lab: unknown command ${command}: use up, status, ping, restart-ovs or down`);
+      console.error(
+        `lab: unknown command ${command}: use up, status, ping, restart-ovs or down (lab.sh --help)`,
+      );
       return 2;
   }
 }

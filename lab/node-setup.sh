@@ -73,6 +73,9 @@ sysctl -qw net.ipv6.conf.all.forwarding=1
 
 [ "$write_config" = 1 ] || exit 0
 mkdir -p "$(dirname "$config")"
+# 0600 as install.sh makes it: it may hold TCP MD5 passwords. umask before
+# the temporary file exists, so it is never readable by others, even briefly.
+umask 077
 {
   echo "# Written by lab/node-setup.sh for node $index ($node_ip)."
   echo "asn: $asn"
@@ -100,4 +103,5 @@ mkdir -p "$(dirname "$config")"
   echo "api: { socket: $socket }"
   echo "metrics: { listen: \"$metrics\" }"
 } > "$config.tmp"
+chmod 600 "$config.tmp"
 mv "$config.tmp" "$config"

@@ -185,7 +185,7 @@ export function ovsAgentConfig(options: {
     // Routed mode names no uplink port: the bridge's NORMAL forwarding finds it.
     ...(options.mode === 'routed' ? [] : ['    tunnelPort: vx0']),
     `api: { socket: ${options.socket} }`,
-    'metrics: { listen: "" }',
+    'metrics: { listen: "127.0.0.1:9179" }',
     '',
   ].join('\n');
 }

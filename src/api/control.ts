@@ -8,8 +8,12 @@ import type { ForwardingWriter } from '../fib/types.js';
 import type {
   BfdSessionJson,
   DestinationJson,
+  GlobalJson,
   LocalRouteJson,
+  MonitorEvent,
+  MonitorKind,
   NeighborJson,
+  NeighborOperation,
   ReloadChanges,
   RibSummaryReply,
 } from './types.js';
@@ -35,6 +39,12 @@ export interface LocalRouteRequest {
 
 /** not-capable: the session is not Established, or did not negotiate route refresh for that family. */
 export type RefreshOutcome = 'requested' | 'unknown-neighbor' | 'not-capable';
+
+/**
+ * not-established: a soft reset needs an Established session; not-capable:
+ * softreset-in needs route refresh negotiated (RFC 2918).
+ */
+export type NeighborOperationOutcome = 'done' | 'unknown-neighbor' | 'not-established' | 'not-capable';
 
 /** A refused configuration file is an answer, not a fault: the running configuration stays. */
 export type ReloadOutcome =
@@ -66,6 +76,16 @@ export interface AgentControl {
   localRoutes(): readonly LocalRouteJson[];
   /** Outbound ROUTE-REFRESH (RFC 2918) to one neighbor for one family. */
   requestRefresh(address: string, family: AddressFamily): RefreshOutcome;
+  /** The agent itself: identity, uptime, counts. */
+  global(): GlobalJson;
+  /** Resets, stops, starts or soft-resets one neighbor's session. */
+  neighborOperation(address: string, operation: NeighborOperation): NeighborOperationOutcome;
+  /**
+   * Calls `emit` with each best-path change (coalesced per prefix while the
+   * caller is busy) and session state change of the kinds asked for, until
+   * the returned function is called.
+   */
+  monitor(kinds: readonly MonitorKind[], emit: (event: MonitorEvent) => void): () => void;
   /** Reads the configuration file again and applies the difference. */
   reload(): Promise<ReloadOutcome>;
   /** A forwarding writer by name; null when it is not enabled. */

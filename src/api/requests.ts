@@ -4,7 +4,7 @@
 // Unknown keys are ignored, as they were before these schemas.
 
 import { z } from 'zod';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import {
   type AddressFamily,
   familyByName,
@@ -16,11 +16,22 @@ import {
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import type { LocalRouteRequest, RibDirection, RibSelection, WriterName } from './control.js';
+import type { RibFilter } from './rib-filter.js';
+import type { MonitorKind } from './types.js';
 
 const JSON_OBJECT = 'must be a JSON object';
 
 const PREFIX = 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64';
-const prefix = z.string({ error: PREFIX }).refine((text) => parsePrefix(text) !== null, { error: PREFIX });
+/** Host bits are refused with the prefix meant, as the config file and agentctl refuse them. */
+function refuseHostBits(text: string, context: z.RefinementCtx): void {
+  const masked = maskedIfHostBits(text);
+  if (masked !== null) context.addIssue({ code: 'custom', message: `host bits are set; write ${masked}` });
+}
+
+const prefix = z
+  .string({ error: PREFIX })
+  .refine((text) => parsePrefix(text) !== null, { error: PREFIX })
+  .superRefine(refuseHostBits);
 
 /** The family of "10.233.1.0/24" or "10.233.1.10", or null when it is neither. */
 function familyOfPrefixOrAddress(text: string): AddressFamily | null {
@@ -35,7 +46,8 @@ function familyOfPrefixOrAddress(text: string): AddressFamily | null {
 const PREFIX_OR_ADDRESS = 'must be a prefix or an address, e.g. 10.233.1.0/24 or 10.233.1.10';
 const prefixOrAddress = z
   .string({ error: PREFIX_OR_ADDRESS })
-  .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS });
+  .refine((text) => familyOfPrefixOrAddress(text) !== null, { error: PREFIX_OR_ADDRESS })
+  .superRefine(refuseHostBits);
 
 /** "ipv4" as agentctl sends it, or the full family name. */
 const FAMILY = `must be ${familyDescriptors.map((d) => d.shortName).join(' or ')}`;
@@ -105,6 +117,8 @@ export const ribAddRequest = z
   );
 export type RibAddBody = z.input<typeof ribAddRequest>;
 
+const AS_NUMBER = 'must be an AS number from 1 to 4294967295';
+
 const NEIGHBOR_ADDRESS = "must be a neighbor's address, e.g. 172.18.8.102";
 
 /** POST /v1/neighbors/refresh: outbound ROUTE-REFRESH; the family defaults to the address's. */
@@ -124,6 +138,27 @@ export const refreshRequest = z
   }));
 export type RefreshBody = z.input<typeof refreshRequest>;
 
+const neighborAddress = z
+  .string({ error: NEIGHBOR_ADDRESS })
+  .refine((text) => canonicalIp(text) !== null, { error: NEIGHBOR_ADDRESS })
+  .transform((text) => canonicalIp(text) as string);
+
+/** POST /v1/neighbors/reset, /disable, /enable: one neighbor. */
+export const neighborRequest = z.object({ address: neighborAddress }, { error: JSON_OBJECT });
+export type NeighborBody = z.input<typeof neighborRequest>;
+
+/** POST /v1/neighbors/softreset: in (ask it for its routes again) or out (send ours again). */
+export const softResetRequest = z.object(
+  {
+    address: neighborAddress,
+    direction: z.enum(['in', 'out'], {
+      error: 'must be in (ask the neighbor to send its routes again) or out (send it ours again)',
+    }),
+  },
+  { error: JSON_OBJECT },
+);
+export type SoftResetBody = z.input<typeof softResetRequest>;
+
 /**
  * GET /v1/rib: the Loc-RIB, or with neighbor one neighbor's routes. The
  * family defaults to the prefix's, else IPv4.
@@ -136,17 +171,41 @@ export const ribQuery = z
     direction: z
       .enum(['in', 'out'], { error: 'must be in (what the neighbor sent) or out (what we advertise to it)' })
       .default('in'),
+    longerPrefixes: z
+      .enum(['true', 'false'], { error: 'must be true (PREFIX and every prefix inside it) or false' })
+      .optional(),
+    community: community.optional(),
+    asPathContains: z
+      .string({ error: AS_NUMBER })
+      .regex(/^\d{1,10}$/, { error: AS_NUMBER })
+      .refine((text) => Number(text) >= 1 && Number(text) <= 0xffffffff, { error: AS_NUMBER })
+      .optional(),
+  })
+  .superRefine((query, context) => {
+    if (query.longerPrefixes === 'true' && !(query.prefix ?? '').includes('/'))
+      context.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: 'longerPrefixes needs a prefix, e.g. 10.233.0.0/16',
+      });
   })
   .transform((query) => {
+    const longer = query.longerPrefixes === 'true';
     const selection: RibSelection = {
       family:
         query.family ??
         (query.prefix === undefined ? null : familyOfPrefixOrAddress(query.prefix)) ??
         'ipv4-unicast',
-      ...(query.prefix !== undefined ? { prefix: query.prefix } : {}),
+      // Longer prefixes: the whole table, then those inside the prefix (rib-filter.ts).
+      ...(query.prefix !== undefined && !longer ? { prefix: query.prefix } : {}),
     };
     const direction: RibDirection = query.direction;
-    return { selection, neighbor: query.neighbor ?? null, direction };
+    const filter: RibFilter = {
+      ...(longer && query.prefix !== undefined ? { longerPrefixesOf: query.prefix } : {}),
+      ...(query.community !== undefined ? { community: query.community } : {}),
+      ...(query.asPathContains !== undefined ? { asPathContains: Number(query.asPathContains) } : {}),
+    };
+    return { selection, neighbor: query.neighbor ?? null, direction, filter };
   });
 
 /** GET /v1/bfd: every session, or the one of a neighbor. */
@@ -158,6 +217,16 @@ export const bfdQuery = z
       .optional(),
   })
   .transform((query) => ({ address: query.address === undefined ? null : canonicalIp(query.address) }));
+const MONITOR_KINDS = 'must be rib, neighbor or rib,neighbor';
+
+/** GET /v1/monitor: what to follow (default both). */
+export const monitorQuery = z.object({
+  kinds: z
+    .string({ error: MONITOR_KINDS })
+    .regex(/^(rib|neighbor)(,(rib|neighbor))?$/, { error: MONITOR_KINDS })
+    .default('rib,neighbor')
+    .transform((text): MonitorKind[] => [...new Set(text.split(','))] as MonitorKind[]),
+});
 
 /** DELETE /v1/rib: withdraw a route added with rib add. */
 export const ribDeleteQuery = z.object({ prefix });

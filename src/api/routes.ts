@@ -3,13 +3,26 @@
 // (./control.ts), and turns the answer into the reply the contract
 // (./types.ts) promises.
 
-import { parsePrefix, prefixToString } from '../bgp/codec/nlri.js';
-import type { AgentControl } from './control.js';
-import { bfdQuery, fibQuery, refreshRequest, ribAddRequest, ribDeleteQuery, ribQuery } from './requests.js';
+import { parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
+import type { AgentControl, NeighborOperationOutcome } from './control.js';
+import {
+  bfdQuery,
+  fibQuery,
+  monitorQuery,
+  neighborRequest,
+  refreshRequest,
+  ribAddRequest,
+  ribDeleteQuery,
+  ribQuery,
+  softResetRequest,
+} from './requests.js';
+import { filterDestinations } from './rib-filter.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
 import type {
   FibDiffReply,
   FibShowReply,
+  NeighborOperation,
+  NeighborOperationReply,
   RefreshReply,
   ReloadReply,
   RibAddReply,
@@ -18,21 +31,10 @@ import type {
 } from './types.js';
 import { checkedBody, checkedQuery } from './validate.js';
 
-/** The canonical text of a prefix ("10.233.1.5/24" -> "10.233.1.0/24"). */
+/** The canonical text of a prefix ("fd00:0::/64" -> "fd00::/64"). */
 function prefixText(text: string): string {
   const parsed = parsePrefix(text);
-  return parsed === null
-    ? text
-    : prefixToString(
-        {
-          afi: parsed.afi,
-          count: 1,
-          lengths: Uint8Array.of(parsed.length),
-          words: Uint32Array.from(parsed.words),
-          pathIds: null,
-        },
-        0,
-      );
+  return parsed === null ? text : parsedPrefixText(parsed);
 }
 
 export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
@@ -48,6 +50,55 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     if (one === undefined)
       throw new ApiError(404, `no BFD session with ${address} (bfd.enabled for that neighbor?)`);
     return { status: 200, body: one };
+  });
+
+  routes.set('GET /v1/global', () => ({ status: 200, body: control.global() }));
+
+  routes.set('GET /v1/monitor', (request) => {
+    const { kinds } = checkedQuery(monitorQuery, request.query);
+    return {
+      status: 200,
+      // Each event as a line; a client that stops reading is dropped by the server.
+      stream: (sink) => {
+        let stop = (): void => {};
+        stop = control.monitor(kinds, (event) => {
+          if (!sink.write(event)) stop();
+        });
+        return stop;
+      },
+    };
+  });
+
+  const operate = (address: string, operation: NeighborOperation) => {
+    const outcome: NeighborOperationOutcome = control.neighborOperation(address, operation);
+    switch (outcome) {
+      case 'done': {
+        const reply: NeighborOperationReply = { neighbor: address, operation };
+        return { status: 200, body: reply };
+      }
+      case 'unknown-neighbor':
+        throw new ApiError(404, `no neighbor ${address}`);
+      case 'not-established':
+        throw new ApiError(409, `neighbor ${address} is not Established: nothing to ${operation}`);
+      case 'not-capable':
+        throw new ApiError(
+          409,
+          `neighbor ${address} did not negotiate route refresh (RFC 2918): use neighbor reset ${address}`,
+        );
+      default: {
+        const unknown: never = outcome;
+        throw new Error(`unhandled outcome ${String(unknown)}`);
+      }
+    }
+  };
+  for (const operation of ['reset', 'disable', 'enable'] as const) {
+    routes.set(`POST /v1/neighbors/${operation}`, (request) =>
+      operate(checkedBody(neighborRequest, request.body).address, operation),
+    );
+  }
+  routes.set('POST /v1/neighbors/softreset', (request) => {
+    const { address, direction } = checkedBody(softResetRequest, request.body);
+    return operate(address, direction === 'in' ? 'softreset-in' : 'softreset-out');
   });
 
   routes.set('POST /v1/config/reload', async () => {
@@ -69,11 +120,14 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   });
 
   routes.set('GET /v1/rib', (request) => {
-    const { selection, neighbor, direction } = checkedQuery(ribQuery, request.query);
+    const { selection, neighbor, direction, filter } = checkedQuery(ribQuery, request.query);
     const destinations =
       neighbor === null ? control.rib(selection) : control.neighborRib(neighbor, direction, selection);
     if (destinations === null) throw new ApiError(404, `no neighbor ${neighbor}`);
-    const reply: RibReply = { family: selection.family, destinations };
+    const reply: RibReply = {
+      family: selection.family,
+      destinations: filterDestinations(destinations, filter),
+    };
     return { status: 200, body: reply };
   });
 

@@ -19,7 +19,31 @@ export interface ApiResponse {
   readonly body: unknown;
 }
 
-export type ApiHandler = (request: ApiRequest) => ApiResponse | Promise<ApiResponse>;
+/** Where a streaming reply writes: one JSON value per line (NDJSON). */
+export interface ApiStreamSink {
+  /** False once the client is gone or was dropped for not reading: stop producing. */
+  write(value: unknown): boolean;
+}
+
+/**
+ * A reply that goes on (agentctl monitor): `start` is called with the sink
+ * once the headers are out, and returns what stops the producer when the
+ * client goes away.
+ */
+export interface ApiStreamResponse {
+  readonly status: 200;
+  readonly stream: (sink: ApiStreamSink) => () => void;
+}
+
+export type ApiHandler = (
+  request: ApiRequest,
+) => ApiResponse | ApiStreamResponse | Promise<ApiResponse | ApiStreamResponse>;
+
+/**
+ * A streaming client that lets this much pile up unread in user space is
+ * dropped: a slow reader must not make the agent buffer without bound.
+ */
+export const STREAM_MAX_BUFFERED_OCTETS = 4 * 1024 * 1024;
 
 /** A request the agent refuses: the message goes back to agentctl as is. */
 export class ApiError extends Error {
@@ -75,6 +99,10 @@ function readBody(request: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
 export class ControlServer {
   private server: http.Server | null = null;
 
@@ -116,7 +144,7 @@ export class ControlServer {
     const url = new URL(request.url ?? '/', 'http://agent');
     const key = `${request.method ?? 'GET'} ${url.pathname}`;
     const handler = this.routes.get(key);
-    let result: ApiResponse;
+    let result: ApiResponse | ApiStreamResponse;
     try {
       if (handler === undefined) throw new ApiError(404, `no such request: ${key}`);
       const body = await readBody(request);
@@ -132,18 +160,51 @@ export class ControlServer {
           ? { status: error.status, body: { error: error.message } }
           : { status: 500, body: { error: error instanceof Error ? error.message : String(error) } };
     }
-    const text = JSON.stringify(result.body, (_key, value: unknown) =>
-      typeof value === 'bigint' ? value.toString() : value,
-    );
-    response.writeHead(result.status, { 'content-type': 'application/json' }).end(`${text}\n`);
+    if ('stream' in result) {
+      this.serveStream(response, result);
+      return;
+    }
+    response
+      .writeHead(result.status, { 'content-type': 'application/json' })
+      .end(`${jsonText(result.body)}\n`);
+  }
+
+  private serveStream(response: http.ServerResponse, result: ApiStreamResponse): void {
+    response.writeHead(result.status, { 'content-type': 'application/x-ndjson' });
+    // The first line tells the client the stream is on (and carries nothing else).
+    response.write('{"streaming":true}\n');
+    let open = true;
+    let stop: () => void = () => {};
+    const close = (): void => {
+      if (!open) return;
+      open = false;
+      stop();
+    };
+    response.on('close', close);
+    stop = result.stream({
+      write: (value) => {
+        if (!open) return false;
+        if (response.writableLength > STREAM_MAX_BUFFERED_OCTETS) {
+          // Not reading: dropped rather than buffered without bound.
+          response.destroy();
+          close();
+          return false;
+        }
+        response.write(`${jsonText(value)}\n`);
+        return true;
+      },
+    });
+    if (!open) stop();
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
     if (server === null) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Streams (agentctl monitor) never end by themselves: close them too, or close() waits for ever.
     server.closeAllConnections();
+    await closed;
     try {
       unlinkSync(this.socketPath);
     } catch {

@@ -24,6 +24,19 @@ export interface NeighborSessionJson {
   readonly extendedMessage: boolean;
   readonly gracefulRestart: boolean;
   readonly addPath: Readonly<Record<string, { readonly send: boolean; readonly receive: boolean }>>;
+  /** Our OPEN's capabilities, one line each, as `agentctl decode` prints them. */
+  readonly capabilitiesSent: readonly string[];
+  /** The neighbor's OPEN's capabilities. */
+  readonly capabilitiesReceived: readonly string[];
+}
+
+/** Messages by type (RFC 4271 §4.1 types, and ROUTE-REFRESH). */
+export interface MessageTypeCounts {
+  readonly open: number;
+  readonly update: number;
+  readonly notification: number;
+  readonly keepalive: number;
+  readonly routeRefresh: number;
 }
 
 /** GET /v1/neighbors: one per configured neighbor. */
@@ -43,6 +56,15 @@ export interface NeighborJson {
   readonly lastError: string | null;
   /** Octets waiting in user space to be written to the peer (a slow peer holds this at the write mark). */
   readonly outQueueBytes: number;
+  /** What the configuration asks for (the session's negotiated values are under session). */
+  readonly configured: {
+    readonly holdTimeSeconds: number;
+    readonly connectRetrySeconds: number;
+    readonly passive: boolean;
+    readonly families: readonly string[];
+  };
+  /** Since the neighbor was configured, across sessions. */
+  readonly messages: { readonly in: MessageTypeCounts; readonly out: MessageTypeCounts };
   readonly session: NeighborSessionJson | null;
   /** The BFD session's state (adminDown, down, init, up), "held" appended while BGP waits for it; null without BFD. */
   readonly bfd: string | null;
@@ -137,11 +159,49 @@ export interface RibFamilyCounts {
   readonly routes: number;
 }
 
-/** GET /v1/rib/summary. */
+/** One neighbor's share of the RIB: what it sent and what its import policy let in, per family. */
+export interface RibNeighborCounts {
+  readonly address: string;
+  readonly received: Readonly<Record<AddressFamily, number>>;
+  readonly accepted: Readonly<Record<AddressFamily, number>>;
+  /** Prefixes advertised to it, all families. */
+  readonly advertised: number;
+}
+
+/** GET /v1/rib/summary (agentctl rib show --summary). */
 export type RibSummaryReply = Readonly<Record<AddressFamily, RibFamilyCounts>> & {
   /** Distinct interned attribute sets. */
   readonly attributeSets: number;
+  readonly neighbors: readonly RibNeighborCounts[];
 };
+
+/** GET /v1/global (agentctl global): the agent itself, as gobgp global shows it. */
+export interface GlobalJson {
+  readonly asn: number;
+  readonly routerId: string;
+  readonly listen: { readonly address: string; readonly port: number };
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly gracefulRestart: boolean;
+  readonly neighbors: { readonly configured: number; readonly established: number };
+  /** Loc-RIB destinations with a best path, per family. */
+  readonly prefixes: Readonly<Record<AddressFamily, number>>;
+}
+
+/**
+ * What agentctl neighbor reset|disable|enable|softreset asks: reset is
+ * Cease/Administrative Reset and the session comes back; disable is
+ * Cease/Administrative Shutdown and it stays down (until enable or a
+ * restart); softreset-in asks the neighbor to send its routes again
+ * (ROUTE-REFRESH, RFC 2918), softreset-out sends it ours again.
+ */
+export type NeighborOperation = 'reset' | 'disable' | 'enable' | 'softreset-in' | 'softreset-out';
+
+/** POST /v1/neighbors/{reset,disable,enable,softreset}. */
+export interface NeighborOperationReply {
+  readonly neighbor: string;
+  readonly operation: NeighborOperation;
+}
 
 /** POST /v1/rib: the prefix as given. */
 export interface RibAddReply {
@@ -175,6 +235,13 @@ export interface ReloadChanges {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly restarted: readonly string[];
+  /** Neighbors whose session stays up and whose policies changed in place (the difference is sent). */
+  readonly policiesChanged: readonly {
+    readonly address: string;
+    readonly policies: readonly ('import' | 'export')[];
+  }[];
+  /** Keys that changed in the file but are read only at start (systemctl restart agent). */
+  readonly restartRequired: readonly string[];
 }
 
 /** POST /v1/config/reload. */
@@ -193,3 +260,29 @@ export interface FibDiffReply {
   readonly writer: string;
   readonly differences: readonly FibDiffEntry[];
 }
+
+/** What agentctl monitor follows. */
+export type MonitorKind = 'rib' | 'neighbor';
+
+/** A destination's best path changed (gobgp monitor global rib); best null: withdrawn. */
+export interface RibMonitorEvent {
+  readonly type: 'rib';
+  /** ISO 8601, when the agent saw it. */
+  readonly time: string;
+  readonly family: AddressFamily;
+  readonly prefix: string;
+  readonly best: PathJson | null;
+}
+
+/** A neighbor's session changed state (gobgp monitor neighbor). */
+export interface NeighborMonitorEvent {
+  readonly type: 'neighbor';
+  readonly time: string;
+  readonly neighbor: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason: string | null;
+}
+
+/** GET /v1/monitor: one per line (NDJSON) after a first {"streaming":true} line. */
+export type MonitorEvent = RibMonitorEvent | NeighborMonitorEvent;

@@ -457,7 +457,10 @@ export class Peer {
           return;
         }
         if (to === 'established' || from === 'established') this.stateSince = Date.now();
-        if (reason !== undefined && from !== 'idle') this.lastError = describeReason(reason);
+        if (reason !== undefined && from !== 'idle') {
+          const osError = reason.kind === 'connection-failed' ? session.lastSocketError : null;
+          this.lastError = `${describeReason(reason)}${osError !== null ? `: ${osError}` : ''}`;
+        }
         this.events.stateChanged(this, from, to, reason);
       },
       established: (session) => {

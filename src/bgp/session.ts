@@ -101,6 +101,7 @@ export class Session {
   private negotiatedSession: NegotiatedSession | null = null;
   private readonly writer = new BufferWriter(4096);
   private destroyed = false;
+  private socketError: string | null = null;
   /** Set while a transition is running, so events raised inside it queue. */
   private stepping = false;
   private readonly queued: FsmEvent[] = [];
@@ -336,6 +337,7 @@ export class Session {
 
   private adopt(socket: net.Socket): void {
     this.socket = socket;
+    this.socketError = null;
     this.framer = new MessageFramer(MAX_MESSAGE_LENGTH);
     this.receiveContext = codecContext();
     this.sendContext = codecContext();
@@ -356,8 +358,10 @@ export class Session {
       if (this.socket === socket && this.fsm.name === 'established')
         this.guarded('drain', () => this.hooks.writable(this));
     });
-    socket.on('error', () => {
-      // 'close' follows; errors are reported through TcpConnectionFails.
+    socket.on('error', (error: Error) => {
+      // 'close' follows and reports it as TcpConnectionFails; the OS's words
+      // ("connect ECONNREFUSED 10.0.0.2:179") are kept for the operator.
+      if (this.socket === socket) this.socketError = error.message;
     });
     socket.on('close', () => {
       if (this.socket === socket) {
@@ -512,6 +516,11 @@ export class Session {
     for (const timer of [...this.timers.keys()]) this.stopTimer(timer);
     this.closeSocket();
     this.destroyed = true;
+  }
+
+  /** What the OS said about the last connection's failure, if it said anything. */
+  get lastSocketError(): string | null {
+    return this.socketError;
   }
 
   get isDestroyed(): boolean {

@@ -3,19 +3,37 @@
 // `decode` works offline.
 
 import { Command, CommanderError, Option } from 'commander';
+import { agentVersion } from '../util/version.js';
 import { addBfdCommands } from './bfd.js';
 import { addDaemonCommands } from './commands.js';
 import { decodeHex } from './decode.js';
+import { addGlobalCommand } from './global.js';
 import { type CliIo, CommandFailure, processIo, UsageError } from './io.js';
+import { addMonitorCommand } from './monitor.js';
 
 export const DEFAULT_SOCKET = '/run/agent/agent.sock';
 
-export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): Command {
+/**
+ * Under --json a refusal is JSON too ({"error": "..."} on stdout, the exit
+ * status unchanged), so a program reading the output gets something it can
+ * parse: commander's own complaints (unknown option, missing argument) included.
+ */
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void, json = false): Command {
   const program = new Command('agentctl')
     .description('control and inspect the BGP route agent')
+    .version(`agentctl ${agentVersion()}`, '-V, --version', 'print the version and exit')
     .option('--socket <path>', 'the daemon control socket', DEFAULT_SOCKET)
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (text) => io.stdout(text), writeErr: (text) => io.stderr(text) })
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+      outputError: (text, write) =>
+        json ? io.stdout(JSON.stringify({ error: text.trim().replace(/^error: /, '') })) : write(text),
+    })
     .exitOverride();
 
   program
@@ -71,17 +89,29 @@ export function buildAgentctl(io: CliIo, setExitCode: (code: number) => void): C
       },
     );
 
-  addDaemonCommands(program, io);
+  addDaemonCommands(program, io, setExitCode);
   addBfdCommands(program, io);
+  addGlobalCommand(program, io);
+  addMonitorCommand(program, io);
   return program;
 }
 
 /** Runs agentctl with `argv` (without node and script); resolves to the exit status. */
 export async function runAgentctl(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let exitCode = 0;
-  const program = buildAgentctl(io, (code) => {
-    exitCode = code;
-  });
+  const json = wantsJson(argv);
+  const program = buildAgentctl(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    json,
+  );
+  const fail = (message: string, code: number): number => {
+    if (json) io.stdout(JSON.stringify({ error: message }));
+    else io.stderr(`agentctl: ${message}`);
+    return code;
+  };
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -90,14 +120,8 @@ export async function runAgentctl(argv: readonly string[], io: CliIo = processIo
       // commander already printed the message; --help and --version exit 0.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof UsageError) {
-      io.stderr(`agentctl: ${error.message}`);
-      return 2;
-    }
-    if (error instanceof CommandFailure) {
-      io.stderr(`agentctl: ${error.message}`);
-      return 1;
-    }
+    if (error instanceof UsageError) return fail(error.message, 2);
+    if (error instanceof CommandFailure) return fail(error.message, 1);
     throw error;
   }
 }

@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import type { BfdSessionJson } from '../api/types.js';
 import { canonicalIp } from '../net/ip.js';
-import { request, socketOf } from './commands.js';
 import { formatDuration, table } from './format.js';
 import { type CliIo, UsageError } from './io.js';
+import { request, socketOf } from './request.js';
 
 function sessionTable(sessions: readonly BfdSessionJson[]): string {
   return table(

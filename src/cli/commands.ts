@@ -1,54 +1,23 @@
-// agentctl's daemon-facing commands: neighbor, rib, config (gobgp-style
-// noun-verb; every read command takes --json and then prints the API's JSON).
+// agentctl's daemon-facing commands: neighbor, fib, config, and the rib
+// (./rib.ts) (gobgp-style noun-verb; every read command takes --json and
+// then prints the API's JSON).
 
 import type { Command } from 'commander';
-import { AgentUnreachable, callAgent } from '../api/client.js';
-import type { RefreshBody, RibAddBody } from '../api/requests.js';
+import type { RefreshBody } from '../api/requests.js';
 import type {
-  DestinationJson,
-  ErrorReply,
   FibDiffReply,
   FibShowReply,
+  MessageTypeCounts,
   NeighborJson,
-  PathJson,
   ReloadReply,
-  RibReply,
 } from '../api/types.js';
-import { parsePrefix } from '../bgp/codec/nlri.js';
-import {
-  type FamilyDescriptor,
-  familyByName,
-  familyDescriptors,
-  familyOfAfi,
-  familyTable,
-} from '../bgp/family.js';
-import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
-import { canonicalIp, ipFamilyOf } from '../net/ip.js';
+import { canonicalIp } from '../net/ip.js';
+import { familyOption } from './family-option.js';
 import { formatDuration, formatState, table } from './format.js';
 import { type CliIo, CommandFailure, UsageError } from './io.js';
-
-export async function request(
-  socket: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
-  try {
-    const reply = await callAgent(socket, method, path, body);
-    if (reply.status >= 400) {
-      const message = (reply.body as Partial<ErrorReply> | undefined)?.error ?? `HTTP ${reply.status}`;
-      throw new CommandFailure(message);
-    }
-    return reply.body;
-  } catch (error) {
-    if (error instanceof AgentUnreachable) throw new CommandFailure(error.message);
-    throw error;
-  }
-}
-
-export function socketOf(command: Command): string {
-  return (command.optsWithGlobals() as { socket: string }).socket;
-}
+import { addNeighborOperations } from './neighbor-operations.js';
+import { request, socketOf } from './request.js';
+import { addRibCommands } from './rib.js';
 
 function neighborTable(neighbors: readonly NeighborJson[]): string {
   return table(
@@ -68,6 +37,10 @@ function neighborTable(neighbors: readonly NeighborJson[]): string {
   );
 }
 
+function countsText(counts: MessageTypeCounts): string {
+  return `open ${counts.open}, update ${counts.update}, notification ${counts.notification}, keepalive ${counts.keepalive}, route-refresh ${counts.routeRefresh}`;
+}
+
 function neighborDetail(n: NeighborJson): string {
   const lines = [
     `BGP neighbor is ${n.address}, remote AS ${n.asn}${n.description !== null ? ` (${n.description})` : ''}`,
@@ -77,12 +50,15 @@ function neighborDetail(n: NeighborJson): string {
     `  Flaps: ${n.flaps}${n.lastError !== null ? `, last: ${n.lastError}` : ''}`,
     `  Output queue: ${n.outQueueBytes} octets`,
     `  BFD: ${n.bfd ?? 'not configured'}`,
+    `  Configured: hold time ${n.configured.holdTimeSeconds}s, connect retry ${n.configured.connectRetrySeconds}s, ${n.configured.passive ? 'passive' : 'active'}, ${n.configured.families.join(', ')}`,
+    `  Messages received: ${countsText(n.messages.in)}`,
+    `  Messages sent: ${countsText(n.messages.out)}`,
   ];
   const s = n.session;
   if (s !== null) {
     lines.push(
       `  Router ID ${s.peerRouterId}${s.peerHostname !== null ? ` (hostname ${s.peerHostname})` : ''}, local address ${s.localAddress ?? '-'}`,
-      `  Hold time ${s.holdTimeSeconds}s, keepalive ${s.keepaliveSeconds}s`,
+      `  Negotiated: hold time ${s.holdTimeSeconds}s, keepalive ${s.keepaliveSeconds}s`,
       `  Families: ${s.families.join(', ')}`,
       `  Capabilities: ${[
         s.fourOctetAs ? '4-octet-as' : '',
@@ -99,163 +75,19 @@ function neighborDetail(n: NeighborJson): string {
       ]
         .filter((c) => c !== '')
         .join(', ')}`,
+      `  Capabilities sent: ${s.capabilitiesSent.join(', ')}`,
+      `  Capabilities received: ${s.capabilitiesReceived.join(', ')}`,
     );
   }
   return lines.join('\n');
 }
 
-function attrsText(path: PathJson): string {
-  const parts = [`{Origin: ${path.origin === 'igp' ? 'i' : path.origin === 'egp' ? 'e' : '?'}}`];
-  if (path.med !== undefined) parts.push(`{Med: ${path.med}}`);
-  if (path.localPref !== undefined) parts.push(`{LocalPref: ${path.localPref}}`);
-  if (path.communities.length > 0) parts.push(`{Communities: ${path.communities.join(', ')}}`);
-  if (path.largeCommunities.length > 0) parts.push(`{LargeCommunity: ${path.largeCommunities.join(', ')}}`);
-  if (path.extendedCommunities.length > 0) parts.push(`{Extcomms: ${path.extendedCommunities.join(', ')}}`);
-  if (path.originatorId !== undefined) parts.push(`{Originator: ${path.originatorId}}`);
-  if (path.clusterList !== undefined) parts.push(`{ClusterList: [${path.clusterList.join(', ')}]}`);
-  if (path.aggregator !== undefined)
-    parts.push(`{Aggregate: {AS: ${path.aggregator.asn}, Address: ${path.aggregator.address}}}`);
-  if (path.atomicAggregate === true) parts.push('{AtomicAggregate}');
-  return `[${parts.join(' ')}]`;
-}
-
-function marker(path: PathJson): string {
-  const valid = path.accepted && path.eligible ? '*' : ' ';
-  const state = path.best ? '>' : path.installed ? '=' : ' ';
-  return `${valid}${state}${path.stale ? 'S' : ''}`;
-}
-
-function ribTable(destinations: readonly DestinationJson[], explain: boolean): string {
-  const rows: string[][] = [];
-  for (const destination of destinations) {
-    destination.paths.forEach((path, index) => {
-      const row = [
-        marker(path),
-        index === 0 ? destination.prefix : '',
-        path.linkLocalNextHop !== undefined ? `${path.nextHop} (${path.linkLocalNextHop})` : path.nextHop,
-        path.neighbor,
-        path.asPath,
-        formatDuration(path.ageSeconds),
-        attrsText(path),
-      ];
-      if (explain) row.push(path.best ? 'best path' : (path.reason ?? ''));
-      rows.push(row);
-    });
-  }
-  if (rows.length === 0) return 'Network not in table';
-  const header = ['', 'Network', 'Next Hop', 'From', 'AS_PATH', 'Age', 'Attrs'];
-  if (explain) header.push('Why');
-  return table(header, rows);
-}
-
-/** "rib add" arguments after the prefix: gobgp-style keyword/value pairs. */
-export function parseRibAddArguments(prefix: string, words: readonly string[]): RibAddBody {
-  const syntax =
-    'syntax: rib add PREFIX [nexthop ADDRESS] [community AS:VALUE|blackhole|no-export|no-advertise ...] [large-community G:D1:D2 ...] [med N] [local-pref N]';
-  const parsed = parsePrefix(prefix);
-  if (parsed === null)
-    throw new UsageError(`rib add: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); ${syntax}`);
-  const body: RibAddBody = { prefix };
-  const communities: string[] = [];
-  const largeCommunities: string[] = [];
-  const number = (keyword: string, value: string | undefined): number => {
-    if (value === undefined || !/^\d+$/.test(value) || Number(value) > 0xffffffff) {
-      throw new UsageError(
-        `rib add: ${keyword} needs a number from 0 to 4294967295, got "${value ?? ''}"; ${syntax}`,
-      );
-    }
-    return Number(value);
-  };
-  for (let i = 0; i < words.length; i++) {
-    const keyword = words[i] as string;
-    const value = words[i + 1];
-    switch (keyword) {
-      case 'nexthop':
-      case 'next-hop': {
-        const version = value === undefined ? null : ipFamilyOf(value);
-        const wanted = familyTable[familyOfAfi(parsed.afi)].ipVersion;
-        if (value === undefined || version !== wanted) {
-          throw new UsageError(`rib add: nexthop "${value ?? ''}" is not an IPv${wanted} address; ${syntax}`);
-        }
-        body.nextHop = canonicalIp(value);
-        i++;
-        break;
-      }
-      case 'community':
-      case 'communities': {
-        if (value === undefined) throw new UsageError(`rib add: community needs a value; ${syntax}`);
-        for (const c of value.split(',')) {
-          if (parseCommunity(c) === null)
-            throw new UsageError(`rib add: community "${c}" is not AS:VALUE or a well-known name; ${syntax}`);
-          communities.push(c.toLowerCase());
-        }
-        i++;
-        // gobgp style: "community A B" takes further values until the next keyword.
-        while (
-          i + 1 < words.length &&
-          parseCommunity(words[i + 1] as string) !== null &&
-          !isKeyword(words[i + 1] as string)
-        ) {
-          communities.push((words[++i] as string).toLowerCase());
-        }
-        break;
-      }
-      case 'large-community': {
-        if (value === undefined || parseLargeCommunity(value) === null) {
-          throw new UsageError(
-            `rib add: large-community "${value ?? ''}" is not GLOBAL:DATA1:DATA2; ${syntax}`,
-          );
-        }
-        largeCommunities.push(value);
-        i++;
-        break;
-      }
-      case 'med':
-        body.med = number('med', value);
-        i++;
-        break;
-      case 'local-pref':
-      case 'localpref':
-        body.localPref = number('local-pref', value);
-        i++;
-        break;
-      default:
-        throw new UsageError(`rib add: unknown argument "${keyword}"; ${syntax}`);
-    }
-  }
-  if (communities.length > 0) body.communities = communities;
-  if (largeCommunities.length > 0) body.largeCommunities = largeCommunities;
-  return body;
-}
-
-function isKeyword(word: string): boolean {
-  return [
-    'nexthop',
-    'next-hop',
-    'community',
-    'communities',
-    'large-community',
-    'med',
-    'local-pref',
-    'localpref',
-  ].includes(word);
-}
-
-function familyOption(value: string | undefined): FamilyDescriptor['shortName'] | undefined {
-  if (value === undefined) return undefined;
-  const family = familyByName(value);
-  if (family === null) {
-    const names = familyDescriptors.map((d) => d.shortName).join(' or ');
-    throw new UsageError(`--family "${value}" is not ${names}`);
-  }
-  return familyTable[family].shortName;
-}
-
-export function addDaemonCommands(program: Command, io: CliIo): void {
+export function addDaemonCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
   const neighbor = program.command('neighbor').description('BGP neighbors');
   neighbor
-    .command('show')
-    .description('neighbors and their sessions (gobgp neighbor)')
+    // Bare `agentctl neighbor [ADDRESS]` lists (or shows one), as gobgp does.
+    .command('show', { isDefault: true })
+    .description('neighbors and their sessions (gobgp neighbor); the default')
     .argument('[address]', 'one neighbor in detail')
     .option('--json', 'print JSON', false)
     .action(async (address: string | undefined, options: { json: boolean }, command: Command) => {
@@ -281,83 +113,9 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
       await request(socketOf(command), 'POST', '/v1/neighbors/refresh', body);
       io.stdout(`route refresh requested from ${address}`);
     });
+  addNeighborOperations(neighbor, io);
 
-  const rib = program.command('rib').description('the routing table');
-  rib
-    .command('show')
-    .description('routes (gobgp global rib); PREFIX exact, or an ADDRESS for the longest match')
-    .argument('[prefix]', 'a prefix or an address')
-    .option('--family <family>', 'ipv4 or ipv6')
-    .option('--neighbor <address>', "one neighbor's routes")
-    .option('--in', 'with --neighbor: what it sent us (Adj-RIB-In, also routes the policy rejected)', false)
-    .option('--out', 'with --neighbor: what we advertise to it (Adj-RIB-Out)', false)
-    .option('--explain', 'say why the best path won and why each other path lost', false)
-    .option('--json', 'print JSON', false)
-    .action(
-      async (
-        prefix: string | undefined,
-        options: {
-          family?: string;
-          neighbor?: string;
-          in: boolean;
-          out: boolean;
-          explain: boolean;
-          json: boolean;
-        },
-        command: Command,
-      ) => {
-        const family = familyOption(options.family);
-        if ((options.in || options.out) && options.neighbor === undefined)
-          throw new UsageError('rib show: --in and --out need --neighbor ADDRESS');
-        if (options.in && options.out) throw new UsageError('rib show: give --in or --out, not both');
-        if (
-          prefix !== undefined &&
-          parsePrefix(prefix.includes('/') ? prefix : `${prefix}/${ipFamilyOf(prefix) === 6 ? 128 : 32}`) ===
-            null
-        ) {
-          throw new UsageError(
-            `rib show: "${prefix}" is not a prefix or an address (e.g. 10.233.1.0/24 or 10.233.1.10)`,
-          );
-        }
-        const query = new URLSearchParams();
-        if (prefix !== undefined) query.set('prefix', prefix);
-        if (family !== undefined) query.set('family', family);
-        if (options.neighbor !== undefined) {
-          query.set('neighbor', options.neighbor);
-          query.set('direction', options.out ? 'out' : 'in');
-        }
-        const result = (await request(socketOf(command), 'GET', `/v1/rib?${query}`)) as RibReply;
-        io.stdout(
-          options.json
-            ? JSON.stringify(result, null, 2)
-            : ribTable(result.destinations, options.explain || prefix !== undefined),
-        );
-      },
-    );
-  rib
-    .command('add')
-    .description(
-      'originate a route: rib add PREFIX [nexthop X] [community A:B|blackhole|no-export ...] [med N] [local-pref N]',
-    )
-    .argument('<prefix>', 'e.g. 10.233.1.0/24')
-    .argument('[attributes...]', 'nexthop, community, large-community, med, local-pref')
-    .action(async (prefix: string, words: string[], _options: unknown, command: Command) => {
-      const body = parseRibAddArguments(prefix, words);
-      await request(socketOf(command), 'POST', '/v1/rib', body);
-      io.stdout(`added ${prefix}`);
-    });
-  rib
-    .command('del')
-    .description('withdraw a route added with rib add (or from originate:)')
-    .argument('<prefix>', 'e.g. 10.233.1.0/24')
-    .action(async (prefix: string, _options: unknown, command: Command) => {
-      if (parsePrefix(prefix) === null)
-        throw new UsageError(
-          `rib del: "${prefix}" is not a prefix (e.g. 10.233.1.0/24); syntax: rib del PREFIX`,
-        );
-      await request(socketOf(command), 'DELETE', `/v1/rib?prefix=${encodeURIComponent(prefix)}`);
-      io.stdout(`deleted ${prefix}`);
-    });
+  addRibCommands(program, io);
 
   const fib = program
     .command('fib')
@@ -390,6 +148,8 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
         'GET',
         `/v1/fib/diff?writer=${options.ovs ? 'ovs' : 'kernel'}`,
       )) as FibDiffReply;
+      // Like diff(1): 1 when there is a difference, so a probe or script can test it.
+      if (result.differences.length > 0) setExitCode(1);
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else if (result.differences.length === 0) io.stdout('in sync');
       else {
@@ -411,9 +171,18 @@ export function addDaemonCommands(program: Command, io: CliIo): void {
       const result = (await request(socketOf(command), 'POST', '/v1/config/reload')) as ReloadReply;
       if (options.json) io.stdout(JSON.stringify(result, null, 2));
       else {
-        io.stdout(
+        const lines = [
           `configuration reloaded: ${result.added.length} neighbor(s) added, ${result.removed.length} removed, ${result.restarted.length} restarted`,
-        );
+        ];
+        if (result.policiesChanged.length > 0)
+          lines.push(
+            `policies changed: ${result.policiesChanged.map((c) => `${c.address} (${c.policies.join(', ')})`).join(', ')}`,
+          );
+        if (result.restartRequired.length > 0)
+          lines.push(
+            `take effect at the next start (systemctl restart agent): ${result.restartRequired.join(', ')}`,
+          );
+        io.stdout(lines.join('\n'));
       }
     });
 }

@@ -187,8 +187,29 @@ function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
     .flatMap((c) => Object.keys((c as { shape?: Record<string, unknown> }).shape ?? {}));
 }
 
+/**
+ * The issue inside a union (a policy: a name, a term or a list of terms) of
+ * the branch the value was meant for: the one whose shape it has, with the
+ * path made whole. A value of no branch's shape (root-level type or value
+ * mismatch in every branch) has none, and the union's own message says what
+ * the choices are.
+ */
+function issueOfMatchingBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue | null {
+  if (issue.code !== 'invalid_union') return null;
+  for (const branch of issue.errors) {
+    const first = branch[0];
+    if (first === undefined) continue;
+    const rootMismatch =
+      first.path.length === 0 && (first.code === 'invalid_type' || first.code === 'invalid_value');
+    if (!rootMismatch) return { ...first, path: [...issue.path, ...first.path] };
+  }
+  return null;
+}
+
 /** The first schema issue as one line: where, what was there, what to write. */
 export function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const inner = issueOfMatchingBranch(issue);
+  if (inner !== null) return describeIssue(inner, raw);
   const path = issue.path;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';

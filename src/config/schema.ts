@@ -3,7 +3,7 @@
 // write there. Keys are the public interface (../shared/DESIGN.md): keep them.
 
 import { z } from 'zod';
-import { parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
 import { ipFamilyOf, parseIpv4 } from '../net/ip.js';
@@ -21,24 +21,38 @@ const ipv4 = z
     error: 'must be a dotted-quad IPv4 address, e.g. 172.18.8.101',
   });
 
+/** RFC 6286 §2.1: the BGP Identifier is a non-zero 4-octet number; 0.0.0.0 is refused by every peer. */
+const bgpIdentifier = ipv4.refine((value) => parseIpv4(value) !== 0, {
+  error:
+    "must not be 0.0.0.0: the BGP Identifier is a non-zero IPv4 address (RFC 6286), e.g. this node's address",
+});
+
 const ipAddress = z
   .string({ error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2' })
   .refine((value) => ipFamilyOf(value) !== null, {
     error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2',
   });
 
+/** Host bits are refused with the prefix meant (nlri.ts maskedIfHostBits: one rule everywhere). */
+function refuseHostBits(text: string, context: z.RefinementCtx): void {
+  const masked = maskedIfHostBits(text.trim().split(/\s+/)[0] ?? '');
+  if (masked !== null) context.addIssue({ code: 'custom', message: `host bits are set; write ${masked}` });
+}
+
 const prefix = z
   .string({ error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64' })
   .refine((value) => parsePrefix(value) !== null, {
     error: 'must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
-  });
+  })
+  .superRefine(refuseHostBits);
 
 const prefixMatch = z
   .string({ error: 'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32"' })
   .refine((value) => typeof parsePrefixMatch(value) !== 'string', {
     error:
       'must be a prefix with optional ge/le, e.g. "10.233.0.0/16 le 32" (ge/le between the length and 32, or 128)',
-  });
+  })
+  .superRefine(refuseHostBits);
 
 const community = z
   .string({
@@ -82,19 +96,27 @@ const family = z.enum(addressFamilies as [AddressFamily, ...AddressFamily[]], {
 });
 
 const policySet = z
-  .object({
-    localPref: uint32('a LOCAL_PREF').optional(),
-    med: uint32('a MED').optional(),
-    addCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
-    removeCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
-    addLargeCommunities: z.array(largeCommunity, { error: 'must be a list of large communities' }).optional(),
-    prependAs: z
-      .number({ error: 'must be how many times to prepend our AS, 1 to 10' })
-      .int({ error: 'must be how many times to prepend our AS, 1 to 10' })
-      .min(1, { error: 'must be how many times to prepend our AS, 1 to 10' })
-      .max(10, { error: 'must be how many times to prepend our AS, 1 to 10' })
-      .optional(),
-  })
+  .object(
+    {
+      localPref: uint32('a LOCAL_PREF').optional(),
+      med: uint32('a MED').optional(),
+      addCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
+      removeCommunities: z.array(community, { error: 'must be a list of communities' }).optional(),
+      addLargeCommunities: z
+        .array(largeCommunity, { error: 'must be a list of large communities' })
+        .optional(),
+      prependAs: z
+        .number({ error: 'must be how many times to prepend our AS, 1 to 10' })
+        .int({ error: 'must be how many times to prepend our AS, 1 to 10' })
+        .min(1, { error: 'must be how many times to prepend our AS, 1 to 10' })
+        .max(10, { error: 'must be how many times to prepend our AS, 1 to 10' })
+        .optional(),
+    },
+    {
+      error:
+        'must be a mapping of localPref, med, addCommunities, removeCommunities, addLargeCommunities, prependAs',
+    },
+  )
   .strict();
 
 const policyTerm = z
@@ -122,23 +144,28 @@ export const policySchema = z.union(
 );
 
 const maxPrefix = z
-  .object({
-    limit: z
-      .number({ error: 'must be the most prefixes to accept, a positive integer' })
-      .int({ error: 'must be the most prefixes to accept, a positive integer' })
-      .min(1, { error: 'must be the most prefixes to accept, a positive integer' }),
-    warningOnly: z.boolean({ error: 'must be true (only log) or false (Cease 6/1)' }).optional(),
-    warningThresholdPercent: z
-      .number({ error: 'must be a percentage of limit, 1 to 100' })
-      .min(1, { error: 'must be a percentage of limit, 1 to 100' })
-      .max(100, { error: 'must be a percentage of limit, 1 to 100' })
-      .optional(),
-    restartSeconds: seconds(
-      'how long to wait before reconnecting after the limit was hit',
-      0,
-      86400,
-    ).optional(),
-  })
+  .object(
+    {
+      limit: z
+        .number({ error: 'must be the most prefixes to accept, a positive integer' })
+        .int({ error: 'must be the most prefixes to accept, a positive integer' })
+        .min(1, { error: 'must be the most prefixes to accept, a positive integer' }),
+      warningOnly: z.boolean({ error: 'must be true (only log) or false (Cease 6/1)' }).optional(),
+      warningThresholdPercent: z
+        .number({ error: 'must be a percentage of limit, 1 to 100' })
+        .min(1, { error: 'must be a percentage of limit, 1 to 100' })
+        .max(100, { error: 'must be a percentage of limit, 1 to 100' })
+        .optional(),
+      restartSeconds: seconds(
+        'how long to wait before reconnecting after the limit was hit',
+        0,
+        86400,
+      ).optional(),
+    },
+    {
+      error: 'must be { limit: 100 } (and optionally warningOnly, warningThresholdPercent, restartSeconds)',
+    },
+  )
   .strict();
 
 const milliseconds = (what: string, min: number, max: number) =>
@@ -170,112 +197,124 @@ const bfd = z
   .strict();
 
 const neighbor = z
-  .object({
-    address: ipAddress,
-    asn,
-    port: z
-      .number({ error: 'must be a TCP port, 1 to 65535' })
-      .int({ error: 'must be a TCP port, 1 to 65535' })
-      .min(1, { error: 'must be a TCP port, 1 to 65535' })
-      .max(65535, { error: 'must be a TCP port, 1 to 65535' })
-      .optional(),
-    localAddress: ipAddress.optional(),
-    description: z.string({ error: 'must be text' }).optional(),
-    families: z
-      .array(family, { error: 'must be a list: [ipv4-unicast] and/or [ipv6-unicast]' })
-      .min(1, { error: 'must list at least one family: ipv4-unicast and/or ipv6-unicast' })
-      .optional(),
-    holdTimeSeconds: holdTime.optional(),
-    connectRetrySeconds: seconds('the connect retry interval', 1, 65535).optional(),
-    delayOpenSeconds: seconds('the DelayOpen time (0 = off)', 0, 240).optional(),
-    passive: z.boolean({ error: 'must be true or false' }).optional(),
-    password: z
-      .string({ error: 'must be the TCP MD5 password (text, at most 80 octets)' })
-      .min(1, { error: 'must not be empty (omit it for no TCP MD5)' })
-      .refine((value) => Buffer.byteLength(value) <= 80, {
-        error: 'must be at most 80 octets (the kernel TCP_MD5SIG limit)',
-      })
-      .optional(),
-    ttlSecurity: z.boolean({ error: 'must be true (GTSM, RFC 5082) or false' }).optional(),
-    routeReflectorClient: z.boolean({ error: 'must be true or false' }).optional(),
-    addPath: z
-      .enum(['receive', 'send', 'both'], { error: 'must be receive, send or both (RFC 7911)' })
-      .optional(),
-    nextHopSelf: z.boolean({ error: 'must be true or false' }).optional(),
-    enforceFirstAs: z.boolean({ error: 'must be true or false' }).optional(),
-    shutdown: z.boolean({ error: 'must be true (configured but down) or false' }).optional(),
-    import: policySchema.optional(),
-    export: policySchema.optional(),
-    maxPrefix: maxPrefix.optional(),
-    bfd: bfd.optional(),
-  })
+  .object(
+    {
+      address: ipAddress,
+      asn,
+      port: z
+        .number({ error: 'must be a TCP port, 1 to 65535' })
+        .int({ error: 'must be a TCP port, 1 to 65535' })
+        .min(1, { error: 'must be a TCP port, 1 to 65535' })
+        .max(65535, { error: 'must be a TCP port, 1 to 65535' })
+        .optional(),
+      localAddress: ipAddress.optional(),
+      description: z.string({ error: 'must be text' }).optional(),
+      families: z
+        .array(family, { error: 'must be a list: [ipv4-unicast] and/or [ipv6-unicast]' })
+        .min(1, { error: 'must list at least one family: ipv4-unicast and/or ipv6-unicast' })
+        .optional(),
+      holdTimeSeconds: holdTime.optional(),
+      connectRetrySeconds: seconds('the connect retry interval', 1, 65535).optional(),
+      delayOpenSeconds: seconds('the DelayOpen time (0 = off)', 0, 240).optional(),
+      passive: z.boolean({ error: 'must be true or false' }).optional(),
+      password: z
+        .string({ error: 'must be the TCP MD5 password (text, at most 80 octets)' })
+        .min(1, { error: 'must not be empty (omit it for no TCP MD5)' })
+        .refine((value) => Buffer.byteLength(value) <= 80, {
+          error: 'must be at most 80 octets (the kernel TCP_MD5SIG limit)',
+        })
+        .optional(),
+      ttlSecurity: z.boolean({ error: 'must be true (GTSM, RFC 5082) or false' }).optional(),
+      routeReflectorClient: z.boolean({ error: 'must be true or false' }).optional(),
+      addPath: z
+        .enum(['receive', 'send', 'both'], { error: 'must be receive, send or both (RFC 7911)' })
+        .optional(),
+      nextHopSelf: z.boolean({ error: 'must be true or false' }).optional(),
+      enforceFirstAs: z.boolean({ error: 'must be true or false' }).optional(),
+      shutdown: z.boolean({ error: 'must be true (configured but down) or false' }).optional(),
+      import: policySchema.optional(),
+      export: policySchema.optional(),
+      maxPrefix: maxPrefix.optional(),
+      bfd: bfd.optional(),
+    },
+    { error: 'must be a neighbor: { address: 172.18.8.102, asn: 64512, ... }' },
+  )
   .strict();
 
 const originate = z
-  .object({
-    prefix,
-    nextHop: ipAddress.optional(),
-    communities: z
-      .array(community, { error: 'must be a list of communities, e.g. [64512:100, blackhole]' })
-      .optional(),
-    largeCommunities: z.array(largeCommunity, { error: 'must be a list of large communities' }).optional(),
-    med: uint32('a MED').optional(),
-    localPref: uint32('a LOCAL_PREF').optional(),
-  })
+  .object(
+    {
+      prefix,
+      nextHop: ipAddress.optional(),
+      communities: z
+        .array(community, { error: 'must be a list of communities, e.g. [64512:100, blackhole]' })
+        .optional(),
+      largeCommunities: z.array(largeCommunity, { error: 'must be a list of large communities' }).optional(),
+      med: uint32('a MED').optional(),
+      localPref: uint32('a LOCAL_PREF').optional(),
+    },
+    { error: 'must be { prefix: 10.233.1.0/24 } (and optionally nextHop, communities, med, localPref)' },
+  )
   .strict();
 
 const kernel = z
-  .object({
-    enabled: z.boolean({ error: 'must be true or false' }).optional(),
-    table: z
-      .number({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
-      .int({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
-      .min(1, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
-      .max(4294967295, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
-      .optional(),
-    protocol: z
-      .number({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
-      .int({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
-      .min(5, { error: 'must be a route protocol id, 5 to 255 (0-4 belong to the kernel; 186 is bgp)' })
-      .max(255, { error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
-      .optional(),
-    metric: uint32('a route metric').optional(),
-  })
+  .object(
+    {
+      enabled: z.boolean({ error: 'must be true or false' }).optional(),
+      table: z
+        .number({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+        .int({ error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+        .min(1, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+        .max(4294967295, { error: 'must be a routing table id, 1 to 4294967295 (254 is main)' })
+        .optional(),
+      protocol: z
+        .number({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+        .int({ error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+        .min(5, { error: 'must be a route protocol id, 5 to 255 (0-4 belong to the kernel; 186 is bgp)' })
+        .max(255, { error: 'must be a route protocol id, 5 to 255 (186 is bgp)' })
+        .optional(),
+      metric: uint32('a route metric').optional(),
+    },
+    { error: 'must be { enabled, table, protocol, metric }, e.g. { enabled: true, table: 254 }' },
+  )
   .strict();
 
 const ovs = z
-  .object({
-    enabled: z.boolean({ error: 'must be true or false' }).optional(),
-    bridge: z
-      .string({ error: 'must be a bridge name, e.g. br-int' })
-      .min(1, { error: 'must be a bridge name, e.g. br-int' })
-      .optional(),
-    table: z
-      .number({ error: 'must be an OpenFlow table, 0 to 254' })
-      .int({ error: 'must be an OpenFlow table, 0 to 254' })
-      .min(0, { error: 'must be an OpenFlow table, 0 to 254' })
-      .max(254, { error: 'must be an OpenFlow table, 0 to 254' })
-      .optional(),
-    mode: z.enum(['routed', 'tunnel'], { error: 'must be routed or tunnel' }).optional(),
-    openflow: z
-      .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
-      .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
-      .nullable()
-      .optional(),
-    ovsdb: z
-      .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
-      .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
-      .optional(),
-    uplinkPort: z.string({ error: 'must be an OVS port name' }).nullable().optional(),
-    tunnelPort: z
-      .string({ error: 'must be the name of a flow-based VXLAN or Geneve port' })
-      .nullable()
-      .optional(),
-    cookie: z
-      .string({ error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
-      .regex(/^0x[0-9a-fA-F]{1,16}$/, { error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
-      .optional(),
-  })
+  .object(
+    {
+      enabled: z.boolean({ error: 'must be true or false' }).optional(),
+      bridge: z
+        .string({ error: 'must be a bridge name, e.g. br-int' })
+        .min(1, { error: 'must be a bridge name, e.g. br-int' })
+        .optional(),
+      table: z
+        .number({ error: 'must be an OpenFlow table, 0 to 254' })
+        .int({ error: 'must be an OpenFlow table, 0 to 254' })
+        .min(0, { error: 'must be an OpenFlow table, 0 to 254' })
+        .max(254, { error: 'must be an OpenFlow table, 0 to 254' })
+        .optional(),
+      mode: z.enum(['routed', 'tunnel'], { error: 'must be routed or tunnel' }).optional(),
+      openflow: z
+        .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
+        .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
+        .nullable()
+        .optional(),
+      ovsdb: z
+        .string({ error: 'must be unix:PATH or tcp:HOST:PORT' })
+        .regex(/^(unix:.+|tcp:.+:\d+)$/, { error: 'must be unix:PATH or tcp:HOST:PORT' })
+        .optional(),
+      uplinkPort: z.string({ error: 'must be an OVS port name' }).nullable().optional(),
+      tunnelPort: z
+        .string({ error: 'must be the name of a flow-based VXLAN or Geneve port' })
+        .nullable()
+        .optional(),
+      cookie: z
+        .string({ error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
+        .regex(/^0x[0-9a-fA-F]{1,16}$/, { error: 'must be a 64-bit cookie in hex, e.g. 0xb6b0000000000000' })
+        .optional(),
+    },
+    { error: 'must be { enabled: true, bridge: br-int, mode: routed, uplinkPort: eth1, ... } (see README)' },
+  )
   .strict();
 
 /** Cross-subnet VXLAN overlay (RFC 7348): see README "Overlay across subnets". */
@@ -312,21 +351,39 @@ const overlay = z
   })
   .strict();
 
+/** HOST:PORT with a real port: the listener would fail only at start, after --check said OK. */
+const metricsListen = z
+  .string({ error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable' })
+  .regex(/^$|^(\[[0-9a-fA-F:.]+\]|[^:]+):\d{1,5}$/, {
+    error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable',
+  })
+  .refine(
+    (value) => {
+      if (value === '') return true;
+      const port = Number(value.slice(value.lastIndexOf(':') + 1));
+      return port >= 1 && port <= 65535;
+    },
+    { error: 'the port must be 1 to 65535, e.g. 127.0.0.1:9179 (or "" to disable)' },
+  );
+
 export const configSchema = z
   .object({
     asn,
-    routerId: ipv4,
+    routerId: bgpIdentifier,
     hostname: z.string({ error: 'must be text' }).optional(),
     listen: z
-      .object({
-        address: ipAddress.optional(),
-        port: z
-          .number({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
-          .int({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
-          .min(0, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
-          .max(65535, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
-          .optional(),
-      })
+      .object(
+        {
+          address: ipAddress.optional(),
+          port: z
+            .number({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
+            .int({ error: 'must be a TCP port, 0 (do not listen) to 65535' })
+            .min(0, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
+            .max(65535, { error: 'must be a TCP port, 0 (do not listen) to 65535' })
+            .optional(),
+        },
+        { error: 'must be { address: "0.0.0.0", port: 179 }' },
+      )
       .strict()
       .optional(),
     maxPaths: z
@@ -335,7 +392,8 @@ export const configSchema = z
       .min(1, { error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
       .max(64, { error: 'must be 1 to 64 (more than 1 installs equal paths as ECMP)' })
       .optional(),
-    clusterId: ipv4.optional(),
+    // RFC 4456 §7: CLUSTER_ID is a 4-octet id like the router id; 0 is as wrong.
+    clusterId: bgpIdentifier.optional(),
     alwaysCompareMed: z.boolean({ error: 'must be true or false' }).optional(),
     preferOldestEbgpPath: z.boolean({ error: 'must be true or false' }).optional(),
     advertisementIntervalMs: z
@@ -345,39 +403,46 @@ export const configSchema = z
       .max(60000, { error: 'must be milliseconds, 0 to 60000' })
       .optional(),
     gracefulRestart: z
-      .object({
-        enabled: z.boolean({ error: 'must be true or false' }).optional(),
-        restartTimeSeconds: seconds('the advertised restart time', 1, 4095).optional(),
-        staleRoutesTimeSeconds: seconds('how long to keep a restarting peer routes', 1, 3600).optional(),
-      })
+      .object(
+        {
+          enabled: z.boolean({ error: 'must be true or false' }).optional(),
+          restartTimeSeconds: seconds('the advertised restart time', 1, 4095).optional(),
+          staleRoutesTimeSeconds: seconds('how long to keep a restarting peer routes', 1, 3600).optional(),
+        },
+        { error: 'must be { enabled: true|false, restartTimeSeconds, staleRoutesTimeSeconds }' },
+      )
       .strict()
       .optional(),
     bfd: bfd.optional(),
     neighbors: z.array(neighbor, { error: 'must be a list of neighbors' }).optional(),
     originate: z.array(originate, { error: 'must be a list of { prefix: ... }' }).optional(),
-    fib: z.object({ kernel: kernel.optional(), ovs: ovs.optional() }).strict().optional(),
+    fib: z
+      .object(
+        { kernel: kernel.optional(), ovs: ovs.optional() },
+        { error: 'must be a mapping with kernel and/or ovs' },
+      )
+      .strict()
+      .optional(),
     overlay: overlay.optional(),
     api: z
-      .object({
-        socket: z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }).optional(),
-      })
+      .object(
+        { socket: z.string({ error: 'must be a path' }).min(1, { error: 'must be a path' }).optional() },
+        { error: 'must be { socket: /run/agent/agent.sock }' },
+      )
       .strict()
       .optional(),
     metrics: z
-      .object({
-        listen: z
-          .string({ error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable' })
-          .regex(/^$|^(\[[0-9a-fA-F:.]+\]|[^:]+):\d{1,5}$/, {
-            error: 'must be HOST:PORT (e.g. 127.0.0.1:9179), or "" to disable',
-          })
-          .optional(),
-      })
+      .object(
+        { listen: metricsListen.optional() },
+        { error: 'must be { listen: "127.0.0.1:9179" } (or listen: "" to disable)' },
+      )
       .strict()
       .optional(),
   })
   .strict()
   .superRefine((config, context) => {
     const ovs = config.fib?.ovs;
+    // Routed mode needs no uplinkPort: without one the bridge's NORMAL forwarding finds the port.
     if (ovs?.mode === 'tunnel' && (ovs.tunnelPort ?? '') === '') {
       context.addIssue({
         code: 'custom',

@@ -5,14 +5,15 @@
 import type http from 'node:http';
 import { buildApiRoutes } from '../api/routes.js';
 import { ControlServer } from '../api/server.js';
+import type { ReloadChanges } from '../api/types.js';
 import type { BfdService } from '../bfd/service.js';
-import { describeErrorCode } from '../bgp/codec/errors.js';
-import { CeaseSubcode, ErrorCode } from '../bgp/codec/iana.js';
+import { CeaseSubcode } from '../bgp/codec/iana.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
 import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
+import { reloadDifferences } from '../config/reload-diff.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
@@ -26,6 +27,9 @@ import { Rib } from '../rib/rib.js';
 import { BfdCoupling, sessionSpecOf } from './bfd-coupling.js';
 import { agentControl } from './control.js';
 import { FibFeed } from './fib-feed.js';
+import { metricSources } from './metric-sources.js';
+import { Monitors } from './monitors.js';
+import { notificationLogLine } from './notification-log.js';
 import { OvsFeed } from './ovs-feed.js';
 import { RibJobs } from './rib-jobs.js';
 import { type PeerPolicies, Routing } from './routing.js';
@@ -120,6 +124,8 @@ export class Agent {
   /** Routes from `originate:` and `agentctl rib add`. */
   readonly localRoutes: LocalRoutes;
   readonly speaker: Speaker;
+  /** agentctl monitor's sources (best-path and session changes). */
+  readonly monitors: Monitors;
   private readonly api: ControlServer;
   private metricsServer: http.Server | null = null;
   private readonly log: Logger;
@@ -150,6 +156,7 @@ export class Agent {
       preferOldestExternal: config.preferOldestEbgpPath,
     });
     this.localRoutes = new LocalRoutes(this.rib);
+    this.monitors = new Monitors(this.rib);
     const events = {
       refused: (neighbor: string, error: EncodeError) => this.metrics.refusedPrefix(neighbor, error.kind),
       internalError: (peer: Peer | null, error: unknown, where: string) =>
@@ -224,29 +231,17 @@ export class Agent {
           },
           `neighbor ${peer.address} ${from} -> ${to}`,
         );
+        this.monitors.neighborChanged(
+          peer.address,
+          from,
+          to,
+          reason !== undefined ? describeReason(reason) : null,
+        );
       },
       notification: (peer, direction, code, subcode, detail, data) => {
         this.metrics.notification(peer.address, direction, code, subcode);
-        const fields = {
-          neighbor: peer.address,
-          direction,
-          code,
-          subcode,
-          name: describeErrorCode(code, subcode),
-          detail,
-          // The Data field in hex, as tcpdump shows it (e.g. RFC 4486's AFI, SAFI, limit).
-          ...(data !== undefined && data.length > 0 ? { data: Buffer.from(data).toString('hex') } : {}),
-        };
-        if (code === ErrorCode.cease)
-          this.log.info(
-            fields,
-            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
-          );
-        else
-          this.log.warn(
-            fields,
-            `NOTIFICATION ${direction}: ${describeErrorCode(code, subcode)} ${detail}`.trim(),
-          );
+        const line = notificationLogLine(peer.address, direction, code, subcode, detail, data);
+        this.log[line.level](line.fields, line.message);
       },
     };
   }
@@ -280,14 +275,15 @@ export class Agent {
         const { Metrics, serveMetrics } = await import('../metrics/metrics.js');
         const metrics = new Metrics();
         metrics.setSources({
-          peers: () => this.speaker.allPeers().map((peer) => peer.status()),
+          ...metricSources(this.speaker, this.routing, this.rib),
           bfd: () => this.bfd?.all() ?? [],
         });
         this.metrics = metrics;
         this.metricsServer = await serveMetrics(metrics, this.config.metrics.listen);
       }
-      const restarting = await this.startKernel();
+      await this.startKernel();
       await this.startOvs();
+      const restarting = this.keepPreservedForwarding();
       this.speaker.setLocal(speakerConfigOf(this.config, restarting).local);
       this.logPolicyDefaults();
       this.localRoutes.syncConfigured(this.config.originate);
@@ -312,14 +308,10 @@ export class Agent {
     );
   }
 
-  /**
-   * Starts the kernel writer (when enabled) before any session: routes it
-   * finds from a previous run mean forwarding was preserved, which peers are
-   * told with the Graceful Restart R and F bits (RFC 4724 §3). Returns that.
-   */
-  private async startKernel(): Promise<boolean> {
+  /** Starts the kernel writer (when enabled) before any session; it adopts the routes it finds. */
+  private async startKernel(): Promise<void> {
     const settings = this.config.fib.kernel;
-    if (!settings.enabled) return this.options.restarting ?? false;
+    if (!settings.enabled) return;
     // The netlink package and its worker thread only when the kernel is written.
     const { KernelWriter } = await import('../netlink/writer.js');
     const kernel = new KernelWriter(
@@ -340,12 +332,20 @@ export class Agent {
     this.feed = feed;
     this.routing.jobs.run(this.rib.setNextHopTracker(feed.tracker()));
     kernel.onReachabilityChange(() => this.scheduleRedecide());
-    const restarting = (this.options.restarting ?? false) || kernel.adopted > 0;
-    if (kernel.adopted === 0 || this.config.neighbors.length === 0) {
-      kernel.sweepStale();
+  }
+
+  /**
+   * Kernel routes and OVS flows found from a previous run mean forwarding
+   * was preserved, which peers are told with the Graceful Restart R and F
+   * bits (RFC 4724 §3). Returns that. RFC 4724 §4.1: they are kept until
+   * every peer has sent End-of-RIB, or the restart time has passed.
+   */
+  private keepPreservedForwarding(): boolean {
+    const preserved = (this.kernel?.adopted ?? 0) + (this.ovs?.adopted ?? 0);
+    if (preserved === 0 || this.config.neighbors.length === 0) {
+      this.kernel?.sweepStale();
+      this.ovs?.sweepStale();
     } else {
-      // RFC 4724 §4.1: keep the preserved routes until every peer has sent
-      // End-of-RIB, or the restart time has passed.
       this.routing.onEndOfRib(() => this.maybeSweep());
       this.sweepTimer = setTimeout(
         () => this.sweep('restart time passed'),
@@ -353,7 +353,7 @@ export class Agent {
       );
       this.sweepTimer.unref();
     }
-    return restarting;
+    return (this.options.restarting ?? false) || preserved > 0;
   }
 
   /**
@@ -368,7 +368,8 @@ export class Agent {
     const ovs = new OvsWriter(settings, {
       logger: this.log,
       metrics: this.metrics.ovsSink(),
-      options: { startTimeoutMs: 5000 },
+      // Kept until the sweep (keepPreservedForwarding), as the kernel's adopted routes.
+      options: { startTimeoutMs: 5000, keepFoundUntilSweep: true },
     });
     try {
       await ovs.start();
@@ -428,7 +429,8 @@ export class Agent {
     if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
     const removed = this.kernel?.sweepStale() ?? 0;
-    this.log.info({ removed, why }, 'kernel: routes kept from the previous run are settled');
+    this.ovs?.sweepStale();
+    this.log.info({ removed, why }, 'kernel routes and OVS flows kept from the previous run are settled');
   }
 
   /** Next hops resolve differently: the RIB decides again (at most every 100 ms). */
@@ -462,7 +464,7 @@ export class Agent {
    * Reads the configuration file again and applies the difference. A broken
    * file is refused with its one-line error and the running configuration stays.
    */
-  async reload(): Promise<{ added: string[]; removed: string[]; restarted: string[] }> {
+  async reload(): Promise<ReloadChanges> {
     let next: AgentConfig;
     try {
       next = loadConfigFile(this.options.configPath);
@@ -475,21 +477,12 @@ export class Agent {
       }
       throw error;
     }
-    if (
-      next.api.socket !== this.config.api.socket ||
-      next.metrics.listen !== this.config.metrics.listen ||
-      JSON.stringify(next.fib.kernel) !== JSON.stringify(this.config.fib.kernel) ||
-      JSON.stringify(next.overlay) !== JSON.stringify(this.config.overlay)
-    ) {
+    const differences = reloadDifferences(this.config, next);
+    if (differences.restartRequired.length > 0)
       this.log.warn(
-        {},
-        'api.socket, metrics.listen, fib.kernel and overlay changes take effect at the next start',
+        { keys: differences.restartRequired },
+        `${differences.restartRequired.join(', ')}: changes take effect at the next start`,
       );
-    }
-    const ovsText = (ovs: AgentConfig['fib']['ovs']) =>
-      JSON.stringify({ ...ovs, cookie: ovs.cookie.toString(16) });
-    if (ovsText(next.fib.ovs) !== ovsText(this.config.fib.ovs))
-      this.log.warn({}, 'fib.ovs changes take effect at the next start');
     const previous = this.config;
     this.config = next;
     const result = await this.speaker.reconfigure(speakerConfigOf(next, false));
@@ -518,8 +511,14 @@ export class Agent {
     // BFD changes re-tune the sessions in place (a Poll Sequence), BGP stays up.
     await this.syncBfd(previous);
     this.logPolicyDefaults();
-    this.log.info(result, 'configuration reloaded');
-    return result;
+    const changes: ReloadChanges = {
+      ...result,
+      // A restarted neighbor starts over with its new policies: not a change in place.
+      policiesChanged: differences.policiesChanged.filter((c) => !result.restarted.includes(c.address)),
+      restartRequired: differences.restartRequired,
+    };
+    this.log.info(changes, 'configuration reloaded');
+    return changes;
   }
 
   /**

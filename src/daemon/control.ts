@@ -6,15 +6,18 @@
 import type { AgentControl, ReloadOutcome } from '../api/control.js';
 import type { ReloadChanges } from '../api/types.js';
 import type { BfdService } from '../bfd/service.js';
-import { type AddressFamily, addressFamilies } from '../bgp/family.js';
+import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import type { Speaker } from '../bgp/speaker.js';
 import { type AgentConfig, ConfigError } from '../config/load.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { LocalRoutes } from '../rib/origination.js';
 import type { Rib } from '../rib/rib.js';
+import { agentVersion } from '../util/version.js';
 import { queryAdjRibOut } from './adj-rib-out-query.js';
 import type { BfdCoupling } from './bfd-coupling.js';
 import { bfdColumn, bfdSessionsJson } from './bfd-query.js';
+import type { Monitors } from './monitors.js';
+import { operateNeighbor } from './neighbor-operations.js';
 import { neighborsJson } from './neighbor-query.js';
 import { queryRib } from './rib-query.js';
 import type { Routing } from './routing.js';
@@ -25,7 +28,10 @@ export interface ControlledAgent {
   readonly routing: Routing;
   readonly localRoutes: LocalRoutes;
   readonly rib: Rib;
+  readonly monitors: Monitors;
   readonly config: AgentConfig;
+  /** Date.now() at construction, for the uptime. */
+  readonly startedAt: number;
   /** The BFD worker's main-thread side; null until a neighbor asks for BFD. */
   readonly bfd: BfdService | null;
   readonly bfdCoupling: BfdCoupling;
@@ -33,6 +39,13 @@ export interface ControlledAgent {
   writer(name: string): ForwardingWriter | null;
   /** Throws ConfigError when the file is refused. */
   reload(): Promise<ReloadChanges>;
+}
+
+function perFamily<T>(value: (family: AddressFamily) => T): Record<AddressFamily, T> {
+  return Object.fromEntries(addressFamilies.map((family) => [family, value(family)])) as Record<
+    AddressFamily,
+    T
+  >;
 }
 
 export function agentControl(agent: ControlledAgent): AgentControl {
@@ -75,14 +88,43 @@ export function agentControl(agent: ControlledAgent): AgentControl {
     },
 
     ribSummary: () => ({
-      ...(Object.fromEntries(
-        addressFamilies.map((family) => [
-          family,
-          { prefixes: agent.rib.locRibCount(family), routes: agent.rib.family(family).routes.count },
-        ]),
-      ) as Record<AddressFamily, { prefixes: number; routes: number }>),
+      ...perFamily((family) => ({
+        prefixes: agent.rib.locRibCount(family),
+        routes: agent.rib.family(family).routes.count,
+      })),
       attributeSets: agent.rib.attrs.size,
+      neighbors: agent.speaker.allPeers().map((peer) => {
+        const source = agent.routing.sourceOf(peer);
+        return {
+          address: peer.address,
+          received: perFamily((family) => source?.received[familyTable[family].index] ?? 0),
+          accepted: perFamily((family) => source?.accepted[familyTable[family].index] ?? 0),
+          advertised: agent.routing.groupMember(peer)?.advertised ?? 0,
+        };
+      }),
     }),
+
+    global: () => {
+      const peers = agent.speaker.allPeers();
+      return {
+        asn: agent.config.asn,
+        routerId: agent.config.routerId,
+        listen: agent.config.listen,
+        version: agentVersion(),
+        uptimeSeconds: Math.floor((Date.now() - agent.startedAt) / 1000),
+        gracefulRestart: agent.config.gracefulRestart.enabled,
+        neighbors: {
+          configured: peers.length,
+          established: peers.filter((peer) => peer.established !== null).length,
+        },
+        prefixes: perFamily((family) => agent.rib.locRibCount(family)),
+      };
+    },
+
+    monitor: (kinds, emit) => agent.monitors.watch(kinds, emit),
+
+    neighborOperation: (address, operation) =>
+      operateNeighbor(agent.speaker, agent.routing, address, operation),
 
     originate: (route) => {
       agent.localRoutes.originate({ ...route, origin: 'runtime' });

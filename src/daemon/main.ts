@@ -5,6 +5,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
 import { createLogger, type Logger, type LogLevel, logLevels } from '../log/logger.js';
+import { sdNotify } from '../net/sd-notify.js';
+import { agentVersion } from '../util/version.js';
 import { Agent } from './agent.js';
 import { AgentRunningError, cleanupForwardingState } from './cleanup.js';
 
@@ -19,6 +21,7 @@ interface CommandLineOptions {
 function parseOptions(argv: readonly string[]): CommandLineOptions {
   const program = new Command('agent')
     .description('node-resident BGP route agent')
+    .version(`agent ${agentVersion()}`, '-V, --version', 'print the version and exit')
     .option('--config <path>', 'configuration file', DEFAULT_CONFIG_PATH)
     .addOption(new Option('--log-level <level>', 'log level').choices([...logLevels]).default('info'))
     .option('--check', 'validate the configuration file and exit', false)
@@ -35,6 +38,11 @@ function parseOptions(argv: readonly string[]): CommandLineOptions {
     .exitOverride();
   program.parse([...argv], { from: 'user' });
   return program.opts<CommandLineOptions>();
+}
+
+function notifySystemd(state: string, log: Logger): void {
+  const outcome = sdNotify(state);
+  if (typeof outcome !== 'string') log.warn({ error: outcome.error }, 'cannot notify systemd');
 }
 
 /** `agent --cleanup`: one line on stdout with what went, exit 0; refused while an agent runs (exit 1). */
@@ -98,12 +106,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     log.fatal({ error: message }, 'cannot start');
     return 1;
   }
+  // Type=notify: listeners, the control socket and the writers are up now.
+  notifySystemd(
+    `READY=1\nSTATUS=BGP listener, control socket and FIB writers up\nMAINPID=${process.pid}\n`,
+    log,
+  );
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, 'stopping');
+      notifySystemd('STOPPING=1\n', log);
       agent
         .stop()
         .then(() => resolve(0))

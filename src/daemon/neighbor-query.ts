@@ -2,6 +2,9 @@
 // negotiated, and how many routes it sent, we accepted and we advertise.
 
 import type { NeighborJson } from '../api/types.js';
+import { openCapabilities } from '../bgp/codec/open.js';
+import { capabilityText } from '../bgp/format/message.js';
+import { buildOpen } from '../bgp/negotiation.js';
 import type { Peer } from '../bgp/peer.js';
 import type { Routing } from './routing.js';
 
@@ -35,6 +38,13 @@ export function neighborsJson(
       lastError: status.lastError,
       outQueueBytes: status.outQueueBytes,
       bfd: bfdOf(status.address),
+      configured: {
+        holdTimeSeconds: peer.config.holdTimeSeconds,
+        connectRetrySeconds: peer.config.connectRetrySeconds,
+        passive: peer.config.passive,
+        families: peer.config.families,
+      },
+      messages: { in: { ...status.messageCounts.in }, out: { ...status.messageCounts.out } },
       session:
         negotiated === null
           ? null
@@ -51,6 +61,8 @@ export function neighborsJson(
               extendedMessage: negotiated.extendedMessage,
               gracefulRestart: negotiated.gracefulRestart !== null,
               addPath: Object.fromEntries(negotiated.addPath),
+              capabilitiesSent: openCapabilities(buildOpen(peer.localOpenConfig())).map(capabilityText),
+              capabilitiesReceived: negotiated.peerCapabilities.map(capabilityText),
             },
     };
   });

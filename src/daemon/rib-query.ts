@@ -67,6 +67,12 @@ function pathJson(view: RouteView, now: number): PathJson {
   };
 }
 
+/** The best path of prefix id `p` as the API shows paths, or null when it has none. */
+export function bestPathJson(rib: Rib, family: AddressFamily, p: number): PathJson | null {
+  const best = rib.routesOf(family, p).find((view) => view.best);
+  return best === undefined ? null : pathJson(best, rib.nowMs());
+}
+
 /** The prefix id for PREFIX (exact) or ADDRESS (longest match), or -1. */
 export function lookup(rib: Rib, family: AddressFamily, text: string): number {
   const table = rib.family(family).prefixes;

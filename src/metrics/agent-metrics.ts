@@ -3,6 +3,7 @@
 // metrics.listen is set, so an agent without metrics does not carry it.
 
 import type { BfdState } from '../bfd/iana.js';
+import type { AddressFamily } from '../bgp/family.js';
 import type { FsmStateName } from '../bgp/fsm.js';
 import type { MessageCounts } from '../bgp/peer.js';
 import { type KernelWriterMetrics, noOverlayMetrics, type OverlayMetrics } from '../netlink/types.js';
@@ -12,6 +13,14 @@ export interface PeerSample {
   readonly address: string;
   readonly state: FsmStateName;
   readonly messageCounts: MessageCounts;
+  /** As neighbor show counts them: sent to us, let in by the import policy, sent to it (all families). */
+  readonly prefixes: { readonly received: number; readonly accepted: number; readonly advertised: number };
+}
+
+/** One family of the Loc-RIB: destinations with a best path, and paths held from every source. */
+export interface RibFamilySample {
+  readonly prefixes: number;
+  readonly paths: number;
 }
 
 export interface BfdSample {
@@ -24,10 +33,12 @@ export interface BfdSample {
 export interface MetricSources {
   peers(): readonly PeerSample[];
   bfd?: () => readonly BfdSample[];
+  rib(): Readonly<Record<AddressFamily, RibFamilySample>>;
 }
 
 export interface AgentMetrics {
   setSources(sources: MetricSources): void;
+  /** direction as the log says it; the metric says in/out, as bgp_messages_total does. */
   notification(neighbor: string, direction: 'sent' | 'received', code: number, subcode: number): void;
   flap(neighbor: string): void;
   refusedPrefix(neighbor: string, reason: string): void;

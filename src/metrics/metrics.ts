@@ -8,6 +8,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import { type BfdState, bfdStates } from '../bfd/iana.js';
 import { errorCodeName, errorSubcodeName } from '../bgp/codec/iana.js';
 import type { BgpMessageType } from '../bgp/codec/message.js';
+import type { AddressFamily } from '../bgp/family.js';
 import { type FsmStateName, fsmStateNames } from '../bgp/fsm.js';
 import type { KernelWriterMetrics, OverlayMetrics } from '../netlink/types.js';
 import {
@@ -16,9 +17,10 @@ import {
   type OvsMetrics,
   ovsConnectionStates,
 } from '../ovs/types.js';
-import type { AgentMetrics, MetricSources } from './agent-metrics.js';
+import { agentVersion } from '../util/version.js';
+import type { AgentMetrics, MetricSources, RibFamilySample } from './agent-metrics.js';
 
-export type { MetricSources, PeerSample } from './agent-metrics.js';
+export type { MetricSources, PeerSample, RibFamilySample } from './agent-metrics.js';
 
 const messageTypes: readonly BgpMessageType[] = [
   'open',
@@ -27,6 +29,11 @@ const messageTypes: readonly BgpMessageType[] = [
   'keepalive',
   'routeRefresh',
 ];
+
+const emptyRib: Record<AddressFamily, RibFamilySample> = {
+  'ipv4-unicast': { prefixes: 0, paths: 0 },
+  'ipv6-unicast': { prefixes: 0, paths: 0 },
+};
 
 export class Metrics implements AgentMetrics {
   readonly registry = new Registry();
@@ -38,7 +45,7 @@ export class Metrics implements AgentMetrics {
   private readonly fibRepairs: Counter<'writer'>;
   private readonly fibFailures: Counter<'writer'>;
   private readonly fibBatchSeconds: Histogram<'writer'>;
-  private sources: MetricSources = { peers: () => [] };
+  private sources: MetricSources = { peers: () => [], rib: () => emptyRib };
   private ovs: OvsMetrics | null = null;
 
   constructor() {
@@ -47,6 +54,43 @@ export class Metrics implements AgentMetrics {
     // operator graphs first for a daemon holding a full table.
     collectDefaultMetrics({ register: registry });
     const self = this;
+    new Gauge({
+      name: 'agent_build_info',
+      help: 'Always 1; the labels say which agent and which Node.js runs',
+      labelNames: ['version', 'node'],
+      registers: [registry],
+    }).set({ version: agentVersion(), node: process.versions.node }, 1);
+    new Gauge({
+      name: 'bgp_neighbor_prefixes',
+      help: 'Prefixes per neighbor, all families: received (its Adj-RIB-In), accepted (by its import policy), advertised (to it)',
+      labelNames: ['neighbor', 'kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const peer of self.sources.peers())
+          for (const kind of ['received', 'accepted', 'advertised'] as const)
+            this.set({ neighbor: peer.address, kind }, peer.prefixes[kind]);
+      },
+    });
+    new Gauge({
+      name: 'bgp_rib_prefixes',
+      help: 'Loc-RIB destinations with a best path, by family',
+      labelNames: ['family'],
+      registers: [registry],
+      collect() {
+        for (const [family, sample] of Object.entries(self.sources.rib()))
+          this.set({ family }, sample.prefixes);
+      },
+    });
+    new Gauge({
+      name: 'bgp_rib_paths',
+      help: 'Paths held from every source (neighbors and local), by family',
+      labelNames: ['family'],
+      registers: [registry],
+      collect() {
+        for (const [family, sample] of Object.entries(self.sources.rib())) this.set({ family }, sample.paths);
+      },
+    });
     new Gauge({
       name: 'bgp_sessions',
       help: 'BGP sessions by FSM state',
@@ -79,8 +123,8 @@ export class Metrics implements AgentMetrics {
         for (const peer of self.sources.peers()) {
           for (const direction of ['in', 'out'] as const) {
             for (const type of messageTypes) {
-              const count = peer.messageCounts[direction][type];
-              if (count > 0) this.inc({ neighbor: peer.address, direction, type }, count);
+              // Zero too: a series that exists from the start is what rate() needs.
+              this.inc({ neighbor: peer.address, direction, type }, peer.messageCounts[direction][type]);
             }
           }
         }
@@ -130,7 +174,7 @@ export class Metrics implements AgentMetrics {
     });
     this.notifications = new Counter({
       name: 'bgp_notifications_total',
-      help: 'NOTIFICATION messages by neighbor, direction (sent/received), code and subcode',
+      help: 'NOTIFICATION messages by neighbor, direction (in/out, as bgp_messages_total), code and subcode',
       labelNames: ['neighbor', 'direction', 'code', 'subcode', 'name'],
       registers: [registry],
     });
@@ -139,6 +183,10 @@ export class Metrics implements AgentMetrics {
       help: 'Times an Established session went down',
       labelNames: ['neighbor'],
       registers: [registry],
+      collect() {
+        // Every configured neighbor at 0 until its first flap, so increase() alerts see it.
+        for (const peer of self.sources.peers()) this.inc({ neighbor: peer.address }, 0);
+      },
     });
     this.refused = new Counter({
       name: 'bgp_prefixes_refused_total',
@@ -310,7 +358,7 @@ export class Metrics implements AgentMetrics {
   notification(neighbor: string, direction: 'sent' | 'received', code: number, subcode: number): void {
     this.notifications.inc({
       neighbor,
-      direction,
+      direction: direction === 'sent' ? 'out' : 'in',
       code: String(code),
       subcode: String(subcode),
       name: `${errorCodeName(code)} / ${errorSubcodeName(code, subcode)}`,

@@ -17,6 +17,8 @@ export interface Libc {
   /** setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, struct sock_fprog) with the program marshalled by koffi. */
   attachFilter(fd: number, program: readonly SockFilter[]): number;
   socket(domain: number, type: number, protocol: number): number;
+  /** sendto(2) of one datagram to `address` (a struct sockaddr of `address.length` octets). */
+  sendto(fd: number, data: Buffer, flags: number, address: Buffer): number;
   close(fd: number): number;
   errno(): number;
 }
@@ -48,6 +50,9 @@ export function loadLibc(): Libc {
   const programSize = koffi.sizeof(programType);
   const socket = lib.func('int socket(int domain, int type, int protocol)');
   const close = lib.func('int close(int fd)');
+  const sendto = lib.func(
+    'long sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t addrlen)',
+  );
   libc = {
     setsockopt: (fd, level, name, value, length) => setsockopt(fd, level, name, value, length),
     attachFilter: (fd, program) =>
@@ -59,6 +64,7 @@ export function loadLibc(): Libc {
         programSize,
       ),
     socket: (domain, type, protocol) => socket(domain, type, protocol),
+    sendto: (fd, data, flags, address) => sendto(fd, data, data.length, flags, address, address.length),
     close: (fd) => close(fd),
     errno: () => koffi.errno(),
   };

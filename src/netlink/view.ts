@@ -21,16 +21,19 @@ function prefixOf(route: KernelRoute): string {
   return `${bytesToAddress(route.destination)}/${route.prefixLength}`;
 }
 
+/** One next hop as `ip route` says it: "via 10.98.0.2 dev eth1", or "dev eth1" when on link (no gateway). */
+function hopText(hop: KernelRoute['nextHops'][number], names: InterfaceNames): string {
+  const dev = `dev ${names.interfaceName(hop.ifindex)}`;
+  return hop.gateway === null ? dev : `via ${bytesToAddress(hop.gateway)} ${dev}`;
+}
+
 /** One line as `ip route` prints it: "10.233.2.0/24 via 10.98.0.2 dev eth1 proto bgp metric 20". */
 export function routeText(route: KernelRoute, names: InterfaceNames): string {
   const prefix = prefixOf(route);
   const proto = route.protocol === RTPROT_BGP ? 'bgp' : String(route.protocol);
   const tail = `proto ${proto} metric ${route.metric}`;
   if (route.type === RouteType.blackhole) return `blackhole ${prefix} ${tail}`;
-  const hops = route.nextHops.map(
-    (hop) =>
-      `${hop.gateway === null ? '' : `via ${bytesToAddress(hop.gateway)} `}dev ${names.interfaceName(hop.ifindex)}`,
-  );
+  const hops = route.nextHops.map((hop) => hopText(hop, names));
   if (hops.length === 1) return `${prefix} ${hops[0]} ${tail}`;
   return `${prefix} ${tail} ${hops.map((h) => `nexthop ${h}`).join(' ')}`;
 }
@@ -56,10 +59,7 @@ export function showEntry(route: KernelRoute, names: InterfaceNames): FibEntry {
 /** A route of ours as `fib diff` compares and prints it. */
 export function actualRoute(route: KernelRoute, names: InterfaceNames): ActualRoute {
   const blackhole = route.type === RouteType.blackhole;
-  const hops = route.nextHops.map(
-    (hop) =>
-      `via ${hop.gateway === null ? '-' : bytesToAddress(hop.gateway)} dev ${names.interfaceName(hop.ifindex)}`,
-  );
+  const hops = route.nextHops.map((hop) => hopText(hop, names));
   return {
     signature: signatureOf(blackhole, route.nextHops),
     text: blackhole ? 'blackhole' : hops.join(', '),

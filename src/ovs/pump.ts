@@ -51,6 +51,8 @@ export class Pump {
   private readonly removed: { prefix: string; groupDelete: boolean }[] = [];
   repairs = 0;
   lastSync: string | null = null;
+  /** Until the sweep after a restart: unwanted flows found in the bridge stay (reconcile.ts planChunk). */
+  keepUnwanted = false;
   private readonly encoder: PlanEncoder;
 
   constructor(
@@ -230,7 +232,7 @@ export class Pump {
     this.desired.dirtyGroups.clear();
     const strays = this.installed.strays;
     this.installed.strays = [];
-    const plan = planChunk(chunk, groups, strays, this.desired, this.installed);
+    const plan = planChunk(chunk, groups, strays, this.desired, this.installed, this.keepUnwanted);
     const settled = new Set(plan.settledGroups);
     for (const id of groups) if (!settled.has(id)) this.desired.dirtyGroups.add(id);
     const count = opCount(plan);

@@ -123,6 +123,12 @@ export function planChunk(
   strays: readonly Stray[],
   desired: DesiredView,
   installed: InstalledState,
+  /**
+   * A restarted agent keeps the flows a previous run left until its peers
+   * have sent their routes again (the writer's sweepStale()), as the kernel
+   * writer keeps its adopted routes: nothing unwanted is deleted meanwhile.
+   */
+  keepUnwanted = false,
 ): Plan {
   const plan: Plan = {
     groupWrites: [],
@@ -142,6 +148,7 @@ export function planChunk(
       if (want.groupId !== null) candidates.add(want.groupId);
       continue;
     }
+    if (want === null && keepUnwanted) continue;
     const haveGroup = have === undefined ? undefined : installed.flowGroups.get(prefix);
     if (haveGroup !== undefined) {
       refDelta.set(haveGroup, (refDelta.get(haveGroup) ?? 0) - 1);
@@ -170,6 +177,9 @@ export function planChunk(
       plan.settledGroups.push(id);
     } else if ((installed.groupRefs.get(id) ?? 0) + (refDelta.get(id) ?? 0) <= 0) {
       plan.groupDeletes.push(id);
+      plan.settledGroups.push(id);
+    } else if (keepUnwanted) {
+      // Kept flows still use it: settled for now; the sweep's full sync brings it back.
       plan.settledGroups.push(id);
     }
     // else: unwanted, but installed flows outside this chunk still use it.

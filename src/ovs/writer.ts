@@ -40,6 +40,9 @@ export interface OvsWriterConfig {
   readonly cookie: bigint;
 }
 
+/** How long sweepStale() waits for wanted routes that do not compile yet. */
+const SWEEP_WAIT_MS = 10_000;
+
 export interface OvsWriterOptions {
   /** Prefixes per bundle; default 50,000. */
   readonly batchSize?: number;
@@ -53,6 +56,12 @@ export interface OvsWriterOptions {
   readonly connection?: OpenflowConnectionOptions;
   /** How long start() waits for the first sync before returning (work goes on afterwards); default 10 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Keep the flows of ours found in the bridge, even unwanted, until
+   * sweepStale(): a restarted agent keeps forwarding while its peers send
+   * their routes again (as the kernel writer keeps what it adopts). Default off.
+   */
+  readonly keepFoundUntilSweep?: boolean;
 }
 
 export interface OvsWriterDependencies {
@@ -65,6 +74,8 @@ export interface OvsWriterDependencies {
 
 export class OvsWriter implements ForwardingWriter {
   readonly name = 'ovs';
+  /** Our flows found in the bridge by the first sync (a previous run left them), when kept until the sweep. */
+  adopted = 0;
   private readonly logger: OvsLogger;
   private readonly metrics: OvsMetrics;
   private readonly options: OvsWriterOptions;
@@ -77,6 +88,8 @@ export class OvsWriter implements ForwardingWriter {
   private readonly givenResolver: NeighborResolver | null;
   private ownedResolver: NeighborResolver | null = null;
   private reconcileTimer: NodeJS.Timeout | null = null;
+  /** A sweepStale() waiting for the wanted routes to compile. */
+  private sweepTimer: NodeJS.Timeout | null = null;
   private flushWaiters: (() => void)[] = [];
   private started = false;
   private synced: (() => void) | null = null;
@@ -119,6 +132,7 @@ export class OvsWriter implements ForwardingWriter {
       this.metrics,
       () => this.settle(),
     );
+    this.pump.keepUnwanted = this.options.keepFoundUntilSweep ?? false;
     this.session = new OpenflowSession(
       openflowTarget(config),
       config.bridge,
@@ -189,6 +203,37 @@ export class OvsWriter implements ForwardingWriter {
     await Promise.race([first, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     if (timer !== null) clearTimeout(timer);
     this.synced = null;
+    if (this.pump.keepUnwanted) {
+      this.adopted = this.pump.installed.flows.size;
+      if (this.adopted > 0)
+        this.logger.info(
+          { flows: this.adopted },
+          'ovs: keeping flows from the previous run until peers have sent theirs again',
+        );
+      else this.pump.keepUnwanted = false;
+    }
+  }
+
+  /** Ends keeping what the previous run left: a full sync removes what nobody wanted again. */
+  sweepStale(): void {
+    if (!this.pump.keepUnwanted || this.sweepTimer !== null) return;
+    // A route wanted again but not compilable yet (its next hop's MAC or the
+    // uplink port still being learned after the restart) would have its
+    // working flow deleted by the sweep and written again a moment later: a
+    // packet lost. So the sweep waits until every wanted route compiles (or
+    // SWEEP_WAIT_MS), and one turn at least, for the feed's last changes.
+    const deadline = Date.now() + SWEEP_WAIT_MS;
+    const attempt = (): void => {
+      this.sweepTimer = null;
+      if (!this.started || !this.pump.keepUnwanted) return;
+      if (this.desired.unprogrammedCount() > 0 && Date.now() < deadline) {
+        this.sweepTimer = setTimeout(attempt, 100);
+        return;
+      }
+      this.pump.keepUnwanted = false;
+      this.pump.requestFullSync();
+    };
+    this.sweepTimer = setTimeout(attempt, 0);
   }
 
   apply(commands: readonly FibCommand[]): void {
@@ -239,6 +284,7 @@ export class OvsWriter implements ForwardingWriter {
    * they stay, as they would after a crash. Returns how many prefixes went.
    */
   async removeAll(timeoutMs = 5000): Promise<number> {
+    this.pump.keepUnwanted = false;
     const prefixes = [...this.desired.routes.keys()];
     for (const prefix of prefixes) this.desired.withdraw(prefix);
     this.kick();
@@ -257,6 +303,8 @@ export class OvsWriter implements ForwardingWriter {
     this.started = false;
     if (this.reconcileTimer !== null) clearInterval(this.reconcileTimer);
     this.reconcileTimer = null;
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     this.pump.stop();
     this.neighborSync.stop();
     this.ownedResolver?.close?.();

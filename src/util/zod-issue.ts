@@ -37,7 +37,9 @@ function describeValue(value: unknown): string {
 export function describeValueIssue(issue: z.core.$ZodIssue, input: unknown, root?: string): string {
   const where = formatPath(issue.path, root);
   const value = valueAt(input, issue.path);
-  if (issue.code === 'invalid_type' && value === undefined) return `${where}: missing; it ${issue.message}`;
+  // An absent enum is an invalid_value in zod 4, not an invalid_type: missing all the same.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined)
+    return `${where}: missing; it ${issue.message}`;
   if (issue.code === 'custom' && value === undefined) return `${where}: missing; ${issue.message}`;
   return `${where}:${describeValue(value)} is not valid: ${issue.message}`;
 }

@@ -3,80 +3,11 @@
 // line a bad request gets back. No daemon, no socket.
 
 import { describe, expect, it } from 'vitest';
-import type {
-  AgentControl,
-  ForwardingView,
-  LocalRouteRequest,
-  RefreshOutcome,
-  ReloadOutcome,
-  RibDirection,
-  RibSelection,
-  WriterName,
-} from '../../src/api/control.js';
+import type { AgentControl } from '../../src/api/control.js';
 import { buildApiRoutes } from '../../src/api/routes.js';
 import { ApiError } from '../../src/api/server.js';
-import type { BfdSessionJson, DestinationJson, LocalRouteJson, NeighborJson } from '../../src/api/types.js';
-import type { AddressFamily } from '../../src/bgp/family.js';
-
-const destination: DestinationJson = { prefix: '10.233.1.0/24', paths: [] };
-
-/** Records every call; answers what the test put in its fields. */
-class FakeControl implements AgentControl {
-  readonly calls: unknown[][] = [];
-  neighborList: NeighborJson[] = [];
-  knownNeighbors = new Set(['172.18.8.102']);
-  local: LocalRouteJson[] = [];
-  runtimePrefixes = new Set<string>();
-  refreshOutcome: RefreshOutcome = 'requested';
-  reloadOutcome: ReloadOutcome = {
-    ok: true,
-    changes: { added: ['172.18.8.103'], removed: [], restarted: [] },
-  };
-  writers = new Map<WriterName, ForwardingView>();
-
-  neighbors(): readonly NeighborJson[] {
-    return this.neighborList;
-  }
-  rib(selection: RibSelection): readonly DestinationJson[] {
-    this.calls.push(['rib', selection]);
-    return [destination];
-  }
-  neighborRib(address: string, direction: RibDirection, selection: RibSelection) {
-    this.calls.push(['neighborRib', address, direction, selection]);
-    return this.knownNeighbors.has(address) ? [destination] : null;
-  }
-  ribSummary() {
-    return {
-      'ipv4-unicast': { prefixes: 1, routes: 2 },
-      'ipv6-unicast': { prefixes: 0, routes: 0 },
-      attributeSets: 1,
-    };
-  }
-  originate(route: LocalRouteRequest): void {
-    this.calls.push(['originate', route]);
-  }
-  withdrawLocal(prefix: string): boolean {
-    this.calls.push(['withdrawLocal', prefix]);
-    return this.runtimePrefixes.delete(prefix);
-  }
-  localRoutes(): readonly LocalRouteJson[] {
-    return this.local;
-  }
-  requestRefresh(address: string, family: AddressFamily): RefreshOutcome {
-    this.calls.push(['requestRefresh', address, family]);
-    return this.knownNeighbors.has(address) ? this.refreshOutcome : 'unknown-neighbor';
-  }
-  async reload(): Promise<ReloadOutcome> {
-    return this.reloadOutcome;
-  }
-  forwardingView(name: WriterName): ForwardingView | null {
-    return this.writers.get(name) ?? null;
-  }
-  bfdList: BfdSessionJson[] = [];
-  async bfdSessions(): Promise<readonly BfdSessionJson[]> {
-    return this.bfdList;
-  }
-}
+import type { BfdSessionJson } from '../../src/api/types.js';
+import { destination, FakeControl } from '../support/fake-control.js';
 
 interface Call {
   readonly query?: string;
@@ -131,6 +62,11 @@ describe('POST /v1/rib (rib add)', () => {
       'prefix: "10.233.1.0/33" is not valid: must be a prefix, e.g. 10.233.1.0/24 or fd00:233:1::/64',
     ],
     [
+      'a prefix with host bits set',
+      { prefix: '10.1.0.1/24' },
+      'prefix: "10.1.0.1/24" is not valid: host bits are set; write 10.1.0.0/24',
+    ],
+    [
       'a next hop that is no address',
       { prefix: '10.233.1.0/24', nextHop: 'gateway' },
       'nextHop: "gateway" is not valid: must be an IPv4 or IPv6 address of the prefix family, or null for this agent',
@@ -182,7 +118,7 @@ describe('DELETE /v1/rib (rib del)', () => {
     });
   });
 
-  it('a configured route is 404 with where to remove it (host bits ignored)', async () => {
+  it('a configured route is 404 with where to remove it', async () => {
     const control = new FakeControl();
     control.local = [
       {
@@ -195,13 +131,22 @@ describe('DELETE /v1/rib (rib del)', () => {
         origin: 'config',
       },
     ];
-    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.7/24' })).toEqual({
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.0/24' })).toEqual({
       status: 404,
       body: {
         error:
-          '10.233.1.7/24 comes from the configuration (originate:); remove it there and run config reload',
+          '10.233.1.0/24 comes from the configuration (originate:); remove it there and run config reload',
       },
     });
+  });
+
+  it('a prefix with host bits is refused, naming the masked prefix (as rib add refuses it)', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'DELETE /v1/rib', { query: 'prefix=10.233.1.7/24' })).toEqual({
+      status: 400,
+      body: { error: 'prefix: "10.233.1.7/24" is not valid: host bits are set; write 10.233.1.0/24' },
+    });
+    expect(control.calls).toEqual([]);
   });
 
   it('no such route is 404; no prefix is 400', async () => {
@@ -345,7 +290,14 @@ describe('POST /v1/config/reload', () => {
     const control = new FakeControl();
     expect(await call(control, 'POST /v1/config/reload')).toEqual({
       status: 200,
-      body: { reloaded: true, added: ['172.18.8.103'], removed: [], restarted: [] },
+      body: {
+        reloaded: true,
+        added: ['172.18.8.103'],
+        removed: [],
+        restarted: [],
+        policiesChanged: [],
+        restartRequired: [],
+      },
     });
     control.reloadOutcome = { ok: false, reason: 'agent.yaml: asn: missing' };
     expect(await call(control, 'POST /v1/config/reload')).toEqual({
@@ -393,5 +345,88 @@ describe('GET /v1/bfd (bfd show)', () => {
     expect(missing.status).toBe(404);
     const bad = await call(control, 'GET /v1/bfd', { query: 'address=nope' });
     expect(bad).toMatchObject({ status: 400 });
+  });
+});
+
+describe('neighbor operations and global', () => {
+  it.each([
+    ['POST /v1/neighbors/reset', { address: '172.18.8.102' }, 'reset'],
+    ['POST /v1/neighbors/disable', { address: '172.18.8.102' }, 'disable'],
+    ['POST /v1/neighbors/enable', { address: '172.18.8.102' }, 'enable'],
+    ['POST /v1/neighbors/softreset', { address: '172.18.8.102', direction: 'in' }, 'softreset-in'],
+    ['POST /v1/neighbors/softreset', { address: '172.18.8.102', direction: 'out' }, 'softreset-out'],
+  ])('%s %j is %s on that neighbor', async (key, body, operation) => {
+    const control = new FakeControl();
+    expect(await call(control, key, { body })).toEqual({
+      status: 200,
+      body: { neighbor: '172.18.8.102', operation },
+    });
+    expect(control.calls).toEqual([['neighborOperation', '172.18.8.102', operation]]);
+  });
+
+  it.each([
+    ['an unknown neighbor', 'POST /v1/neighbors/reset', { address: '10.9.9.9' }, 404, 'no neighbor 10.9.9.9'],
+    [
+      'no address',
+      'POST /v1/neighbors/disable',
+      {},
+      400,
+      "address: missing; it must be a neighbor's address, e.g. 172.18.8.102",
+    ],
+    [
+      'a soft reset without a direction',
+      'POST /v1/neighbors/softreset',
+      { address: '172.18.8.102' },
+      400,
+      'direction: missing; it must be in (ask the neighbor to send its routes again) or out (send it ours again)',
+    ],
+  ])('refuses %s', async (_what, key, body, status, error) => {
+    const control = new FakeControl();
+    expect(await call(control, key, { body })).toEqual({ status, body: { error } });
+  });
+
+  it('a soft reset of a session that is not up is 409', async () => {
+    const control = new FakeControl();
+    control.neighborOutcome = 'not-established';
+    expect(
+      await call(control, 'POST /v1/neighbors/softreset', {
+        body: { address: '172.18.8.102', direction: 'out' },
+      }),
+    ).toEqual({
+      status: 409,
+      body: { error: 'neighbor 172.18.8.102 is not Established: nothing to softreset-out' },
+    });
+  });
+
+  it('GET /v1/global is the agent as it says', async () => {
+    const control = new FakeControl();
+    expect(await call(control, 'GET /v1/global')).toEqual({ status: 200, body: control.globalInfo });
+  });
+});
+
+describe('GET /v1/rib filters', () => {
+  it('longerPrefixes asks for the whole family and keeps what is inside the prefix', async () => {
+    const control = new FakeControl();
+    control.ribDestinations = [
+      { prefix: '10.233.1.0/24', paths: [] },
+      { prefix: '10.234.0.0/24', paths: [] },
+    ];
+    const reply = await call(control, 'GET /v1/rib', { query: 'prefix=10.233.0.0/16&longerPrefixes=true' });
+    expect(reply).toEqual({
+      status: 200,
+      body: { family: 'ipv4-unicast', destinations: [{ prefix: '10.233.1.0/24', paths: [] }] },
+    });
+    expect(control.calls).toEqual([['rib', { family: 'ipv4-unicast' }]]);
+  });
+
+  it.each([
+    ['longerPrefixes=true', 'prefix: missing; longerPrefixes needs a prefix, e.g. 10.233.0.0/16'],
+    [
+      'community=bogus',
+      'community: "bogus" is not valid: must be a community: AS:VALUE (e.g. 64512:100), blackhole, no-export, no-advertise or no-export-subconfed',
+    ],
+    ['asPathContains=0', 'asPathContains: "0" is not valid: must be an AS number from 1 to 4294967295'],
+  ])('refuses %s', async (query, error) => {
+    expect(await call(new FakeControl(), 'GET /v1/rib', { query })).toEqual({ status: 400, body: { error } });
   });
 });

@@ -153,6 +153,55 @@ metrics: { listen: "127.0.0.1:9179" }
       `${minimal}    families: [ipv4-multicast]\n`,
       'agent.yaml: neighbors[0].families[0]: "ipv4-multicast" is not valid: must be ipv4-unicast or ipv6-unicast',
     ],
+    [
+      `${minimal}originate:\n  - prefix: 10.233.1.5/24\n`,
+      'agent.yaml: originate[0].prefix: "10.233.1.5/24" is not valid: host bits are set; write 10.233.1.0/24',
+    ],
+    [
+      `${minimal}originate:\n  - prefix: fd00:233:1::1/64\n`,
+      'agent.yaml: originate[0].prefix: "fd00:233:1::1/64" is not valid: host bits are set; write fd00:233:1::/64',
+    ],
+    [
+      `${minimal}    import: { prefixes: ["10.233.1.1/16 le 32"] }\n`,
+      'agent.yaml: neighbors[0].import.prefixes[0]: "10.233.1.1/16 le 32" is not valid: host bits are set; write 10.233.0.0/16',
+    ],
+    [
+      minimal.replace('routerId: 172.18.8.101', 'routerId: 0.0.0.0'),
+      'agent.yaml: routerId: "0.0.0.0" is not valid: must not be 0.0.0.0: the BGP Identifier is a non-zero IPv4 address (RFC 6286), e.g. this node\'s address',
+    ],
+    [`${minimal}clusterId: 0.0.0.0\n`, 'agent.yaml: clusterId: "0.0.0.0" is not valid: must not be 0.0.0.0'],
+    [
+      `${minimal}metrics: { listen: "127.0.0.1:99999" }\n`,
+      'agent.yaml: metrics.listen: "127.0.0.1:99999" is not valid: the port must be 1 to 65535, e.g. 127.0.0.1:9179 (or "" to disable)',
+    ],
+    [
+      `${minimal}metrics: { listen: "127.0.0.1:0" }\n`,
+      'agent.yaml: metrics.listen: "127.0.0.1:0" is not valid: the port must be 1 to 65535',
+    ],
+    [
+      `${minimal}    import: { prefixes: ["10.233.0.0/16 le 32"], action: acept }\n`,
+      'agent.yaml: neighbors[0].import.action: "acept" is not valid: must be accept or reject',
+    ],
+    [
+      `${minimal}    export:\n      - { prefixes: ["10.233.0.0/16"], action: accept }\n      - { action: rejct }\n`,
+      'agent.yaml: neighbors[0].export[1].action: "rejct" is not valid: must be accept or reject',
+    ],
+    [
+      `${minimal}    import: accept-al\n`,
+      'agent.yaml: neighbors[0].import: "accept-al" is not valid: must be accept-all, reject-all, or { prefixes: ["10.233.0.0/16 le 32"] }',
+    ],
+    [
+      `${minimal}    import: { prefixes: ["10.233.0.0/16"], set: { localPref: "high" } }\n`,
+      'agent.yaml: neighbors[0].import.set.localPref: "high" is not valid: must be a LOCAL_PREF, an integer from 0 to 4294967295',
+    ],
+    [
+      `${minimal}    maxPrefix: 100\n`,
+      'agent.yaml: neighbors[0].maxPrefix: 100 is not valid: must be { limit: 100 } (and optionally warningOnly, warningThresholdPercent, restartSeconds)',
+    ],
+    [
+      `${minimal}gracefulRestart: true\n`,
+      'agent.yaml: gracefulRestart: true is not valid: must be { enabled: true|false, restartTimeSeconds, staleRoutesTimeSeconds }',
+    ],
     ['asn: [1\n', 'agent.yaml line 2 column 1: not valid YAML'],
     ['- 1\n', 'agent.yaml: must be a YAML mapping'],
     [`${minimal}bogus: 1\n`, 'agent.yaml: bogus: unknown key; known keys:'],
@@ -194,5 +243,30 @@ metrics: { listen: "127.0.0.1:9179" }
     const message = errorOf(text);
     expect(message.split('\n')).toHaveLength(1);
     expect(message.startsWith(expected)).toBe(true);
+  });
+});
+
+describe('config errors are in our own words', () => {
+  // Every section given a wrong type: the line names the field and what it
+  // must be, never the schema library's "Invalid input: expected ...".
+  it.each([
+    'listen: 179',
+    'gracefulRestart: 1',
+    'fib: 1',
+    'fib:\n  kernel: true',
+    'fib:\n  ovs: true',
+    'api: "/run/agent.sock"',
+    'metrics: "127.0.0.1:9179"',
+    'neighbors: [1]',
+    'originate: ["10.233.1.0/24"]',
+    'neighbors:\n  - address: 172.18.8.102\n    asn: 64512\n    maxPrefix: { limit: 10, restartSeconds: "x" }',
+    'neighbors:\n  - address: 172.18.8.102\n    asn: 64512\n    import: { set: 5 }',
+    'neighbors:\n  - address: 172.18.8.102\n    asn: 64512\n    import: 7',
+  ])('%s', (extra) => {
+    const text = `asn: 64512\nrouterId: 172.18.8.101\n${extra}\n`;
+    const message = errorOf(text);
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).not.toMatch(/Invalid input|expected|received/i);
+    expect(message).toMatch(/must /);
   });
 });

@@ -75,6 +75,12 @@ describe('two-node lab with agents', () => {
     expect(report).toContain('== node1: agentctl neighbor show');
     expect(report).toContain('3 packets transmitted, 3 received');
     expect((await lab.agentctl(1, ['fib', 'diff'])).stdout.trim()).toBe('in sync');
+    // Metrics are on in the lab, on each node's own loopback.
+    const scrape =
+      "fetch('http://127.0.0.1:9179/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+    const metrics = await execOk(lab.node(1), [process.execPath, '-e', scrape]);
+    expect(metrics).toContain('bgp_session_established{neighbor="172.18.8.102"} 1');
+    expect(metrics).toContain('bgp_neighbor_prefixes{neighbor="172.18.8.102",kind="accepted"} 1');
   }, 60_000);
 
   it('an owned route deleted by hand is back within a second, logged and counted', async () => {

@@ -7,13 +7,13 @@
 // the trace) and forwards; an agent whose OVS is missing keeps BGP running
 // and says why; `down` leaves no namespace and no process behind.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LabAgent } from '../../lab/agent.js';
 import { Lab } from '../../lab/lab.js';
-import { execOk, listNamespaces, Topology } from '../../lab/netns.js';
+import { execOk, listNamespaces, run, Topology } from '../../lab/netns.js';
 import type { OvsLabMode } from '../../lab/ovs-node.js';
 import { isAlive, savedPids } from '../../lab/process.js';
 import { eventually } from '../interop/helpers.js';
@@ -54,6 +54,12 @@ function labPids(lab: Lab): number[] {
     const dir = join(lab.options.state, `node${n}`);
     return [...savedPids(dir), ...savedPids(join(dir, 'ovs'))].map((p) => p.pid);
   });
+}
+
+/** The icmp_seq numbers ping printed no reply for. */
+function missingSequences(stdout: string, count: number): number[] {
+  const seen = new Set([...stdout.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1])));
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
 }
 
 afterAll(async () => {
@@ -144,6 +150,34 @@ describe('OVS lab, routed mode', () => {
     for (const from of [1, 2] as const)
       expect(await lab.ping(from, 3)).toMatchObject({ sent: 3, received: 3 });
     expect(await lab.agentctl(2, ['neighbor', 'show', '--json'])).toMatchObject({ code: 0 });
+  }, 60_000);
+
+  it('SIGTERM and start of node2 agent while pod1 pings pod2 every 100 ms: its flows stay, no ping lost', async () => {
+    const before = await agentFlows(lab, 2);
+    const pid = savedPids(lab.stateDir(2)).find((p) => p.name === 'agent')?.pid as number;
+    const pings = run(
+      ['ip', 'netns', 'exec', lab.pod(1), 'ping', '-c', '80', '-i', '0.1', '-W', '1', '10.233.2.10'],
+      { timeoutMs: 30_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    process.kill(pid, 'SIGTERM');
+    await eventually('agent gone', async () => (isAlive(pid) ? undefined : true), 10_000, 20);
+    expect(await agentFlows(lab, 2)).toEqual(before);
+    await lab.startAgent(2);
+    const result = await pings;
+    const summary = result.stdout.split('\n').find((line) => line.includes('packets transmitted')) ?? '';
+    const missing = missingSequences(result.stdout, 80);
+    expect(
+      summary,
+      `lost icmp_seq ${missing.join(', ')}\n${readFileSync(join(lab.stateDir(2), 'agent.out'), 'utf8').slice(-6000)}`,
+    ).toMatch(/^80 packets transmitted, 80 received, 0% packet loss/);
+    await lab.waitEstablished();
+    await eventually('flows as before', async () =>
+      (await agentFlows(lab, 2)).join() === before.join() ? true : undefined,
+    );
+    expect(readFileSync(join(lab.stateDir(2), 'agent.out'), 'utf8')).toContain(
+      'ovs: keeping flows from the previous run until peers have sent theirs again',
+    );
   }, 60_000);
 
   it('down leaves no namespace and no process', async () => {

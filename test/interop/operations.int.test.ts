@@ -332,11 +332,14 @@ describe('operations with real and scripted peers', () => {
     expect(
       metric(text, 'bgp_notifications_total', {
         neighbor: address(2, 2),
-        direction: 'sent',
+        direction: 'out',
         code: '6',
         subcode: '1',
       }),
     ).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(metric(text, 'bgp_neighbor_prefixes', { neighbor: address(3, 2), kind: 'accepted' })).toBe(FEED);
+    expect(metric(text, 'bgp_rib_prefixes', { family: 'ipv4-unicast' })).toBeGreaterThanOrEqual(FEED);
+    expect(text).toMatch(/^agent_build_info\{version="[^"]+",node="[^"]+"\} 1$/m);
   }, 30_000);
 });

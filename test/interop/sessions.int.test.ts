@@ -277,7 +277,7 @@ describe('agent sessions with real peers', () => {
         logged = (await r.agent.logEntries()).find((e) => e.direction === 'received' && e.code === 6);
         if (logged === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      expect([r.spec.name, logged?.code, logged?.name]).toEqual([
+      expect([r.spec.name, logged?.code, logged?.notification]).toEqual([
         r.spec.name,
         6,
         expect.stringMatching(/^Cease \//),

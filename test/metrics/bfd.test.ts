@@ -2,11 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/metrics/metrics.js';
 
+const emptyRib = () => ({
+  'ipv4-unicast': { prefixes: 0, paths: 0 },
+  'ipv6-unicast': { prefixes: 0, paths: 0 },
+});
+
 describe('BFD metrics', () => {
   it('counts sessions by state and reports each neighbor', async () => {
     const metrics = new Metrics();
     metrics.setSources({
       peers: () => [],
+      rib: emptyRib,
       bfd: () => [
         { key: '172.18.8.102', state: 'up', transitions: 2, detectionTimeUs: 300_000 },
         { key: 'fd00::2', state: 'down', transitions: 5, detectionTimeUs: 0 },
@@ -24,7 +30,7 @@ describe('BFD metrics', () => {
 
   it('shows no sessions when BFD is not in use', async () => {
     const metrics = new Metrics();
-    metrics.setSources({ peers: () => [] });
+    metrics.setSources({ peers: () => [], rib: emptyRib });
     const text = await metrics.registry.metrics();
     expect(text).toContain('bfd_sessions{state="up"} 0');
     expect(text).not.toContain('bfd_session_up{');

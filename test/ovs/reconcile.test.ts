@@ -125,6 +125,28 @@ describe('planChunk', () => {
     expect(installed.groupRefs.size).toBe(0);
   });
 
+  it('keeping what a previous run left (until the sweep): nothing unwanted is deleted, its groups settle', () => {
+    const previous = world([
+      route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']),
+      route('10.233.5.0/24', ['172.18.8.102']),
+    ]);
+    const installed = new InstalledState();
+    converge(previous, installed);
+    // A new run wants only 10.233.6.0/24 so far; the peers have not sent the rest again.
+    const desired = world([route('10.233.6.0/24', ['172.18.8.102'])]);
+    const all = [...installed.flows.keys(), '10.233.6.0/24'];
+    const kept = planChunk(all, [GROUP], [], desired, installed, true);
+    expect(ops(kept)).toEqual(['add 10.233.6.0/24']);
+    expect(kept.settledGroups).toEqual([GROUP]);
+    applyPlan(installed, kept);
+    // The sweep: the same chunk without keeping removes them, the group last.
+    expect(ops(planChunk(all, [GROUP], [], desired, installed))).toEqual([
+      'delete 10.233.3.0/24',
+      'delete 10.233.5.0/24',
+      `group delete ${GROUP}`,
+    ]);
+  });
+
   it('an unwanted group still used by installed flows outside the chunk is not settled yet', () => {
     const desired = world([
       route('10.233.3.0/24', ['172.18.8.102', '172.18.8.103']),

@@ -352,6 +352,41 @@ describe('routed mode', () => {
     expect(metrics.states.openflow.at(-1)).toBe('connected');
   });
 
+  it('after a restart (keepFoundUntilSweep) the flows of the previous run stay until sweepStale()', async () => {
+    const before = (await writer.show()).map((e) => e.prefix).sort();
+    await writer.stop(); // the previous run leaves its flows in the bridge
+    const restarted = new OvsWriter(config(), {
+      logger,
+      metrics,
+      neighbors,
+      options: { ...fastRetry, keepFoundUntilSweep: true },
+    });
+    await restarted.start();
+    expect(restarted.adopted).toBe(before.length);
+    // Only one route is wanted again so far: the others are kept, not deleted.
+    restarted.apply([install('10.233.2.0/24', [NH1])]);
+    await restarted.flush();
+    expect((await restarted.show()).map((e) => e.prefix).sort()).toEqual(before);
+    restarted.sweepStale();
+    await eventually(
+      'swept',
+      async () => (await restarted.show()).map((e) => e.prefix).join() === '10.233.2.0/24',
+    );
+    expect((await ovs.ofctl('br0', ['dump-groups'])).includes('group_id=')).toBe(false);
+    // The writer the next tests use, with the routes the tests before left it.
+    await restarted.stop();
+    writer = new OvsWriter(config(), { logger, metrics, neighbors, options: fastRetry });
+    await writer.start();
+    writer.apply([
+      install('10.233.2.0/24', [NH1]),
+      install('fd00:233:2::/64', ['fd00:18:8::102']),
+      install('10.233.6.0/24', ['172.18.8.106']),
+      install('10.233.9.0/24', [], true),
+    ]);
+    await writer.flush();
+    expect((await writer.show()).map((e) => e.prefix).sort()).toEqual(before);
+  });
+
   it('with ovsdb-server and ovs-vswitchd both stopped: logs, keeps the routes, never throws; recovers when they return', async () => {
     await ovs.stop();
     await eventually(

@@ -248,6 +248,25 @@ export function parsePrefix(text: string): ParsedPrefix | null {
   return { afi: Afi.ipv6, length, words, hadHostBits };
 }
 
+/** The prefix as text, host bits cleared ("10.1.0.0/24", "fd00:233:1::/64"). */
+export function parsedPrefixText(parsed: ParsedPrefix): string {
+  const [w0 = 0, w1 = 0, w2 = 0, w3 = 0] = parsed.words;
+  const address = parsed.afi === Afi.ipv4 ? formatIpv4(w0) : formatIpv6(wordsToIpv6(w0, w1, w2, w3));
+  return `${address}/${parsed.length}`;
+}
+
+/**
+ * The one rule for prefixes an operator writes (config, agentctl, the API):
+ * host bits are refused, naming the prefix meant, as FRR and BIRD do, so what
+ * is shown, stored and later deleted is the same text. Returns that prefix
+ * ("10.1.0.1/24" -> "10.1.0.0/24") when the text has host bits, else null
+ * (also when it is no prefix at all: the caller has another message for that).
+ */
+export function maskedIfHostBits(text: string): string | null {
+  const parsed = parsePrefix(text);
+  return parsed === null || !parsed.hadHostBits ? null : parsedPrefixText(parsed);
+}
+
 /**
  * Builds a list from text ("10.0.0.0/8"); every entry must be of `afi`.
  * Throws on bad text: this is for tests, config and CLI input already

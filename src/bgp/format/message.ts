@@ -100,7 +100,8 @@ function capabilityJson(capability: Capability): JsonValue {
   }
 }
 
-function capabilityText(capability: Capability): string {
+/** One capability in one line, as decode prints it and neighbor show lists it. */
+export function capabilityText(capability: Capability): string {
   switch (capability.kind) {
     case 'multiprotocol':
       return `multiprotocol ${familyName(capability.afi, capability.safi)}`;
