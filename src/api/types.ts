@@ -44,6 +44,10 @@ export interface NeighborJson {
   readonly address: string;
   readonly asn: number;
   readonly description: string | null;
+  /** The peerGroups entry its settings come from, if any. */
+  readonly peerGroup: string | null;
+  /** A dynamic neighbor: the listenRanges prefix its connection came from; null when configured. */
+  readonly listenRange: string | null;
   readonly state: string;
   /** Seconds in the current state group (up: since Established; down: since it went down or was configured). */
   readonly upDownSeconds: number;

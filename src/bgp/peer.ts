@@ -46,6 +46,10 @@ export interface NeighborConfig {
   readonly description: string | null;
   /** Administratively down: configured but not started. */
   readonly shutdown: boolean;
+  /** The peerGroups entry its settings come from. */
+  readonly peerGroup?: string;
+  /** Set for a dynamic neighbor: the listenRanges prefix its connection came from. */
+  readonly listenRange?: string;
 }
 
 export interface LocalSpeakerConfig {

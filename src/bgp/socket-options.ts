@@ -24,6 +24,9 @@ const IP_MINTTL = 21;
 const IPV6_UNICAST_HOPS = 16;
 const IPV6_MINHOPCOUNT = 73;
 const TCP_MD5SIG = 14;
+/** Linux 4.13: the struct's flags select a prefix (TCP_MD5SIG_FLAG_PREFIX) instead of one address. */
+const TCP_MD5SIG_EXT = 32;
+const TCP_MD5SIG_FLAG_PREFIX = 1;
 /** struct tcp_md5sig: sockaddr_storage (128), flags, prefixlen, keylen (2), ifindex (4), key[80]. */
 const TCP_MD5SIG_SIZE = 216;
 export const TCP_MD5SIG_MAXKEYLEN = 80;
@@ -49,8 +52,13 @@ function setInt(fd: number, level: number, name: number, value: number, what: st
 /**
  * Sets (or with an empty key, removes) the TCP MD5 key for `peerAddress` on
  * `fd` (RFC 2385). Keys are at most 80 octets (TCP_MD5SIG_MAXKEYLEN).
+ * `peerAddress` may be a prefix ("10.0.0.0/24"): one key for every address in
+ * it (a listen range of dynamic neighbors), through TCP_MD5SIG_EXT.
  */
 export function setMd5Key(fd: number, peerAddress: string, key: string): void {
+  const slash = peerAddress.indexOf('/');
+  const address = slash < 0 ? peerAddress : peerAddress.slice(0, slash);
+  const prefixLength = slash < 0 ? null : Number(peerAddress.slice(slash + 1));
   const keyBytes = Buffer.from(key, 'utf8');
   if (keyBytes.length > TCP_MD5SIG_MAXKEYLEN) {
     throw new SocketOptionError(
@@ -58,20 +66,25 @@ export function setMd5Key(fd: number, peerAddress: string, key: string): void {
     );
   }
   const struct = Buffer.alloc(TCP_MD5SIG_SIZE);
-  const v4 = parseIpv4(peerAddress);
+  const v4 = parseIpv4(address);
   if (v4 !== null) {
     struct.writeUInt16LE(AF_INET, 0); // sin_family (host order)
     struct.writeUInt32BE(v4, 4); // sin_addr
   } else {
-    const v6 = parseIpv6(peerAddress);
+    const v6 = parseIpv6(address);
     if (v6 === null) throw new SocketOptionError(`not an IP address: ${peerAddress}`);
     struct.writeUInt16LE(AF_INET6, 0); // sin6_family
     Buffer.from(v6).copy(struct, 8); // sin6_addr
   }
+  if (prefixLength !== null) {
+    struct.writeUInt8(TCP_MD5SIG_FLAG_PREFIX, 128); // tcpm_flags
+    struct.writeUInt8(prefixLength, 129); // tcpm_prefixlen
+  }
   struct.writeUInt16LE(keyBytes.length, 130); // tcpm_keylen
   keyBytes.copy(struct, 136); // tcpm_key
   const c = loadLibc();
-  if (c.setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, struct, TCP_MD5SIG_SIZE) !== 0) {
+  const option = prefixLength === null ? TCP_MD5SIG : TCP_MD5SIG_EXT;
+  if (c.setsockopt(fd, IPPROTO_TCP, option, struct, TCP_MD5SIG_SIZE) !== 0) {
     throw new SocketOptionError(`setsockopt(TCP_MD5SIG) for ${peerAddress} failed: errno ${c.errno()}`);
   }
 }

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { canonicalIp, ipFamilyOf } from '../net/ip.js';
 import { CeaseSubcode } from './codec/iana.js';
-import { type LocalSpeakerConfig, type NeighborConfig, Peer, type PeerEvents } from './peer.js';
+import { type ListenRangeSpec, matchListenRange } from './listen-ranges.js';
+import { type LocalSpeakerConfig, type NeighborConfig, Peer, type PeerEvents, rejectSocket } from './peer.js';
 import { descriptorOf, setListenerTtl, setMd5Key } from './socket-options.js';
 
 export interface ListenConfig {
@@ -15,10 +16,23 @@ export interface ListenConfig {
   readonly port: number;
 }
 
+/** Connections from `prefix` become neighbors with `template`'s settings (dynamic neighbors). */
+export interface DynamicRange extends ListenRangeSpec {
+  readonly peerGroup: string;
+  /** The group's settings, address empty, listenRange set, passive. */
+  readonly template: NeighborConfig;
+}
+
 export interface SpeakerConfig {
   readonly local: LocalSpeakerConfig;
   readonly listen: ListenConfig;
   readonly neighbors: readonly NeighborConfig[];
+  readonly listenRanges?: readonly DynamicRange[];
+}
+
+/** The neighbor a connection from `address` in `range` becomes. */
+export function dynamicNeighborOf(range: DynamicRange, address: string): NeighborConfig {
+  return { ...range.template, address };
 }
 
 export interface SpeakerLog {
@@ -34,6 +48,11 @@ interface Listener {
   readonly keys: Map<string, string>;
   /** Sends with TTL 255 for GTSM neighbors (RFC 5082). */
   ttl255: boolean;
+}
+
+/** The family of an address, or of a prefix (a listen range's, in listenerNeighbors). */
+function familyOf(addressOrPrefix: string): 4 | 6 | null {
+  return ipFamilyOf(addressOrPrefix.split('/')[0] ?? '');
 }
 
 /** The address a connection came from, as configured (IPv4-mapped IPv6 unwrapped). */
@@ -94,8 +113,41 @@ export class Speaker {
 
   /** Listens (throws on EADDRINUSE and the like, before any session starts) and starts every peer. */
   async start(): Promise<void> {
-    await this.listen(this.config.listen, this.config.neighbors);
+    await this.listen(this.config.listen, this.listenerNeighbors(this.config));
     for (const neighbor of this.config.neighbors) this.addPeer(neighbor);
+  }
+
+  /**
+   * What the listeners serve: the configured neighbors and, for each listen
+   * range, its template at the range's prefix (an IPv6 range needs the IPv6
+   * listener; its MD5 key and GTSM go on the listener for the whole prefix).
+   */
+  private listenerNeighbors(config: SpeakerConfig): NeighborConfig[] {
+    return [
+      ...config.neighbors,
+      ...(config.listenRanges ?? []).map((range) => ({ ...range.template, address: range.prefix })),
+    ];
+  }
+
+  /** Dynamic neighbors from the listen range `prefix` now. */
+  dynamicMembers(prefix: string): number {
+    let count = 0;
+    for (const peer of this.peers.values()) if (peer.config.listenRange === prefix) count++;
+    return count;
+  }
+
+  /**
+   * Forgets a dynamic neighbor whose session ended (its routes go with it,
+   * through the lifecycle). False when `address` is not a dynamic neighbor.
+   */
+  removeDynamic(address: string): boolean {
+    const key = canonicalIp(address) ?? address;
+    const peer = this.peers.get(key);
+    if (peer?.config.listenRange === undefined) return false;
+    peer.dispose();
+    this.peers.delete(key);
+    this.lifecycle.removed(peer);
+    return true;
   }
 
   private addPeer(neighbor: NeighborConfig): void {
@@ -112,11 +164,11 @@ export class Speaker {
     const families: (4 | 6)[] = any
       ? [
           4,
-          ...(neighbors.some((n) => ipFamilyOf(n.address) === 6) || listen.address === '::'
+          ...(neighbors.some((n) => familyOf(n.address) === 6) || listen.address === '::'
             ? [6 as const]
             : []),
         ]
-      : [ipFamilyOf(listen.address) ?? 4];
+      : [familyOf(listen.address) ?? 4];
     for (const family of families) {
       const host = any ? (family === 4 ? '0.0.0.0' : '::') : listen.address;
       const server = net.createServer({ pauseOnConnect: false }, (socket) => this.onConnection(socket));
@@ -142,14 +194,14 @@ export class Speaker {
     for (const listener of this.listeners) {
       const wanted = new Map<string, string>();
       for (const neighbor of neighbors) {
-        if (neighbor.password !== null && ipFamilyOf(neighbor.address) === listener.family) {
+        if (neighbor.password !== null && familyOf(neighbor.address) === listener.family) {
           wanted.set(neighbor.address, neighbor.password);
         }
       }
       const fd = descriptorOf(listener.server);
       if (
         !listener.ttl255 &&
-        neighbors.some((n) => n.ttlSecurity && ipFamilyOf(n.address) === listener.family)
+        neighbors.some((n) => n.ttlSecurity && familyOf(n.address) === listener.family)
       ) {
         setListenerTtl(fd, listener.family);
         listener.ttl255 = true;
@@ -171,12 +223,8 @@ export class Speaker {
 
   private onConnection(socket: net.Socket): void {
     const remote = remoteOf(socket);
-    const peer = remote === null ? undefined : this.peers.get(remote);
-    if (peer === undefined) {
-      this.log.debug({ remote: socket.remoteAddress }, 'connection from an unconfigured address refused');
-      socket.destroy();
-      return;
-    }
+    const peer = remote === null ? undefined : (this.peers.get(remote) ?? this.dynamicPeer(remote, socket));
+    if (peer === undefined) return;
     try {
       peer.accept(socket);
     } catch (error) {
@@ -186,6 +234,43 @@ export class Speaker {
         'internal error accepting a connection; closed',
       );
       socket.destroy();
+    }
+  }
+
+  /**
+   * A connection from an address no neighbor has: a neighbor from the most
+   * specific listen range containing it, or refused (socket closed; at the
+   * range's limit with Cease/Connection Rejected, RFC 4486 §4).
+   */
+  private dynamicPeer(remote: string, socket: net.Socket): Peer | undefined {
+    const match = matchListenRange(this.config.listenRanges ?? [], remote, (range) =>
+      this.dynamicMembers(range.prefix),
+    );
+    switch (match.kind) {
+      case 'none':
+        this.log.debug({ remote: socket.remoteAddress }, 'connection from an unconfigured address refused');
+        socket.destroy();
+        return undefined;
+      case 'full':
+        this.log.warn(
+          { remote, listenRange: match.range.prefix, limit: match.range.limit },
+          `connection from ${remote} refused: listen range ${match.range.prefix} has its limit of ${match.range.limit} neighbors`,
+        );
+        rejectSocket(socket, CeaseSubcode.connectionRejected);
+        return undefined;
+      case 'accept': {
+        const neighbor = dynamicNeighborOf(match.range, remote);
+        this.log.info(
+          { neighbor: remote, listenRange: match.range.prefix, peerGroup: match.range.peerGroup },
+          `dynamic neighbor ${remote} from listen range ${match.range.prefix} (peer group ${match.range.peerGroup})`,
+        );
+        this.addPeer(neighbor);
+        return this.peers.get(remote);
+      }
+      default: {
+        const unreachable: never = match;
+        throw new Error(`unknown listen range match ${JSON.stringify(unreachable)}`);
+      }
     }
   }
 
@@ -205,7 +290,28 @@ export class Speaker {
       previous.listen.port !== next.listen.port;
     this.config = next;
     const nextByAddress = new Map(next.neighbors.map((n) => [canonicalIp(n.address) ?? n.address, n]));
+    const nextRanges = new Map((next.listenRanges ?? []).map((range) => [range.prefix, range]));
     for (const [address, peer] of this.peers) {
+      const range = peer.config.listenRange;
+      if (range !== undefined && !nextByAddress.has(address)) {
+        // A dynamic neighbor stays while its range and group settings do;
+        // otherwise it goes, and comes back with the new ones when it reconnects.
+        const still = nextRanges.get(range);
+        if (
+          still !== undefined &&
+          !globalChange &&
+          sameNeighbor(peer.config, dynamicNeighborOf(still, address))
+        )
+          continue;
+        peer.dispose(
+          still === undefined ? CeaseSubcode.peerDeconfigured : CeaseSubcode.otherConfigurationChange,
+          still === undefined ? 'listen range removed from configuration' : 'configuration changed',
+        );
+        this.peers.delete(address);
+        this.lifecycle.removed(peer);
+        result.removed.push(address);
+        continue;
+      }
       const wanted = nextByAddress.get(address);
       if (wanted === undefined) {
         peer.dispose(CeaseSubcode.peerDeconfigured, 'neighbor removed from configuration');
@@ -219,17 +325,18 @@ export class Speaker {
         result.restarted.push(address);
       }
     }
+    const served = this.listenerNeighbors(next);
     if (globalChange) {
       await this.closeListeners();
-      await this.listen(next.listen, next.neighbors);
+      await this.listen(next.listen, served);
     } else {
-      this.syncListenerOptions(next.neighbors);
-      // A first IPv6 neighbor needs the IPv6 listener.
-      const needsV6 = next.neighbors.some((n) => ipFamilyOf(n.address) === 6);
+      this.syncListenerOptions(served);
+      // A first IPv6 neighbor (or range) needs the IPv6 listener.
+      const needsV6 = served.some((n) => familyOf(n.address) === 6);
       const any = next.listen.address === '0.0.0.0' || next.listen.address === '::';
       if (any && needsV6 && next.listen.port !== 0 && !this.listeners.some((l) => l.family === 6)) {
         await this.closeListeners();
-        await this.listen(next.listen, next.neighbors);
+        await this.listen(next.listen, served);
       }
     }
     for (const [address, neighbor] of nextByAddress) {

@@ -20,10 +20,11 @@ import { request, socketOf } from './request.js';
 import { addRibCommands } from './rib.js';
 
 function neighborTable(neighbors: readonly NeighborJson[]): string {
-  return table(
+  const rows = table(
     ['Peer', 'AS', 'Up/Down', 'State', 'MsgRcvd', 'MsgSent', 'Received', 'Accepted', 'Advertised', 'BFD'],
     neighbors.map((n) => [
-      n.address,
+      // FRR's mark for a neighbor that came from a listen range.
+      n.listenRange !== null ? `*${n.address}` : n.address,
       String(n.asn),
       formatDuration(n.upDownSeconds),
       formatState(n.state),
@@ -35,6 +36,9 @@ function neighborTable(neighbors: readonly NeighborJson[]): string {
       n.bfd ?? '-',
     ]),
   );
+  return neighbors.some((n) => n.listenRange !== null)
+    ? `${rows}\n* dynamic neighbor (from a listenRanges prefix)`
+    : rows;
 }
 
 function countsText(counts: MessageTypeCounts): string {
@@ -44,6 +48,11 @@ function countsText(counts: MessageTypeCounts): string {
 function neighborDetail(n: NeighborJson): string {
   const lines = [
     `BGP neighbor is ${n.address}, remote AS ${n.asn}${n.description !== null ? ` (${n.description})` : ''}`,
+    ...(n.listenRange !== null
+      ? [`  Dynamic neighbor from listen range ${n.listenRange}, peer group ${n.peerGroup ?? '-'}`]
+      : n.peerGroup !== null
+        ? [`  Peer group ${n.peerGroup}`]
+        : []),
     `  BGP state = ${formatState(n.state)}, ${n.state === 'established' ? 'up' : 'down'} for ${formatDuration(n.upDownSeconds)}`,
     `  Messages: received ${n.messagesIn} (${n.updatesIn} updates), sent ${n.messagesOut} (${n.updatesOut} updates)`,
     `  Prefixes: received ${n.prefixes.received}, accepted ${n.prefixes.accepted}, advertised ${n.prefixes.advertised}`,

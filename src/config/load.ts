@@ -8,7 +8,13 @@ import type { AddressFamily } from '../bgp/family.js';
 import type { NeighborConfig } from '../bgp/peer.js';
 import { canonicalIp } from '../net/ip.js';
 import { describeValueIssue, formatPath } from '../util/zod-issue.js';
-import { configSchema, type RawConfig, type RawPolicy } from './schema.js';
+import {
+  configSchema,
+  type RawConfig,
+  type RawNeighbor,
+  type RawPeerGroup,
+  type RawPolicy,
+} from './schema.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/agent/agent.yaml';
 
@@ -63,6 +69,17 @@ export interface NeighborSettings extends NeighborConfig {
   readonly enforceFirstAs: boolean;
   readonly maxPrefix: MaxPrefixConfig | null;
   readonly bfd: BfdSettings;
+}
+
+/** FRR's `bgp listen limit` default: the most neighbors one range may have at once. */
+export const DEFAULT_LISTEN_RANGE_LIMIT = 100;
+
+export interface ListenRangeConfig {
+  readonly prefix: string;
+  readonly peerGroup: string;
+  readonly limit: number;
+  /** The group's settings with an empty address; passive. */
+  readonly template: NeighborSettings;
 }
 
 export interface OriginateConfig {
@@ -128,6 +145,8 @@ export interface AgentConfig {
   /** The BFD defaults neighbors start from (top-level bfd:). */
   readonly bfd: BfdSettings;
   readonly neighbors: readonly NeighborSettings[];
+  /** Dynamic neighbors: connections from these prefixes, with their group's settings. */
+  readonly listenRanges: readonly ListenRangeConfig[];
   readonly originate: readonly OriginateConfig[];
   readonly fib: { readonly kernel: KernelFibConfig; readonly ovs: OvsFibConfig };
   readonly overlay: OverlayConfig;
@@ -176,8 +195,13 @@ function knownKeysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
   for (const part of path) {
     const next: unknown[] = [];
     for (const candidate of candidates.flatMap(unwrap)) {
-      const c = candidate as { shape?: Record<string, unknown>; element?: unknown; def?: { type?: string } };
+      const c = candidate as {
+        shape?: Record<string, unknown>;
+        element?: unknown;
+        def?: { type?: string; valueType?: unknown };
+      };
       if (typeof part === 'number' && c.element !== undefined) next.push(c.element);
+      else if (typeof part === 'string' && c.def?.type === 'record') next.push(c.def.valueType);
       else if (typeof part === 'string' && c.shape?.[part] !== undefined) next.push(c.shape[part]);
     }
     candidates = next;
@@ -262,13 +286,25 @@ export function loadConfigFile(path: string): AgentConfig {
   return parseConfig(text, path);
 }
 
-function resolve(raw: RawConfig): AgentConfig {
-  const asn = raw.asn;
-  const bfdDefaults = bfdSettings(raw.bfd, DEFAULT_BFD);
-  const neighbors: NeighborSettings[] = (raw.neighbors ?? []).map((n) => ({
-    address: canonicalIp(n.address) ?? n.address,
+type RawNeighborSettings = Omit<RawNeighbor, 'address' | 'peerGroup'>;
+
+/** The group's keys, overridden by the neighbor's own (bfd key by key); then the defaults. */
+function neighborSettings(
+  address: string,
+  own: RawNeighborSettings,
+  group: RawPeerGroup | undefined,
+  bfdDefaults: BfdSettings,
+  membership: { readonly peerGroup?: string | undefined; readonly listenRange?: string },
+): NeighborSettings {
+  const n: RawNeighborSettings = { ...group, ...own };
+  const asn = n.asn;
+  // The schema refuses a neighbor or range without an AS number (own or the group's).
+  if (asn === undefined) throw new ConfigError(`neighbor ${address}: no AS number`);
+  const bfd = group?.bfd === undefined && own.bfd === undefined ? undefined : { ...group?.bfd, ...own.bfd };
+  return {
+    address,
     port: n.port ?? 179,
-    asn: n.asn,
+    asn,
     localAddress: n.localAddress === undefined ? null : (canonicalIp(n.localAddress) ?? n.localAddress),
     families: (n.families ?? ['ipv4-unicast']) as AddressFamily[],
     holdTimeSeconds: n.holdTimeSeconds ?? 90,
@@ -281,6 +317,8 @@ function resolve(raw: RawConfig): AgentConfig {
     routeReflectorClient: n.routeReflectorClient ?? false,
     description: n.description ?? null,
     shutdown: n.shutdown ?? false,
+    ...(membership.peerGroup !== undefined ? { peerGroup: membership.peerGroup } : {}),
+    ...(membership.listenRange !== undefined ? { listenRange: membership.listenRange } : {}),
     import: n.import,
     export: n.export,
     nextHopSelf: n.nextHopSelf ?? false,
@@ -294,7 +332,37 @@ function resolve(raw: RawConfig): AgentConfig {
             warningThresholdPercent: n.maxPrefix.warningThresholdPercent ?? 75,
             restartSeconds: n.maxPrefix.restartSeconds ?? 0,
           },
-    bfd: bfdSettings(n.bfd, bfdDefaults),
+    bfd: bfdSettings(bfd, bfdDefaults),
+  };
+}
+
+/** The settings a connection from `address` in `range` gets (a dynamic neighbor). */
+export function dynamicNeighborSettings(range: ListenRangeConfig, address: string): NeighborSettings {
+  return { ...range.template, address };
+}
+
+function resolve(raw: RawConfig): AgentConfig {
+  const asn = raw.asn;
+  const bfdDefaults = bfdSettings(raw.bfd, DEFAULT_BFD);
+  const groups = raw.peerGroups ?? {};
+  const neighbors: NeighborSettings[] = (raw.neighbors ?? []).map((n) => {
+    const group = n.peerGroup === undefined ? undefined : groups[n.peerGroup];
+    return neighborSettings(canonicalIp(n.address) ?? n.address, n, group, bfdDefaults, {
+      peerGroup: n.peerGroup,
+    });
+  });
+  const listenRanges: ListenRangeConfig[] = (raw.listenRanges ?? []).map((range) => ({
+    prefix: range.prefix,
+    peerGroup: range.peerGroup,
+    limit: range.limit ?? DEFAULT_LISTEN_RANGE_LIMIT,
+    // A dynamic neighbor is never connected to: it is known only once it connects.
+    template: {
+      ...neighborSettings('', {}, groups[range.peerGroup], bfdDefaults, {
+        peerGroup: range.peerGroup,
+        listenRange: range.prefix,
+      }),
+      passive: true,
+    },
   }));
   const ovs = raw.fib?.ovs;
   return {
@@ -314,6 +382,7 @@ function resolve(raw: RawConfig): AgentConfig {
     },
     bfd: bfdDefaults,
     neighbors,
+    listenRanges,
     originate: (raw.originate ?? []).map((o) => ({
       prefix: o.prefix,
       nextHop: o.nextHop ?? null,

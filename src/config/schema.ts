@@ -196,48 +196,81 @@ const bfd = z
   })
   .strict();
 
+/** A neighbor's settings besides its address: what a peer group sets for its members. */
+const neighborSettings = {
+  asn: asn.optional(),
+  peerGroup: z
+    .string({ error: 'must be the name of a group under peerGroups' })
+    .min(1, { error: 'must be the name of a group under peerGroups' })
+    .optional(),
+  port: z
+    .number({ error: 'must be a TCP port, 1 to 65535' })
+    .int({ error: 'must be a TCP port, 1 to 65535' })
+    .min(1, { error: 'must be a TCP port, 1 to 65535' })
+    .max(65535, { error: 'must be a TCP port, 1 to 65535' })
+    .optional(),
+  localAddress: ipAddress.optional(),
+  description: z.string({ error: 'must be text' }).optional(),
+  families: z
+    .array(family, { error: 'must be a list: [ipv4-unicast] and/or [ipv6-unicast]' })
+    .min(1, { error: 'must list at least one family: ipv4-unicast and/or ipv6-unicast' })
+    .optional(),
+  holdTimeSeconds: holdTime.optional(),
+  connectRetrySeconds: seconds('the connect retry interval', 1, 65535).optional(),
+  delayOpenSeconds: seconds('the DelayOpen time (0 = off)', 0, 240).optional(),
+  passive: z.boolean({ error: 'must be true or false' }).optional(),
+  password: z
+    .string({ error: 'must be the TCP MD5 password (text, at most 80 octets)' })
+    .min(1, { error: 'must not be empty (omit it for no TCP MD5)' })
+    .refine((value) => Buffer.byteLength(value) <= 80, {
+      error: 'must be at most 80 octets (the kernel TCP_MD5SIG limit)',
+    })
+    .optional(),
+  ttlSecurity: z.boolean({ error: 'must be true (GTSM, RFC 5082) or false' }).optional(),
+  routeReflectorClient: z.boolean({ error: 'must be true or false' }).optional(),
+  addPath: z
+    .enum(['receive', 'send', 'both'], { error: 'must be receive, send or both (RFC 7911)' })
+    .optional(),
+  nextHopSelf: z.boolean({ error: 'must be true or false' }).optional(),
+  enforceFirstAs: z.boolean({ error: 'must be true or false' }).optional(),
+  shutdown: z.boolean({ error: 'must be true (configured but down) or false' }).optional(),
+  import: policySchema.optional(),
+  export: policySchema.optional(),
+  maxPrefix: maxPrefix.optional(),
+  bfd: bfd.optional(),
+};
+
 const neighbor = z
   .object(
-    {
-      address: ipAddress,
-      asn,
-      port: z
-        .number({ error: 'must be a TCP port, 1 to 65535' })
-        .int({ error: 'must be a TCP port, 1 to 65535' })
-        .min(1, { error: 'must be a TCP port, 1 to 65535' })
-        .max(65535, { error: 'must be a TCP port, 1 to 65535' })
-        .optional(),
-      localAddress: ipAddress.optional(),
-      description: z.string({ error: 'must be text' }).optional(),
-      families: z
-        .array(family, { error: 'must be a list: [ipv4-unicast] and/or [ipv6-unicast]' })
-        .min(1, { error: 'must list at least one family: ipv4-unicast and/or ipv6-unicast' })
-        .optional(),
-      holdTimeSeconds: holdTime.optional(),
-      connectRetrySeconds: seconds('the connect retry interval', 1, 65535).optional(),
-      delayOpenSeconds: seconds('the DelayOpen time (0 = off)', 0, 240).optional(),
-      passive: z.boolean({ error: 'must be true or false' }).optional(),
-      password: z
-        .string({ error: 'must be the TCP MD5 password (text, at most 80 octets)' })
-        .min(1, { error: 'must not be empty (omit it for no TCP MD5)' })
-        .refine((value) => Buffer.byteLength(value) <= 80, {
-          error: 'must be at most 80 octets (the kernel TCP_MD5SIG limit)',
-        })
-        .optional(),
-      ttlSecurity: z.boolean({ error: 'must be true (GTSM, RFC 5082) or false' }).optional(),
-      routeReflectorClient: z.boolean({ error: 'must be true or false' }).optional(),
-      addPath: z
-        .enum(['receive', 'send', 'both'], { error: 'must be receive, send or both (RFC 7911)' })
-        .optional(),
-      nextHopSelf: z.boolean({ error: 'must be true or false' }).optional(),
-      enforceFirstAs: z.boolean({ error: 'must be true or false' }).optional(),
-      shutdown: z.boolean({ error: 'must be true (configured but down) or false' }).optional(),
-      import: policySchema.optional(),
-      export: policySchema.optional(),
-      maxPrefix: maxPrefix.optional(),
-      bfd: bfd.optional(),
-    },
+    { address: ipAddress, ...neighborSettings },
     { error: 'must be a neighbor: { address: 172.18.8.102, asn: 64512, ... }' },
+  )
+  .strict();
+
+/** peerGroups.NAME: the settings of a neighbor, less its address, as a template (neighbors and listenRanges name it). */
+const { peerGroup: _groupOfGroup, ...peerGroupSettings } = neighborSettings;
+const peerGroup = z
+  .object(peerGroupSettings, {
+    error: 'must be neighbor settings without an address: { asn: 64512, routeReflectorClient: true, ... }',
+  })
+  .strict();
+
+/** listenRanges[]: connections from this prefix become neighbors with the group's settings (dynamic neighbors). */
+const listenRange = z
+  .object(
+    {
+      prefix,
+      peerGroup: z
+        .string({ error: 'must be the name of a group under peerGroups' })
+        .min(1, { error: 'must be the name of a group under peerGroups' }),
+      limit: z
+        .number({ error: 'must be the most neighbors this range may have at once, 1 to 65535' })
+        .int({ error: 'must be the most neighbors this range may have at once, 1 to 65535' })
+        .min(1, { error: 'must be the most neighbors this range may have at once, 1 to 65535' })
+        .max(65535, { error: 'must be the most neighbors this range may have at once, 1 to 65535' })
+        .optional(),
+    },
+    { error: 'must be { prefix: 172.18.8.0/24, peerGroup: nodes, limit: 100 }' },
   )
   .strict();
 
@@ -415,6 +448,18 @@ export const configSchema = z
       .optional(),
     bfd: bfd.optional(),
     neighbors: z.array(neighbor, { error: 'must be a list of neighbors' }).optional(),
+    peerGroups: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, {
+          error: 'a peer group name is 1 to 64 letters, digits, ".", "_" or "-"',
+        }),
+        peerGroup,
+        { error: 'must be a mapping of group names to neighbor settings, e.g. { nodes: { asn: 64512 } }' },
+      )
+      .optional(),
+    listenRanges: z
+      .array(listenRange, { error: 'must be a list of { prefix, peerGroup, limit }' })
+      .optional(),
     originate: z.array(originate, { error: 'must be a list of { prefix: ... }' }).optional(),
     fib: z
       .object(
@@ -458,6 +503,60 @@ export const configSchema = z
         message: 'needs the kernel writer (fib.kernel.enabled: true): the overlay routes are kernel routes',
       });
     }
+    const groups = config.peerGroups ?? {};
+    (config.neighbors ?? []).forEach((n, index) => {
+      const group = n.peerGroup === undefined ? undefined : groups[n.peerGroup];
+      if (n.peerGroup !== undefined && group === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['neighbors', index, 'peerGroup'],
+          message: `names no group: define peerGroups.${n.peerGroup}, or remove the key`,
+        });
+      } else if (n.asn === undefined && group?.asn === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['neighbors', index, 'asn'],
+          message:
+            n.peerGroup === undefined
+              ? "must be the neighbor's AS number, 1 to 4294967295"
+              : `must be the neighbor's AS number, here or in peerGroups.${n.peerGroup}.asn`,
+        });
+      }
+    });
+    const ranges = new Map<string, number>();
+    (config.listenRanges ?? []).forEach((range, index) => {
+      const group = groups[range.peerGroup];
+      if (group === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['listenRanges', index, 'peerGroup'],
+          message: `names no group: define peerGroups.${range.peerGroup} with the settings its neighbors get`,
+        });
+      } else if (group.asn === undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['peerGroups', range.peerGroup, 'asn'],
+          message: `must be the AS number of the neighbors from listenRanges[${index}]`,
+        });
+      }
+      const first = ranges.get(range.prefix);
+      if (first !== undefined) {
+        context.addIssue({
+          code: 'custom',
+          path: ['listenRanges', index, 'prefix'],
+          message: `duplicates listenRanges[${first}]: each prefix may appear once`,
+        });
+      } else {
+        ranges.set(range.prefix, index);
+      }
+      if (config.listen?.port === 0) {
+        context.addIssue({
+          code: 'custom',
+          path: ['listen', 'port'],
+          message: 'is 0 (no listener), but listenRanges wait for connections: set it to 179',
+        });
+      }
+    });
     const seen = new Map<string, number>();
     (config.neighbors ?? []).forEach((n, index) => {
       const key = n.address.toLowerCase();
@@ -477,3 +576,4 @@ export const configSchema = z
 export type RawConfig = z.infer<typeof configSchema>;
 export type RawPolicy = z.infer<typeof policySchema>;
 export type RawNeighbor = z.infer<typeof neighbor>;
+export type RawPeerGroup = z.infer<typeof peerGroup>;

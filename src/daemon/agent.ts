@@ -12,7 +12,13 @@ import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
-import { type AgentConfig, ConfigError, loadConfigFile, type NeighborSettings } from '../config/load.js';
+import {
+  type AgentConfig,
+  ConfigError,
+  dynamicNeighborSettings,
+  loadConfigFile,
+  type NeighborSettings,
+} from '../config/load.js';
 import { reloadDifferences } from '../config/reload-diff.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
@@ -67,6 +73,8 @@ export function neighborConfigOf(settings: NeighborSettings): NeighborConfig {
     routeReflectorClient: settings.routeReflectorClient,
     description: settings.description,
     shutdown: settings.shutdown,
+    ...(settings.peerGroup !== undefined ? { peerGroup: settings.peerGroup } : {}),
+    ...(settings.listenRange !== undefined ? { listenRange: settings.listenRange } : {}),
   };
 }
 
@@ -87,6 +95,12 @@ export function speakerConfigOf(config: AgentConfig, restarting: boolean): Speak
     },
     listen: config.listen,
     neighbors: config.neighbors.map(neighborConfigOf),
+    listenRanges: config.listenRanges.map((range) => ({
+      prefix: range.prefix,
+      limit: range.limit,
+      peerGroup: range.peerGroup,
+      template: neighborConfigOf(range.template),
+    })),
   };
 }
 
@@ -184,17 +198,68 @@ export class Agent {
         added: (peer) => {
           this.routing.addPeer(peer, policiesOf(this.config, this.settingsOf(peer)));
           this.bfdCoupling.peerAdded(peer);
+          if (peer.config.listenRange !== undefined) this.dynamicChanged(peer.address);
         },
-        removed: (peer) => this.routing.removePeer(peer),
+        removed: (peer) => {
+          this.routing.removePeer(peer);
+          if (peer.config.listenRange !== undefined) this.dynamicChanged(peer.address);
+        },
       },
     );
+    // A dynamic neighbor kept only for its stale routes goes once they do.
+    this.routing.onStaleReleased((peer) => this.forgetIfFinished(peer));
     this.api = new ControlServer(config.api.socket, buildApiRoutes(agentControl(this)));
   }
 
   private settingsOf(peer: Peer): NeighborSettings {
-    const settings = this.config.neighbors.find((n) => n.address === peer.address);
+    const range = peer.config.listenRange;
+    const settings =
+      range === undefined
+        ? this.config.neighbors.find((n) => n.address === peer.address)
+        : (() => {
+            const found = this.config.listenRanges.find((r) => r.prefix === range);
+            return found === undefined ? undefined : dynamicNeighborSettings(found, peer.address);
+          })();
     if (settings === undefined) throw new Error(`no configuration for neighbor ${peer.address}`);
     return settings;
+  }
+
+  /** The settings of the dynamic neighbors there are now (listen ranges). */
+  private dynamicSettings(): NeighborSettings[] {
+    return this.speaker
+      .allPeers()
+      .filter((peer) => peer.config.listenRange !== undefined)
+      .map((peer) => this.settingsOf(peer));
+  }
+
+  /**
+   * A dynamic neighbor came or went: its BFD session follows, and once gone
+   * its per-neighbor metric series go too.
+   */
+  private dynamicChanged(address: string): void {
+    void this.syncBfd(null).catch((error: unknown) =>
+      this.log.warn({ neighbor: address, err: String(error) }, 'BFD: could not follow a dynamic neighbor'),
+    );
+    if (this.speaker.peer(address) === undefined) {
+      this.bfdCoupling.removed(address);
+      this.metrics.forgetNeighbor(address);
+    }
+  }
+
+  /**
+   * A dynamic neighbor exists while it has a session or holds stale routes
+   * (Graceful Restart helper, RFC 4724 §4.2: it may come back within the
+   * restart time); after that it is forgotten with its routes and state.
+   */
+  private forgetIfFinished(peer: Peer): void {
+    if (peer.config.listenRange === undefined || this.speaker.peer(peer.address) !== peer) return;
+    if (peer.state !== 'idle' && peer.state !== 'active' && peer.state !== 'connect') return;
+    if (this.routing.holdsStaleRoutes(peer)) return;
+    if (this.speaker.removeDynamic(peer.address))
+      this.log.info(
+        { neighbor: peer.address, listenRange: peer.config.listenRange },
+        `dynamic neighbor ${peer.address} removed: its session ended`,
+      );
   }
 
   private peerEvents(): PeerEvents {
@@ -237,6 +302,9 @@ export class Agent {
           to,
           reason !== undefined ? describeReason(reason) : null,
         );
+        // After the session's down event has run (stale routes decided).
+        if (to === 'idle' && peer.config.listenRange !== undefined)
+          setImmediate(() => this.forgetIfFinished(peer));
       },
       notification: (peer, direction, code, subcode, detail, data) => {
         this.metrics.notification(peer.address, direction, code, subcode);
@@ -388,7 +456,9 @@ export class Agent {
    * from a hold. A worker that cannot start costs BFD, never BGP.
    */
   private async syncBfd(previous: AgentConfig | null): Promise<void> {
-    const specs = this.config.neighbors.flatMap((n) => sessionSpecOf(n) ?? []);
+    const specs = [...this.config.neighbors, ...this.dynamicSettings()].flatMap(
+      (n) => sessionSpecOf(n) ?? [],
+    );
     const wanted = new Set(specs.map((s) => s.key));
     for (const n of previous?.neighbors ?? [])
       if (n.bfd.enabled && !wanted.has(n.address)) this.bfdCoupling.removed(n.address);

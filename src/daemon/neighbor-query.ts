@@ -23,6 +23,8 @@ export function neighborsJson(
       address: status.address,
       asn: status.asn,
       description: peer.config.description,
+      peerGroup: peer.config.peerGroup ?? null,
+      listenRange: peer.config.listenRange ?? null,
       state: status.state,
       upDownSeconds: Math.max(0, Math.floor((nowMs - status.stateSince) / 1000)),
       messagesIn: status.messagesIn,

@@ -68,6 +68,7 @@ interface PeerRouting {
 export class Routing {
   private readonly peers = new Map<Peer, PeerRouting>();
   private readonly endOfRibListeners: ((peer: Peer, family: AddressFamily) => void)[] = [];
+  private readonly staleReleasedListeners: ((peer: Peer) => void)[] = [];
 
   constructor(
     readonly rib: Rib,
@@ -104,6 +105,9 @@ export class Routing {
         this.jobs,
         this.log,
         () => state.policies.staleRoutesTimeSeconds,
+        () => {
+          for (const listener of this.staleReleasedListeners) listener(peer);
+        },
       ),
       prefixLimit: new PrefixLimit(peer, timers, this.log),
       timers,
@@ -151,6 +155,16 @@ export class Routing {
   /** Told when a neighbor's End-of-RIB arrives (RFC 4724 §2). */
   onEndOfRib(listener: (peer: Peer, family: AddressFamily) => void): void {
     this.endOfRibListeners.push(listener);
+  }
+
+  /** Told when Graceful Restart stops keeping a neighbor's routes stale (swept, flushed or refreshed). */
+  onStaleReleased(listener: (peer: Peer) => void): void {
+    this.staleReleasedListeners.push(listener);
+  }
+
+  /** True while Graceful Restart keeps some of the neighbor's routes as stale (RFC 4724 §4.2). */
+  holdsStaleRoutes(peer: Peer): boolean {
+    return (this.peers.get(peer)?.stale.staleFamilies.length ?? 0) > 0;
   }
 
   /** True when the neighbor's End-of-RIB arrived for every family of its current session. */

@@ -27,6 +27,8 @@ export class StaleRoutes {
     private readonly log: LogSink,
     /** Read at each step: a reload may change it. */
     private readonly staleRoutesTimeSeconds: () => number,
+    /** Graceful Restart no longer keeps any family stale (after it kept one). */
+    private readonly released: () => void = () => {},
   ) {}
 
   /** Families whose routes are kept as stale by Graceful Restart now. */
@@ -63,6 +65,12 @@ export class StaleRoutes {
   }
 
   restartEvent(event: restart.GracefulRestartEvent): void {
+    const keptBefore = this.gracefulRestart.stale.size > 0;
+    this.stepRestart(event);
+    if (keptBefore && this.gracefulRestart.stale.size === 0) this.released();
+  }
+
+  private stepRestart(event: restart.GracefulRestartEvent): void {
     const result = restart.step(
       { staleRoutesTimeSeconds: this.staleRoutesTimeSeconds() },
       this.gracefulRestart,

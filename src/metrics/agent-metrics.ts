@@ -43,6 +43,8 @@ export interface AgentMetrics {
   flap(neighbor: string): void;
   refusedPrefix(neighbor: string, reason: string): void;
   internalError(neighbor: string, where: string): void;
+  /** Drops every series of a neighbor that is gone (a dynamic neighbor whose session ended). */
+  forgetNeighbor(neighbor: string): void;
   /** What a forwarding writer reports (kernel, ovs). */
   fibSink(writer: string): KernelWriterMetrics;
   /** What the OVS flow writer reports. */
@@ -65,6 +67,7 @@ export const noMetrics: AgentMetrics = {
   flap: () => {},
   refusedPrefix: () => {},
   internalError: () => {},
+  forgetNeighbor: () => {},
   fibSink: () => noFib,
   ovsSink: () => noOvsMetrics,
   overlaySink: () => noOverlayMetrics,

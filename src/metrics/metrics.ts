@@ -376,6 +376,24 @@ export class Metrics implements AgentMetrics {
   internalError(neighbor: string, where: string): void {
     this.internalErrors.inc({ neighbor, where });
   }
+
+  /**
+   * Removes the series the agent counted for a neighbor that is gone. The
+   * gauges and counters read at scrape time (sessions, messages, prefixes)
+   * follow the neighbor list by themselves.
+   */
+  forgetNeighbor(neighbor: string): void {
+    const counters = [this.notifications, this.flaps, this.refused, this.internalErrors] as Counter<string>[];
+    for (const counter of counters) {
+      void counter
+        .get()
+        .then((metric) => {
+          for (const value of metric.values)
+            if (value.labels.neighbor === neighbor) counter.remove(value.labels as Record<string, string>);
+        })
+        .catch(() => undefined);
+    }
+  }
 }
 
 /** Serves GET /metrics on HOST:PORT. */

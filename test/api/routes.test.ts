@@ -3,7 +3,7 @@
 // line a bad request gets back. No daemon, no socket.
 
 import { describe, expect, it } from 'vitest';
-import type { AgentControl } from '../../src/api/control.js';
+import type { AgentControl, ForwardingView } from '../../src/api/control.js';
 import { buildApiRoutes } from '../../src/api/routes.js';
 import { ApiError } from '../../src/api/server.js';
 import type { BfdSessionJson } from '../../src/api/types.js';

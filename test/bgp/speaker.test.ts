@@ -197,6 +197,102 @@ describe('Speaker on loopback', () => {
   });
 });
 
+describe('Speaker: dynamic neighbors from a listen range', () => {
+  async function rangeSetup(limit: number) {
+    const port = nextPort++;
+    const events = recorder();
+    const lifecycle: string[] = [];
+    const range = {
+      prefix: '127.0.0.0/24',
+      limit,
+      peerGroup: 'nodes',
+      template: neighbor('', 179, 64512, '127.0.0.1', {
+        passive: true,
+        routeReflectorClient: true,
+        peerGroup: 'nodes',
+        listenRange: '127.0.0.0/24',
+      }),
+    };
+    const rr: SpeakerConfig = { ...config('127.0.0.1', port, 64512, '10.0.0.1', []), listenRanges: [range] };
+    const server = new Speaker(rr, events, silent, {
+      added: (peer) => lifecycle.push(`added ${peer.address}`),
+      removed: (peer) => lifecycle.push(`removed ${peer.address}`),
+    });
+    speakers.push(server);
+    await server.start();
+    const client = async (host: number) => {
+      const clientEvents = recorder();
+      const speaker = new Speaker(
+        config(`127.0.0.${host}`, 0, 64512, `10.0.0.${host}`, [
+          neighbor('127.0.0.1', port, 64512, `127.0.0.${host}`),
+        ]),
+        clientEvents,
+        silent,
+      );
+      speakers.push(speaker);
+      await speaker.start();
+      return { speaker, events: clientEvents };
+    };
+    return { server, rr, range, lifecycle, client };
+  }
+
+  it('connections from the range become neighbors with the group settings; the limit refuses with Cease/Connection Rejected', async () => {
+    const { server, lifecycle, client } = await rangeSetup(2);
+    const b = await client(2);
+    const c = await client(3);
+    await until(
+      () =>
+        server.peer('127.0.0.2')?.state === 'established' && server.peer('127.0.0.3')?.state === 'established',
+    );
+    expect(server.peer('127.0.0.2')?.config).toMatchObject({
+      address: '127.0.0.2',
+      listenRange: '127.0.0.0/24',
+      peerGroup: 'nodes',
+      routeReflectorClient: true,
+      passive: true,
+    });
+    expect(server.dynamicMembers('127.0.0.0/24')).toBe(2);
+    expect(lifecycle).toEqual(['added 127.0.0.2', 'added 127.0.0.3']);
+    const d = await client(4);
+    await until(() => d.events.log.some((e) => e.startsWith('notification-received:6/5')));
+    expect(server.peer('127.0.0.4')).toBeUndefined();
+    expect(b.speaker.allPeers()[0]?.state).toBe('established');
+    expect(c.speaker.allPeers()[0]?.state).toBe('established');
+    // One goes: room for the refused one, which comes in on its next retry.
+    expect(server.removeDynamic('127.0.0.2')).toBe(true);
+    expect(lifecycle).toContain('removed 127.0.0.2');
+    await b.speaker.stop();
+    await until(() => server.peer('127.0.0.4')?.state === 'established', 10_000);
+    expect(server.removeDynamic('127.0.0.1')).toBe(false);
+  }, 20_000);
+
+  it('reconfigure: the same range keeps its neighbors up; without it they get Cease/Peer De-configured', async () => {
+    const { server, rr, client } = await rangeSetup(10);
+    const b = await client(2);
+    await until(() => server.peer('127.0.0.2')?.state === 'established');
+    expect(await server.reconfigure(rr)).toEqual({ added: [], removed: [], restarted: [] });
+    expect(server.peer('127.0.0.2')?.state).toBe('established');
+    const removed = await server.reconfigure({ ...rr, listenRanges: [] });
+    expect(removed.removed).toEqual(['127.0.0.2']);
+    await until(() => b.events.log.some((e) => e.startsWith('notification-received:6/3')));
+    expect(server.allPeers()).toHaveLength(0);
+  }, 20_000);
+
+  it('a configured neighbor wins over the range for its address', async () => {
+    const { server, rr, client } = await rangeSetup(10);
+    await client(2);
+    await until(() => server.peer('127.0.0.2')?.state === 'established');
+    const port = rr.listen.port;
+    const result = await server.reconfigure({
+      ...rr,
+      neighbors: [neighbor('127.0.0.2', port, 64512, '127.0.0.1', { passive: true })],
+    });
+    expect(result.restarted).toEqual(['127.0.0.2']);
+    await until(() => server.peer('127.0.0.2')?.state === 'established', 10_000);
+    expect(server.peer('127.0.0.2')?.config.listenRange).toBeUndefined();
+  }, 20_000);
+});
+
 describe('Speaker with a scripted peer', () => {
   it('a contender whose rival connection dropped before its OPEN becomes the session (not Established unseen)', async () => {
     const port = nextPort++;

@@ -270,3 +270,111 @@ describe('config errors are in our own words', () => {
     expect(message).toMatch(/must /);
   });
 });
+
+describe('peer groups and listen ranges (dynamic neighbors)', () => {
+  const base = 'asn: 64512\nrouterId: 172.18.8.101\n';
+  const groups = `${base}peerGroups:
+  nodes:
+    asn: 64512
+    routeReflectorClient: true
+    holdTimeSeconds: 9
+    export: accept-all
+    bfd: { enabled: true, minRxMs: 100 }
+`;
+
+  it('a neighbor naming a group takes its settings; its own keys win (bfd key by key)', () => {
+    const config = parseConfig(`${groups}neighbors:
+  - address: 172.18.8.102
+    peerGroup: nodes
+    holdTimeSeconds: 30
+    bfd: { multiplier: 5 }
+  - address: 172.18.8.103
+    asn: 65001
+`);
+    expect(config.neighbors[0]).toMatchObject({
+      address: '172.18.8.102',
+      asn: 64512,
+      peerGroup: 'nodes',
+      routeReflectorClient: true,
+      holdTimeSeconds: 30,
+      export: 'accept-all',
+      passive: false,
+      bfd: { enabled: true, minRxMs: 100, minTxMs: 300, multiplier: 5 },
+    });
+    expect(config.neighbors[0]).not.toHaveProperty('listenRange');
+    expect(config.neighbors[1]).not.toHaveProperty('peerGroup');
+    expect(config.neighbors[1]?.routeReflectorClient).toBe(false);
+  });
+
+  it('a listen range carries its group as a passive template; the limit defaults to 100', () => {
+    const config = parseConfig(`${groups}listenRanges:
+  - { prefix: 172.18.8.0/24, peerGroup: nodes }
+  - { prefix: "fd00:18::/48", peerGroup: nodes, limit: 3 }
+`);
+    expect(config.listenRanges).toHaveLength(2);
+    expect(config.listenRanges[0]).toMatchObject({ prefix: '172.18.8.0/24', peerGroup: 'nodes', limit: 100 });
+    expect(config.listenRanges[0]?.template).toMatchObject({
+      address: '',
+      asn: 64512,
+      passive: true,
+      routeReflectorClient: true,
+      holdTimeSeconds: 9,
+      peerGroup: 'nodes',
+      listenRange: '172.18.8.0/24',
+    });
+    expect(config.listenRanges[1]?.limit).toBe(3);
+    expect(parseConfig(base).listenRanges).toEqual([]);
+  });
+
+  it.each([
+    [
+      `${base}neighbors: [{ address: 172.18.8.102, peerGroup: nodez }]\n`,
+      'agent.yaml: neighbors[0].peerGroup: "nodez" is not valid: names no group: define peerGroups.nodez',
+    ],
+    [
+      `${base}neighbors: [{ address: 172.18.8.102 }]\n`,
+      "agent.yaml: neighbors[0].asn: missing; must be the neighbor's AS number, 1 to 4294967295",
+    ],
+    [
+      `${base}peerGroups: { nodes: { holdTimeSeconds: 9 } }\nneighbors: [{ address: 172.18.8.102, peerGroup: nodes }]\n`,
+      "agent.yaml: neighbors[0].asn: missing; must be the neighbor's AS number, here or in peerGroups.nodes.asn",
+    ],
+    [
+      `${base}peerGroups: { nodes: { holdTimeSeconds: 9 } }\nlistenRanges: [{ prefix: 172.18.8.0/24, peerGroup: nodes }]\n`,
+      'agent.yaml: peerGroups.nodes.asn: missing; must be the AS number of the neighbors from listenRanges[0]',
+    ],
+    [
+      `${groups}listenRanges: [{ prefix: 172.18.8.0/24, peerGroup: other }]\n`,
+      'agent.yaml: listenRanges[0].peerGroup: "other" is not valid: names no group: define peerGroups.other',
+    ],
+    [
+      `${groups}listenRanges: [{ prefix: 172.18.8.1/24, peerGroup: nodes }]\n`,
+      'agent.yaml: listenRanges[0].prefix: "172.18.8.1/24" is not valid: host bits are set; write 172.18.8.0/24',
+    ],
+    [
+      `${groups}listenRanges: [{ prefix: 172.18.8.0/24, peerGroup: nodes, limit: 0 }]\n`,
+      'agent.yaml: listenRanges[0].limit: 0 is not valid: must be the most neighbors this range may have at once',
+    ],
+    [
+      `${groups}listenRanges: [{ prefix: 172.18.8.0/24, peerGroup: nodes }, { prefix: 172.18.8.0/24, peerGroup: nodes }]\n`,
+      'agent.yaml: listenRanges[1].prefix: "172.18.8.0/24" is not valid: duplicates listenRanges[0]',
+    ],
+    [
+      `${groups}listen: { port: 0 }\nlistenRanges: [{ prefix: 172.18.8.0/24, peerGroup: nodes }]\n`,
+      'agent.yaml: listen.port: 0 is not valid: is 0 (no listener), but listenRanges wait for connections',
+    ],
+    [
+      `${base}peerGroups: { nodes: { address: 172.18.8.9, asn: 64512 } }\n`,
+      'agent.yaml: peerGroups.nodes.address: unknown key',
+    ],
+    [
+      `${base}peerGroups: { nodes: { asn: 64512, holdTimeSecond: 9 } }\n`,
+      'agent.yaml: peerGroups.nodes.holdTimeSecond: unknown key; did you mean holdTimeSeconds?',
+    ],
+    [`${base}listenRange: []\n`, 'agent.yaml: listenRange: unknown key; did you mean listenRanges?'],
+  ])('one line naming the field and the fix: %#', (text, expected) => {
+    const message = errorOf(text);
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).toContain(expected);
+  });
+});
