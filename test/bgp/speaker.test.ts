@@ -242,7 +242,8 @@ describe('Speaker: dynamic neighbors from a listen range', () => {
     const c = await client(3);
     await until(
       () =>
-        server.peer('127.0.0.2')?.state === 'established' && server.peer('127.0.0.3')?.state === 'established',
+        server.peer('127.0.0.2')?.state === 'established' &&
+        server.peer('127.0.0.3')?.state === 'established',
     );
     expect(server.peer('127.0.0.2')?.config).toMatchObject({
       address: '127.0.0.2',
