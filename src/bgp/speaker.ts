@@ -348,12 +348,15 @@ export class Speaker {
     return result;
   }
 
+  /**
+   * Closes the listening sockets. Not waiting for the server's 'close'
+   * event: Node fires it only once every connection it accepted has ended,
+   * and those are live BGP sessions (a reload that reopens the listeners
+   * would wait for them forever). The port is free once close() returns.
+   */
   private async closeListeners(): Promise<void> {
-    const closing = this.listeners.map(
-      (listener) => new Promise<void>((resolve) => listener.server.close(() => resolve())),
-    );
+    for (const listener of this.listeners) listener.server.close();
     this.listeners = [];
-    await Promise.all(closing);
   }
 
   /**

@@ -279,6 +279,38 @@ describe('Speaker: dynamic neighbors from a listen range', () => {
     expect(server.allPeers()).toHaveLength(0);
   }, 20_000);
 
+  it('a reload that opens the IPv6 listener returns at once, with sessions accepted on the IPv4 one still up', async () => {
+    const port = nextPort++;
+    const range = {
+      prefix: '127.0.0.0/24',
+      limit: 10,
+      peerGroup: 'nodes',
+      template: neighbor('', 179, 64512, '127.0.0.1', { passive: true, listenRange: '127.0.0.0/24' }),
+    };
+    const rr: SpeakerConfig = { ...config('0.0.0.0', port, 64512, '10.0.0.1', []), listenRanges: [range] };
+    const server = new Speaker(rr, recorder(), silent);
+    const c = new Speaker(
+      config('127.0.0.2', 0, 64512, '10.0.0.2', [neighbor('127.0.0.1', port, 64512, '127.0.0.2')]),
+      recorder(),
+      silent,
+    );
+    speakers.push(server, c);
+    await server.start();
+    await c.start();
+    await until(() => server.peer('127.0.0.2')?.state === 'established');
+    const started = Date.now();
+    // Node's server.close() callback waits for every accepted connection to end: not awaited.
+    await server.reconfigure({
+      ...rr,
+      listenRanges: [
+        range,
+        { ...range, prefix: '::1/128', template: { ...range.template, listenRange: '::1/128' } },
+      ],
+    });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(server.peer('127.0.0.2')?.state).toBe('established');
+  }, 20_000);
+
   it('a configured neighbor wins over the range for its address', async () => {
     const { server, rr, client } = await rangeSetup(10);
     await client(2);
