@@ -132,3 +132,50 @@ describe('architecture: imports between the parts of src', () => {
     expect(importCycles(example)).toEqual([['src/a.ts', 'src/b.ts', 'src/c.ts', 'src/a.ts']]);
   });
 });
+
+/**
+ * What loading `file` loads at once: its static value imports (not `import
+ * type`, not `import()`), followed through src; packages as their names.
+ */
+function staticClosure(file: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (current: string): void => {
+    if (seen.has(current)) return;
+    seen.add(current);
+    if (!current.startsWith('src/')) return;
+    const source = ts.createSourceFile(
+      current,
+      readFileSync(join(repository, current), 'utf8'),
+      ts.ScriptTarget.Latest,
+    );
+    for (const statement of source.statements) {
+      let specifier: string | null = null;
+      if (ts.isImportDeclaration(statement) && statement.importClause?.isTypeOnly !== true)
+        specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+      if (ts.isExportDeclaration(statement) && !statement.isTypeOnly && statement.moduleSpecifier)
+        specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+      if (specifier === null) continue;
+      visit(
+        specifier.startsWith('.')
+          ? posix.join(posix.dirname(current), specifier).replace(/\.js$/, '.ts')
+          : specifier,
+      );
+    }
+  };
+  visit(file);
+  return seen;
+}
+
+describe('architecture: what an idle daemon loads', () => {
+  it('the daemon loads neither zod nor yaml at start (config is parsed in a child process, API checks on first use)', () => {
+    const loaded = staticClosure('src/daemon/main.ts');
+    expect(loaded.has('src/daemon/agent.ts')).toBe(true);
+    expect(loaded.has('src/config/load-child.ts')).toBe(false);
+    expect([...loaded].filter((m) => m === 'zod' || m === 'yaml' || m.startsWith('zod/'))).toEqual([]);
+  });
+
+  it('the closure sees packages (a walk that missed them would pass the check above)', () => {
+    expect(staticClosure('src/config/load-child.ts').has('zod')).toBe(true);
+    expect(staticClosure('src/config/load-child.ts').has('yaml')).toBe(true);
+  });
+});

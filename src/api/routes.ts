@@ -3,19 +3,9 @@
 // (./control.ts), and turns the answer into the reply the contract
 // (./types.ts) promises.
 
+import type { z } from 'zod';
 import { parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
 import type { AgentControl, NeighborOperationOutcome } from './control.js';
-import {
-  bfdQuery,
-  fibQuery,
-  monitorQuery,
-  neighborRequest,
-  refreshRequest,
-  ribAddRequest,
-  ribDeleteQuery,
-  ribQuery,
-  softResetRequest,
-} from './requests.js';
 import { filterDestinations } from './rib-filter.js';
 import { ApiError, type ApiHandler, type ApiRequest } from './server.js';
 import type {
@@ -29,7 +19,31 @@ import type {
   RibDeleteReply,
   RibReply,
 } from './types.js';
-import { checkedBody, checkedQuery } from './validate.js';
+
+type Checks = typeof import('./checked-requests.js');
+let checksLoading: Promise<Checks> | null = null;
+
+/** The request schemas and checkers, imported on first use (zod stays out of an idle agent). */
+function checks(): Promise<Checks> {
+  checksLoading ??= import('./checked-requests.js');
+  return checksLoading;
+}
+
+async function queryOf<S extends z.ZodType>(
+  schema: (checks: Checks) => S,
+  query: URLSearchParams,
+): Promise<z.output<S>> {
+  const c = await checks();
+  return c.checkedQuery(schema(c), query);
+}
+
+async function bodyOf<S extends z.ZodType>(
+  schema: (checks: Checks) => S,
+  body: unknown,
+): Promise<z.output<S>> {
+  const c = await checks();
+  return c.checkedBody(schema(c), body);
+}
 
 /** The canonical text of a prefix ("fd00:0::/64" -> "fd00::/64"). */
 function prefixText(text: string): string {
@@ -43,7 +57,7 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
   routes.set('GET /v1/neighbors', () => ({ status: 200, body: control.neighbors() }));
 
   routes.set('GET /v1/bfd', async (request) => {
-    const { address } = checkedQuery(bfdQuery, request.query);
+    const { address } = await queryOf((c) => c.bfdQuery, request.query);
     const sessions = await control.bfdSessions();
     if (address === null) return { status: 200, body: sessions };
     const one = sessions.find((s) => s.neighbor === address);
@@ -54,8 +68,8 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
 
   routes.set('GET /v1/global', () => ({ status: 200, body: control.global() }));
 
-  routes.set('GET /v1/monitor', (request) => {
-    const { kinds } = checkedQuery(monitorQuery, request.query);
+  routes.set('GET /v1/monitor', async (request) => {
+    const { kinds } = await queryOf((c) => c.monitorQuery, request.query);
     return {
       status: 200,
       // Each event as a line; a client that stops reading is dropped by the server.
@@ -92,12 +106,12 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     }
   };
   for (const operation of ['reset', 'disable', 'enable'] as const) {
-    routes.set(`POST /v1/neighbors/${operation}`, (request) =>
-      operate(checkedBody(neighborRequest, request.body).address, operation),
+    routes.set(`POST /v1/neighbors/${operation}`, async (request) =>
+      operate((await bodyOf((c) => c.neighborRequest, request.body)).address, operation),
     );
   }
-  routes.set('POST /v1/neighbors/softreset', (request) => {
-    const { address, direction } = checkedBody(softResetRequest, request.body);
+  routes.set('POST /v1/neighbors/softreset', async (request) => {
+    const { address, direction } = await bodyOf((c) => c.softResetRequest, request.body);
     return operate(address, direction === 'in' ? 'softreset-in' : 'softreset-out');
   });
 
@@ -109,8 +123,8 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     return { status: 200, body: reply };
   });
 
-  routes.set('POST /v1/neighbors/refresh', (request) => {
-    const { address, family } = checkedBody(refreshRequest, request.body);
+  routes.set('POST /v1/neighbors/refresh', async (request) => {
+    const { address, family } = await bodyOf((c) => c.refreshRequest, request.body);
     const outcome = control.requestRefresh(address, family);
     if (outcome === 'unknown-neighbor') throw new ApiError(404, `no neighbor ${address}`);
     if (outcome === 'not-capable')
@@ -119,8 +133,8 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     return { status: 200, body: reply };
   });
 
-  routes.set('GET /v1/rib', (request) => {
-    const { selection, neighbor, direction, filter } = checkedQuery(ribQuery, request.query);
+  routes.set('GET /v1/rib', async (request) => {
+    const { selection, neighbor, direction, filter } = await queryOf((c) => c.ribQuery, request.query);
     const destinations =
       neighbor === null ? control.rib(selection) : control.neighborRib(neighbor, direction, selection);
     if (destinations === null) throw new ApiError(404, `no neighbor ${neighbor}`);
@@ -133,15 +147,15 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
 
   routes.set('GET /v1/rib/summary', () => ({ status: 200, body: control.ribSummary() }));
 
-  routes.set('POST /v1/rib', (request) => {
-    const route = checkedBody(ribAddRequest, request.body);
+  routes.set('POST /v1/rib', async (request) => {
+    const route = await bodyOf((c) => c.ribAddRequest, request.body);
     control.originate(route);
     const reply: RibAddReply = { added: route.prefix };
     return { status: 200, body: reply };
   });
 
-  routes.set('DELETE /v1/rib', (request) => {
-    const { prefix } = checkedQuery(ribDeleteQuery, request.query);
+  routes.set('DELETE /v1/rib', async (request) => {
+    const { prefix } = await queryOf((c) => c.ribDeleteQuery, request.query);
     if (!control.withdrawLocal(prefix)) {
       const configured = control
         .localRoutes()
@@ -159,8 +173,8 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
 
   routes.set('GET /v1/routes/local', () => ({ status: 200, body: control.localRoutes() }));
 
-  const writerOf = (request: ApiRequest) => {
-    const { writer: name } = checkedQuery(fibQuery, request.query);
+  const writerOf = async (request: ApiRequest) => {
+    const { writer: name } = await queryOf((c) => c.fibQuery, request.query);
     const writer = control.forwardingView(name);
     if (writer === null) {
       throw new ApiError(
@@ -182,7 +196,7 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     }
   };
   routes.set('GET /v1/fib', async (request) => {
-    const writer = writerOf(request);
+    const writer = await writerOf(request);
     const reply: FibShowReply = {
       writer: writer.name,
       entries: await reading(writer.name, () => writer.show()),
@@ -190,7 +204,7 @@ export function buildApiRoutes(control: AgentControl): Map<string, ApiHandler> {
     return { status: 200, body: reply };
   });
   routes.set('GET /v1/fib/diff', async (request) => {
-    const writer = writerOf(request);
+    const writer = await writerOf(request);
     const reply: FibDiffReply = {
       writer: writer.name,
       differences: await reading(writer.name, () => writer.diff()),

@@ -12,14 +12,14 @@ import type { EncodeError } from '../bgp/codec/pack.js';
 import type { NeighborConfig, Peer, PeerEvents } from '../bgp/peer.js';
 import { describeReason } from '../bgp/peer.js';
 import { Speaker, type SpeakerConfig } from '../bgp/speaker.js';
+import { loadConfigIsolated } from '../config/isolated.js';
+import { reloadDifferences } from '../config/reload-diff.js';
 import {
   type AgentConfig,
   ConfigError,
   dynamicNeighborSettings,
-  loadConfigFile,
   type NeighborSettings,
-} from '../config/load.js';
-import { reloadDifferences } from '../config/reload-diff.js';
+} from '../config/types.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { Logger } from '../log/logger.js';
 import { type AgentMetrics, noMetrics } from '../metrics/agent-metrics.js';
@@ -537,7 +537,7 @@ export class Agent {
   async reload(): Promise<ReloadChanges> {
     let next: AgentConfig;
     try {
-      next = loadConfigFile(this.options.configPath);
+      next = await loadConfigIsolated(this.options.configPath);
     } catch (error) {
       if (error instanceof ConfigError) {
         this.log.error(

@@ -9,7 +9,7 @@ import { describeDiagnostic } from '../bfd/iana.js';
 import type { SessionSpec } from '../bfd/messages.js';
 import { CeaseSubcode } from '../bgp/codec/iana.js';
 import type { Peer } from '../bgp/peer.js';
-import type { NeighborSettings } from '../config/load.js';
+import type { NeighborSettings } from '../config/types.js';
 import type { LogSink } from '../log/logger.js';
 
 /** The BFD session a neighbor's settings ask for, or null without BFD. */

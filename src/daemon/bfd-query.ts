@@ -4,7 +4,7 @@
 import type { BfdSessionJson } from '../api/types.js';
 import { describeDiagnostic } from '../bfd/iana.js';
 import type { SessionStatus } from '../bfd/messages.js';
-import type { NeighborSettings } from '../config/load.js';
+import type { NeighborSettings } from '../config/types.js';
 
 const ms = (us: number) => us / 1000;
 

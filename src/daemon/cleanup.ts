@@ -4,7 +4,7 @@
 // else, using the writers' own ownership rules.
 
 import { answers } from '../api/server.js';
-import type { AgentConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import { overlayWriterConfig } from './agent.js';
 

@@ -8,7 +8,7 @@ import type { ReloadChanges } from '../api/types.js';
 import type { BfdService } from '../bfd/service.js';
 import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import type { Speaker } from '../bgp/speaker.js';
-import { type AgentConfig, ConfigError } from '../config/load.js';
+import { type AgentConfig, ConfigError } from '../config/types.js';
 import type { ForwardingWriter } from '../fib/types.js';
 import type { LocalRoutes } from '../rib/origination.js';
 import type { Rib } from '../rib/rib.js';

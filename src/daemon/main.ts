@@ -3,7 +3,8 @@
 // what stays). Configuration mistakes are one line on stderr and exit status 2.
 
 import { Command, CommanderError, Option } from 'commander';
-import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, loadConfigFile } from '../config/load.js';
+import { loadConfigIsolated } from '../config/isolated.js';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH } from '../config/types.js';
 import { createLogger, type Logger, type LogLevel, logLevels } from '../log/logger.js';
 import { sdNotify } from '../net/sd-notify.js';
 import { agentVersion } from '../util/version.js';
@@ -80,9 +81,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     throw error;
   }
-  let config: ReturnType<typeof loadConfigFile>;
+  let config: AgentConfig;
   try {
-    config = loadConfigFile(options.config);
+    // The daemon keeps no parser in memory (config/isolated.ts); one-shot commands parse here.
+    config =
+      options.check || options.cleanup
+        ? (await import('../config/load.js')).loadConfigFile(options.config)
+        : await loadConfigIsolated(options.config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`agent: config error: ${error.message}\n`);
