@@ -1,15 +1,12 @@
-// Between the sessions and the RIB: executes what the pure protocol modules
-// decide for each neighbor. An UPDATE is checked in its session's context
-// (src/bgp/validate.ts) and goes into the RIB; End-of-RIB and ROUTE-REFRESH
-// drive the Graceful Restart and Enhanced Route Refresh machines
-// (src/bgp/graceful-restart.ts, enhanced-refresh.ts), whose actions touch
-// the RIB and arm timers here; accepted counts go through the max-prefix
-// check (src/bgp/max-prefix.ts); an Established neighbor joins the update
-// group its export settings and session say (update-groups.ts). Work that
-// runs from a timer runs through the neighbor's guard: a throw resets that
-// one session, nothing else.
+// Between the sessions and the RIB, executing what the pure protocol modules
+// decide per neighbor: UPDATEs checked in their session's context
+// (src/bgp/validate.ts) go into the RIB; End-of-RIB and ROUTE-REFRESH drive
+// the Graceful Restart and Enhanced Route Refresh machines (graceful-restart.ts,
+// enhanced-refresh.ts), whose actions touch the RIB and arm timers; accepted
+// counts go through the max-prefix check; an Established neighbor joins its
+// update group. Timer work runs under the neighbor's guard: a throw resets that session.
 
-import { type BgpError, describeErrorCode } from '../bgp/codec/errors.js';
+import type { BgpError } from '../bgp/codec/errors.js';
 import { RouteRefreshSubtype } from '../bgp/codec/iana.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { RouteRefreshMessage } from '../bgp/codec/route-refresh.js';
@@ -19,15 +16,13 @@ import type { DownReason } from '../bgp/fsm.js';
 import type { MaxPrefixLimit } from '../bgp/max-prefix.js';
 import type { NegotiatedSession } from '../bgp/negotiation.js';
 import type { Peer } from '../bgp/peer.js';
-import { validateUpdate } from '../bgp/validate.js';
 import type { LogSink } from '../log/logger.js';
 import { parseIpv4 } from '../net/ip.js';
 import type { GroupMember } from '../rib/group-member.js';
-import { applyUpdate } from '../rib/inbound.js';
 import type { Policy } from '../rib/policy.js';
 import type { Rib, Source } from '../rib/rib.js';
 import { groupSpecOf, memberOptionsOf } from './group-spec.js';
-import { ownAddress } from './local-next-hops.js';
+import { receiveUpdate } from './inbound-update.js';
 import { NamedTimers } from './named-timers.js';
 import { PrefixLimit } from './prefix-limit.js';
 import type { RibJobs } from './rib-jobs.js';
@@ -68,7 +63,7 @@ interface PeerRouting {
 export class Routing {
   private readonly peers = new Map<Peer, PeerRouting>();
   private readonly endOfRibListeners: ((peer: Peer, family: AddressFamily) => void)[] = [];
-  private readonly staleReleasedListeners: ((peer: Peer) => void)[] = [];
+  private staleReleased: (peer: Peer) => void = () => {};
 
   constructor(
     readonly rib: Rib,
@@ -105,9 +100,7 @@ export class Routing {
         this.jobs,
         this.log,
         () => state.policies.staleRoutesTimeSeconds,
-        () => {
-          for (const listener of this.staleReleasedListeners) listener(peer);
-        },
+        () => this.staleReleased(peer),
       ),
       prefixLimit: new PrefixLimit(peer, timers, this.log),
       timers,
@@ -159,7 +152,7 @@ export class Routing {
 
   /** Told when Graceful Restart stops keeping a neighbor's routes stale (swept, flushed or refreshed). */
   onStaleReleased(listener: (peer: Peer) => void): void {
-    this.staleReleasedListeners.push(listener);
+    this.staleReleased = listener;
   }
 
   /** True while Graceful Restart keeps some of the neighbor's routes as stale (RFC 4724 §4.2). */
@@ -216,28 +209,7 @@ export class Routing {
       for (const listener of this.endOfRibListeners) listener(peer, family);
       return;
     }
-    const validated = validateUpdate(update, decodeErrors, {
-      internal: peer.isInternal,
-      peerAsn: peer.config.asn,
-      enforceFirstAs: state.policies.enforceFirstAs,
-      asn4: negotiated.asn4,
-      localAddress: ownAddress(peer.established?.localAddress ?? null),
-    });
-    for (const { code, subcode, action, reason } of validated.errors) {
-      const error = describeErrorCode(code, subcode);
-      this.log.warn({ neighbor: peer.address, code, subcode, action, error }, `malformed UPDATE: ${reason}`);
-    }
-    const counts = applyUpdate(
-      this.rib,
-      state.source.id,
-      negotiated.families,
-      update,
-      validated.attributes,
-      validated.treatAsWithdraw,
-    );
-    if (state.policies.maxPrefix === null) return;
-    const limit = state.policies.maxPrefix;
-    for (const { family, accepted } of counts) if (!state.prefixLimit.check(limit, family, accepted)) return;
+    receiveUpdate(this.rib, this.log, peer, state, negotiated, update, decodeErrors);
   }
 
   // ---------------------------------------------------------------- refresh
@@ -254,10 +226,12 @@ export class Routing {
         if (state.out !== null) this.groups.refresh(state.out, family);
         break;
       case RouteRefreshSubtype.beginning:
-        state.stale.refreshEvent({ type: 'begin', family });
-        break;
       case RouteRefreshSubtype.end:
-        state.stale.refreshEvent({ type: 'end', family });
+        // RFC 7313 §4: the neighbor's BoRR/EoRR bracket its re-advertisement.
+        state.stale.refreshEvent({
+          type: message.subtype === RouteRefreshSubtype.end ? 'end' : 'begin',
+          family,
+        });
         break;
       default:
         // RFC 7313 §5: other subtypes are ignored.
