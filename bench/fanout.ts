@@ -97,6 +97,8 @@ interface Options {
   readonly settleMs: number;
   readonly logs: string;
   readonly agentNodeArgs: readonly string[];
+  /** agent only: clients in this many update groups (different export policies). */
+  readonly clientGroups: number;
   readonly quietWaitMs: number;
   readonly quietCores: number;
 }
@@ -122,6 +124,7 @@ function parseOptions(): Options {
       json: { type: 'string' },
       timeout: { type: 'string', default: '900' },
       'client-hold': { type: 'string' },
+      'client-groups': { type: 'string', default: '1' },
       'poll-ms': { type: 'string', default: '20' },
       'cli-poll-ms': { type: 'string', default: '2000' },
       'idle-seconds': { type: 'string', default: '5' },
@@ -151,6 +154,7 @@ function parseOptions(): Options {
         '  --json PATH        also write every run and the tables as JSON',
         '  --timeout S        give up on one load after S seconds (default 900)',
         '  --client-hold S    hold time of the client sessions (default 90; --responsiveness: 9)',
+        '  --client-groups N  agent only: N export policies among the clients (MED i mod N), N update groups (default 1)',
         '  --poll-ms MS       --responsiveness: control socket poll interval (default 20)',
         '  --cli-poll-ms MS   --responsiveness: CLI process poll interval, 0 = none (default 2000)',
         '  --idle-seconds S   --responsiveness: idle baseline before the feed (default 5)',
@@ -185,6 +189,7 @@ function parseOptions(): Options {
     json: values.json,
     timeoutMs: Number(values.timeout) * 1000,
     clientHoldSeconds: Number(values['client-hold'] ?? (mode === 'responsiveness' ? 9 : HOLD_SECONDS)),
+    clientGroups: Number(values['client-groups']),
     pollMs: Number(values['poll-ms']),
     cliPollMs: Number(values['cli-poll-ms']),
     idleMs: Number(values['idle-seconds']) * 1000,
@@ -371,6 +376,7 @@ async function runOne(
       installFib: fib,
       clients: clientAddresses(clientCount),
       clientHoldTimeSeconds: options.clientHoldSeconds,
+      clientGroups: options.clientGroups,
       agentNodeArgs: options.agentNodeArgs,
     });
     const live = receiver;

@@ -59,6 +59,11 @@ export interface ReceiverSetup {
   readonly clients?: readonly string[];
   /** Hold time of the client sessions (default holdTimeSeconds). */
   readonly clientHoldTimeSeconds?: number;
+  /**
+   * agent only: give the clients this many different export policies (client
+   * i sets MED i mod N), so they fall into N update groups; default 1.
+   */
+  readonly clientGroups?: number;
 }
 
 export interface Receiver {
@@ -157,7 +162,7 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
           passive: true,
           import: 'accept-all',
         },
-        ...(setup.clients ?? []).map((address) => ({
+        ...(setup.clients ?? []).map((address, i) => ({
           address,
           asn: setup.asn,
           families: [...FAMILIES],
@@ -165,7 +170,8 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
           passive: true,
           routeReflectorClient: true,
           import: 'accept-all',
-          export: 'accept-all',
+          export:
+            (setup.clientGroups ?? 1) > 1 ? { set: { med: i % (setup.clientGroups ?? 1) } } : 'accept-all',
         })),
       ],
       fib: { kernel: { enabled: setup.installFib ?? false } },

@@ -6,9 +6,10 @@
 // pause their socket until the next turn.
 
 /** Input processing per turn of the event loop, for all sessions together. */
-// With the update groups' and RIB jobs' slices (4 ms each) a turn stays
-// near 25 ms even in a full-table burst, so a control request, which needs
-// two or three turns (accept, read, reply), is answered within 100 ms.
+// With the background work's shared budget (8 ms, src/util/turn-budget.ts)
+// a turn stays near 20 ms even in a full-table burst, however many update
+// groups there are, so a control request, which needs two or three turns
+// (accept, read, reply), is answered within 100 ms.
 const INPUT_SLICE_MS = 8;
 
 let sliceStart = -1;

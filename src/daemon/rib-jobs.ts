@@ -6,6 +6,7 @@
 // order they were asked for.
 
 import type { RibJob } from '../rib/rib.js';
+import { turnBudget } from '../util/turn-budget.js';
 
 /** Routes or prefixes per step(); steps continue until the slice's time is up. */
 const STEP_UNITS = 4096;
@@ -50,7 +51,7 @@ export class RibJobs {
     if (this.scheduled !== null || this.closed) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
-      this.slice(performance.now() + SLICE_MS);
+      this.slice(turnBudget.deadline(SLICE_MS));
       if (this.queue.length > 0) this.schedule();
     });
   }

@@ -14,11 +14,13 @@ import type { ExportTarget } from '../rib/export.js';
 import { Baseline, GroupMember, type GroupMemberOptions } from '../rib/group-member.js';
 import type { Rib } from '../rib/rib.js';
 import { type Member, UpdateGroup } from '../rib/update-group.js';
+import { turnBudget } from '../util/turn-budget.js';
 import type { RibJobs } from './rib-jobs.js';
 
 /**
- * Time a group may compute, and then write, in one turn before it yields to
- * the event loop (see input-pacer.ts for the whole turn's budget).
+ * Time a group would like to compute, and then write, in one turn before it
+ * yields to the event loop; all groups and RIB jobs together stay within
+ * the turn's shared budget (src/util/turn-budget.ts).
  */
 const SLICE_MS = 4;
 
@@ -66,11 +68,16 @@ interface Entry {
   readonly key: string;
   readonly group: UpdateGroup;
   timer: NodeJS.Timeout | null;
-  immediate: NodeJS.Immediate | null;
+  /** In the next turn's round of ready groups. */
+  ready: boolean;
 }
 
 export class UpdateGroups {
   private readonly entries = new Map<string, Entry>();
+  /** Groups with work for the next turn, and that turn's callback. */
+  private readonly ready = new Set<Entry>();
+  private readyTurn: NodeJS.Immediate | null = null;
+  private rotation = 0;
   private readonly byGroup = new Map<UpdateGroup, Entry>();
   /** What to do when a group's work throws: reset that member's session. */
   private readonly onInternalError = new WeakMap<Member, (error: unknown) => void>();
@@ -142,6 +149,8 @@ export class UpdateGroups {
 
   close(): void {
     clearInterval(this.reclaimTimer);
+    if (this.readyTurn !== null) clearImmediate(this.readyTurn);
+    this.readyTurn = null;
     for (const entry of this.entries.values()) this.closeEntry(entry);
   }
 
@@ -176,7 +185,7 @@ export class UpdateGroups {
         options.refused(neighbors, error);
       },
     });
-    entry = { key, group, timer: null, immediate: null };
+    entry = { key, group, timer: null, ready: false };
     this.entries.set(key, entry);
     this.byGroup.set(group, entry);
     return entry;
@@ -190,9 +199,9 @@ export class UpdateGroups {
 
   private closeEntry(entry: Entry): void {
     if (entry.timer !== null) clearTimeout(entry.timer);
-    if (entry.immediate !== null) clearImmediate(entry.immediate);
     entry.timer = null;
-    entry.immediate = null;
+    entry.ready = false;
+    this.ready.delete(entry);
     entry.group.close();
     this.entries.delete(entry.key);
     this.byGroup.delete(entry.group);
@@ -200,14 +209,13 @@ export class UpdateGroups {
 
   /** A turn of the group after `delayMs` (0: at the next turn of the event loop). */
   private schedule(entry: Entry, delayMs: number): void {
-    if (entry.immediate !== null) return;
+    if (entry.ready) return;
     if (delayMs === 0) {
       if (entry.timer !== null) clearTimeout(entry.timer);
       entry.timer = null;
-      entry.immediate = setImmediate(() => {
-        entry.immediate = null;
-        this.turn(entry);
-      });
+      entry.ready = true;
+      this.ready.add(entry);
+      this.readyTurn ??= setImmediate(() => this.runReady());
       return;
     }
     if (entry.timer !== null) return;
@@ -217,14 +225,28 @@ export class UpdateGroups {
     }, delayMs);
   }
 
+  /**
+   * One turn for every ready group, the first one rotating: the groups share
+   * the turn's budget (util/turn-budget.ts), and whoever goes first gets the
+   * most of it, so no group is always last and its members starved.
+   */
+  private runReady(): void {
+    this.readyTurn = null;
+    const entries = [...this.ready];
+    this.ready.clear();
+    for (const entry of entries) entry.ready = false;
+    const first = this.rotation++ % Math.max(1, entries.length);
+    for (let k = 0; k < entries.length; k++) this.turn(entries[(first + k) % entries.length] as Entry);
+  }
+
   /** One slice of a group's work: compute changes, then write to members; yields when time is up. */
   private turn(entry: Entry): void {
     const group = entry.group;
     if (!this.byGroup.has(group)) return;
     try {
-      const start = performance.now();
-      const more = group.process(start + SLICE_MS);
-      const serveUntil = performance.now() + SLICE_MS;
+      // Computing and writing each get half of what the shared budget allows this turn.
+      const more = group.process(turnBudget.deadline(SLICE_MS));
+      const serveUntil = turnBudget.deadline(SLICE_MS);
       for (const member of [...group.members]) member.serve(serveUntil);
       group.trimLog();
       const pending = group.members.some((member) => member.hasWork && member.writable);
