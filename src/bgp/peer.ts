@@ -452,9 +452,15 @@ export class Peer {
       },
       stateChanged: (session, from, to, reason) => {
         if (session !== this.session) {
-          // A contender, or a connection that lost a collision: once Idle it
-          // is finished (it must not come back through its idle-hold restart).
-          if (to === 'idle') {
+          // A contender, or a connection that lost a collision, is finished
+          // once its TCP connection is: in Idle (it must not come back through
+          // its idle-hold restart), and in Active when its connection failed
+          // in OpenSent (RFC 4271 §8.2.2 event 18), where its ConnectRetryTimer
+          // would make it connect to the peer on its own. Connecting is the
+          // session's job: a second connection from us to a Graceful Restart
+          // peer whose session is Established reads as our restart (RFC 4724
+          // §4.2), and BIRD resets the session for it.
+          if (to === 'idle' || (to === 'active' && from !== 'idle')) {
             this.retire(session);
             if (session === this.contender) this.contender = null;
           }

@@ -385,6 +385,95 @@ describe('Speaker with a scripted peer', () => {
     second.destroy();
   });
 
+  it('a contender whose connection the peer drops in OpenSent ends there: it never connects to the peer on its own', async () => {
+    // BIRD 2, both sides active: BIRD starts its own connect, then takes our
+    // OPEN on the connection we opened before it has seen that connect
+    // complete; bgp_rx_open drops its connection still in Connect, without a
+    // NOTIFICATION, though our kernel completed the handshake and we took it
+    // as a contender (in OpenSent). Our session comes up. Before the fix the
+    // contender fell back to Active and connected on its ConnectRetryTimer; a
+    // second connection from us while Established reads to a Graceful Restart
+    // peer as our restart (RFC 4724 §4.2): BIRD reset the session (one flap).
+    const port = nextPort++;
+    const peerPort = nextPort++;
+    const fromSpeaker: net.Socket[] = [];
+    const server = net.createServer((socket) => {
+      socket.on('error', () => {});
+      fromSpeaker.push(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(peerPort, '127.0.0.2', resolve));
+    const events = recorder();
+    const speaker = new Speaker(
+      config('127.0.0.1', port, 64512, '10.0.0.1', [
+        neighbor('127.0.0.2', peerPort, 64512, '127.0.0.1', { connectRetrySeconds: 1 }),
+      ]),
+      events,
+      silent,
+    );
+    speakers.push(speaker);
+    try {
+      await speaker.start();
+      const peer = () => speaker.allPeers()[0];
+      /** Every message a socket delivers, decoded, as it arrives. */
+      const reader = (socket: net.Socket) => {
+        const types: string[] = [];
+        const framer = new MessageFramer();
+        socket.on('data', (chunk: Buffer) => {
+          const messages = framer.push(chunk);
+          if (!Array.isArray(messages)) throw new Error(`bad stream from the speaker: ${messages.reason}`);
+          for (const bytes of messages) {
+            const decoded = decodeMessage(bytes, codecContext());
+            if (decoded.ok) types.push(decoded.value.type);
+          }
+        });
+        return types;
+      };
+      // The speaker's own connection (A) gets the peer's OPEN: OpenConfirm.
+      await until(() => fromSpeaker.length === 1 && peer()?.state === 'openSent');
+      const first = fromSpeaker[0] as net.Socket;
+      const onFirst = reader(first);
+      first.write(
+        encodeMessage(
+          buildOpen({
+            asn: 64512,
+            routerId: '10.0.0.2',
+            holdTimeSeconds: 9,
+            families: ['ipv4-unicast'],
+            addPath: null,
+            gracefulRestart: null,
+            extendedMessage: false,
+            hostname: null,
+            peerAsn: 64512,
+          }),
+          codecContext(),
+        ),
+      );
+      await until(() => peer()?.state === 'openConfirm' && onFirst.includes('keepalive'));
+      // The peer's own connection (B) was accepted meanwhile: a contender,
+      // which sends its OPEN.
+      const contender = await new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () => resolve(s));
+        s.on('error', reject);
+      });
+      const onContender = reader(contender);
+      await until(() => onContender.includes('open'));
+      // The peer gives B up without a word, and brings A up.
+      contender.destroy();
+      first.write(encodeMessage({ type: 'keepalive' }, codecContext()));
+      await until(() => peer()?.state === 'established');
+      // Longer than the ConnectRetryTimer (1 s) the contender would have run
+      // in Active (RFC 4271 §8.2.2 OpenSent, event 18).
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(fromSpeaker).toHaveLength(1);
+      expect(peer()?.state).toBe('established');
+      expect(peer()?.status().flaps).toBe(0);
+      first.destroy();
+    } finally {
+      for (const socket of fromSpeaker) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it("an exception while handling one neighbor's UPDATE resets that session alone (Cease/Out of Resources); the daemon goes on", async () => {
     const port = nextPort++;
     const events = recorder();
