@@ -231,6 +231,18 @@ export class Peer {
     return this.heldBy;
   }
 
+  /** True while some connection to the neighbor exists (the session's or a contender's). */
+  get connected(): boolean {
+    return (this.session?.connected ?? false) || (this.contender?.connected ?? false);
+  }
+
+  /** Stopped by an operator (agentctl neighbor disable) or by configuration (shutdown). */
+  get disabled(): boolean {
+    if (this.config.shutdown) return true;
+    const session = this.session;
+    return session !== null && !session.isDestroyed && !session.fsmState.enabled && session.state === 'idle';
+  }
+
   /**
    * Asks the neighbor to send a family again (RFC 2918 ROUTE-REFRESH);
    * false unless Established with route refresh and that family.

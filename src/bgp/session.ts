@@ -527,6 +527,11 @@ export class Session {
     return this.destroyed;
   }
 
+  /** True while a TCP connection is attached (also in Active while DelayOpen runs). */
+  get connected(): boolean {
+    return this.socket !== null && !this.destroyed;
+  }
+
   /** Sets socket options that apply to an accepted connection (GTSM on this socket). */
   static prepareAccepted(socket: net.Socket, transport: TransportConfig): void {
     if (transport.ttlSecurity) {

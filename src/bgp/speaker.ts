@@ -259,6 +259,11 @@ export class Speaker {
         rejectSocket(socket, CeaseSubcode.connectionRejected);
         return undefined;
       case 'accept': {
+        if (match.range.template.shutdown) {
+          // A shut-down group's neighbors are refused before they exist (no state kept for them).
+          rejectSocket(socket, CeaseSubcode.administrativeShutdown);
+          return undefined;
+        }
         const neighbor = dynamicNeighborOf(match.range, remote);
         this.log.info(
           { neighbor: remote, listenRange: match.range.prefix, peerGroup: match.range.peerGroup },

@@ -10,8 +10,14 @@ import { type AgentConfig, ConfigError } from './types.js';
 
 interface ChildReply {
   readonly config?: AgentConfig;
+  /** A ConfigError's line. */
   readonly error?: string;
+  /** Something else went wrong in the child (a bug), in one line. */
+  readonly failure?: string;
 }
+
+/** A child that has not answered by then is stopped (a path that is a FIFO would hang start and reload). */
+const CHILD_TIMEOUT_MS = 30_000;
 
 function childArgv(path: string): string[] {
   const child = fileURLToPath(new URL('./load-child.js', import.meta.url));
@@ -25,7 +31,7 @@ export function loadConfigIsolated(path: string): Promise<AgentConfig> {
     execFile(
       process.execPath,
       childArgv(path),
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: CHILD_TIMEOUT_MS },
       (error, stdout, stderr) => {
         let reply: ChildReply;
         try {
@@ -35,14 +41,15 @@ export function loadConfigIsolated(path: string): Promise<AgentConfig> {
               : v,
           ) as ChildReply;
         } catch {
-          reject(
-            new Error(
-              `reading the configuration failed${error !== null ? ` (${error.message.split('\n')[0]})` : ''}: ${stderr.trim().split('\n').slice(-1)[0] ?? ''}`,
-            ),
-          );
+          const cause =
+            error?.killed === true
+              ? `no answer within ${CHILD_TIMEOUT_MS / 1000} s`
+              : (stderr.split('\n').find((line) => /Error/.test(line)) ?? stderr.trim().split('\n')[0] ?? '');
+          reject(new Error(`${path}: reading the configuration failed: ${cause}`));
           return;
         }
         if (reply.error !== undefined) reject(new ConfigError(reply.error));
+        else if (reply.failure !== undefined) reject(new Error(reply.failure));
         else if (reply.config !== undefined) resolve(reply.config);
         else reject(new Error('reading the configuration failed: no answer'));
       },

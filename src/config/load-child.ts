@@ -16,6 +16,10 @@ const path = process.argv[2] ?? '';
 try {
   reply({ config: loadConfigFile(path) });
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  reply({ error: error.message });
+  // Anything else (a bug) is still one line for the daemon to say, marked as such.
+  reply(
+    error instanceof ConfigError
+      ? { error: error.message }
+      : { failure: `${path}: reading it failed: ${error instanceof Error ? error.message : String(error)}` },
+  );
 }

@@ -7,7 +7,13 @@ import type { z } from 'zod';
 import type { AddressFamily } from '../bgp/family.js';
 import { canonicalIp } from '../net/ip.js';
 import { describeValueIssue, formatPath } from '../util/zod-issue.js';
-import { configSchema, type RawConfig, type RawNeighbor, type RawPeerGroup } from './schema.js';
+import {
+  canonicalPrefix,
+  configSchema,
+  type RawConfig,
+  type RawNeighbor,
+  type RawPeerGroup,
+} from './schema.js';
 import {
   type AgentConfig,
   type BfdSettings,
@@ -222,14 +228,14 @@ function resolve(raw: RawConfig): AgentConfig {
     });
   });
   const listenRanges: ListenRangeConfig[] = (raw.listenRanges ?? []).map((range) => ({
-    prefix: range.prefix,
+    prefix: canonicalPrefix(range.prefix),
     peerGroup: range.peerGroup,
     limit: range.limit ?? DEFAULT_LISTEN_RANGE_LIMIT,
     // A dynamic neighbor is never connected to: it is known only once it connects.
     template: {
       ...neighborSettings('', {}, groups[range.peerGroup], bfdDefaults, {
         peerGroup: range.peerGroup,
-        listenRange: range.prefix,
+        listenRange: canonicalPrefix(range.prefix),
       }),
       passive: true,
     },

@@ -3,9 +3,10 @@
 // write there. Keys are the public interface (../shared/DESIGN.md): keep them.
 
 import { z } from 'zod';
-import { maskedIfHostBits, parsePrefix } from '../bgp/codec/nlri.js';
+import { maskedIfHostBits, parsedPrefixText, parsePrefix } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies } from '../bgp/family.js';
 import { parseCommunity, parseLargeCommunity } from '../bgp/format/communities.js';
+import { rangeContains } from '../bgp/listen-ranges.js';
 import { ipFamilyOf, parseIpv4 } from '../net/ip.js';
 import { parsePrefixMatch } from '../rib/prefix-match.js';
 
@@ -32,6 +33,12 @@ const ipAddress = z
   .refine((value) => ipFamilyOf(value) !== null, {
     error: 'must be an IPv4 or IPv6 address, e.g. 172.18.8.102 or fd00::2',
   });
+
+/** The text of a prefix as the agent writes it (lower case, RFC 5952), or the text itself when it is none. */
+export function canonicalPrefix(text: string): string {
+  const parsed = parsePrefix(text);
+  return parsed === null ? text : parsedPrefixText(parsed);
+}
 
 /** Host bits are refused with the prefix meant (nlri.ts maskedIfHostBits: one rule everywhere). */
 function refuseHostBits(text: string, context: z.RefinementCtx): void {
@@ -524,7 +531,29 @@ export const configSchema = z
       }
     });
     const ranges = new Map<string, number>();
+    if ((config.listenRanges ?? []).length > 0 && config.listen?.port === 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['listen', 'port'],
+        message: 'is 0 (no listener), but listenRanges wait for connections: set it to 179',
+      });
+    }
     (config.listenRanges ?? []).forEach((range, index) => {
+      const password = groups[range.peerGroup]?.password;
+      if (password !== undefined) {
+        // The kernel signs with the most specific key: the range's would apply
+        // to a configured neighbor inside it that has none, and its SYNs would be dropped.
+        (config.neighbors ?? []).forEach((n, neighborIndex) => {
+          const own = n.password ?? (n.peerGroup === undefined ? undefined : groups[n.peerGroup]?.password);
+          if (own === undefined && rangeContains(range.prefix, n.address)) {
+            context.addIssue({
+              code: 'custom',
+              path: ['neighbors', neighborIndex, 'password'],
+              message: `must be set: the neighbor is inside listenRanges[${index}] (${range.prefix}), whose TCP MD5 key the kernel would use for it; give it the same password or take it out of the range`,
+            });
+          }
+        });
+      }
       const group = groups[range.peerGroup];
       if (group === undefined) {
         context.addIssue({
@@ -539,7 +568,9 @@ export const configSchema = z
           message: `must be the AS number of the neighbors from listenRanges[${index}]`,
         });
       }
-      const first = ranges.get(range.prefix);
+      // Compared as the prefix it is ("FD00:0::/64" is "fd00::/64").
+      const canonical = canonicalPrefix(range.prefix);
+      const first = ranges.get(canonical);
       if (first !== undefined) {
         context.addIssue({
           code: 'custom',
@@ -547,14 +578,7 @@ export const configSchema = z
           message: `duplicates listenRanges[${first}]: each prefix may appear once`,
         });
       } else {
-        ranges.set(range.prefix, index);
-      }
-      if (config.listen?.port === 0) {
-        context.addIssue({
-          code: 'custom',
-          path: ['listen', 'port'],
-          message: 'is 0 (no listener), but listenRanges wait for connections: set it to 179',
-        });
+        ranges.set(canonical, index);
       }
     });
     const seen = new Map<string, number>();

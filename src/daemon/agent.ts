@@ -206,8 +206,10 @@ export class Agent {
         },
       },
     );
-    // A dynamic neighbor kept only for its stale routes goes once they do.
-    this.routing.onStaleReleased((peer) => this.forgetIfFinished(peer));
+    // A dynamic neighbor kept only for its stale routes goes once they do:
+    // after the event that released them (it may be the session's own
+    // transition) has run to its end.
+    this.routing.onStaleReleased((peer) => setImmediate(() => this.forgetIfFinished(peer)));
     this.api = new ControlServer(config.api.socket, buildApiRoutes(agentControl(this)));
   }
 
@@ -226,9 +228,10 @@ export class Agent {
 
   /** The settings of the dynamic neighbors there are now (listen ranges). */
   private dynamicSettings(): NeighborSettings[] {
+    const ranges = new Set(this.config.listenRanges.map((r) => r.prefix));
     return this.speaker
       .allPeers()
-      .filter((peer) => peer.config.listenRange !== undefined)
+      .filter((peer) => peer.config.listenRange !== undefined && ranges.has(peer.config.listenRange))
       .map((peer) => this.settingsOf(peer));
   }
 
@@ -247,13 +250,15 @@ export class Agent {
   }
 
   /**
-   * A dynamic neighbor exists while it has a session or holds stale routes
-   * (Graceful Restart helper, RFC 4724 §4.2: it may come back within the
-   * restart time); after that it is forgotten with its routes and state.
+   * A dynamic neighbor exists while it has a connection or holds stale
+   * routes (Graceful Restart helper, RFC 4724 §4.2: it may come back within
+   * the restart time); after that it is forgotten with its routes and state.
+   * Not while held down by BFD (RFC 5882 §4.2: it must not come straight
+   * back) or disabled by an operator: forgotten, it could reconnect at once.
    */
   private forgetIfFinished(peer: Peer): void {
     if (peer.config.listenRange === undefined || this.speaker.peer(peer.address) !== peer) return;
-    if (peer.state !== 'idle' && peer.state !== 'active' && peer.state !== 'connect') return;
+    if (peer.connected || peer.held !== null || peer.disabled) return;
     if (this.routing.holdsStaleRoutes(peer)) return;
     if (this.speaker.removeDynamic(peer.address))
       this.log.info(
@@ -302,8 +307,9 @@ export class Agent {
           to,
           reason !== undefined ? describeReason(reason) : null,
         );
-        // After the session's down event has run (stale routes decided).
-        if (to === 'idle' && peer.config.listenRange !== undefined)
+        // Without a connection now (Idle, or Active after a failure in
+        // OpenSent): after the session's down event has run (stale routes decided).
+        if ((to === 'idle' || to === 'active' || to === 'connect') && peer.config.listenRange !== undefined)
           setImmediate(() => this.forgetIfFinished(peer));
       },
       notification: (peer, direction, code, subcode, detail, data) => {
@@ -410,7 +416,7 @@ export class Agent {
    */
   private keepPreservedForwarding(): boolean {
     const preserved = (this.kernel?.adopted ?? 0) + (this.ovs?.adopted ?? 0);
-    if (preserved === 0 || this.config.neighbors.length === 0) {
+    if (preserved === 0 || (this.config.neighbors.length === 0 && this.config.listenRanges.length === 0)) {
       this.kernel?.sweepStale();
       this.ovs?.sweepStale();
     } else {
@@ -488,6 +494,9 @@ export class Agent {
 
   private maybeSweep(): void {
     if (this.sweepTimer === null) return;
+    // Dynamic neighbors are not known until they reconnect: End-of-RIB from
+    // the ones back so far says nothing of the others; the restart time decides.
+    if (this.config.listenRanges.length > 0) return;
     const waiting = this.speaker
       .allPeers()
       .filter((peer) => !peer.config.shutdown)

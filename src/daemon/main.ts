@@ -93,7 +93,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`agent: config error: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    process.stderr.write(
+      `agent: cannot read the configuration: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
+    return 2;
   }
   if (options.check) {
     process.stdout.write(`${options.config}: configuration OK (${config.neighbors.length} neighbors)\n`);

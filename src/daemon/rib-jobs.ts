@@ -11,6 +11,7 @@ import { turnBudget } from '../util/turn-budget.js';
 /** Routes or prefixes per step(); steps continue until the slice's time is up. */
 const STEP_UNITS = 4096;
 const SLICE_MS = 4;
+const RESERVED_MS = 2;
 
 interface Queued {
   readonly job: RibJob;
@@ -51,7 +52,9 @@ export class RibJobs {
     if (this.scheduled !== null || this.closed) return;
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
-      this.slice(turnBudget.deadline(SLICE_MS));
+      // At least RESERVED_MS even after the update groups spent the turn's
+      // budget: a down neighbor's withdrawals or a sweep must not crawl.
+      this.slice(Math.max(turnBudget.deadline(SLICE_MS), performance.now() + RESERVED_MS));
       if (this.queue.length > 0) this.schedule();
     });
   }

@@ -14,6 +14,7 @@ import type { ExportTarget } from '../rib/export.js';
 import { Baseline, GroupMember, type GroupMemberOptions } from '../rib/group-member.js';
 import type { Rib } from '../rib/rib.js';
 import { type Member, UpdateGroup } from '../rib/update-group.js';
+import { roundRobin } from '../util/round-robin.js';
 import { turnBudget } from '../util/turn-budget.js';
 import type { RibJobs } from './rib-jobs.js';
 
@@ -70,6 +71,8 @@ interface Entry {
   timer: NodeJS.Timeout | null;
   /** In the next turn's round of ready groups. */
   ready: boolean;
+  /** Its place in the round-robin (creation order). */
+  readonly order: number;
 }
 
 export class UpdateGroups {
@@ -77,7 +80,9 @@ export class UpdateGroups {
   /** Groups with work for the next turn, and that turn's callback. */
   private readonly ready = new Set<Entry>();
   private readyTurn: NodeJS.Immediate | null = null;
-  private rotation = 0;
+  /** The order of the group served first in the last round: the next round starts after it. */
+  private cursor = -1;
+  private nextOrder = 0;
   private readonly byGroup = new Map<UpdateGroup, Entry>();
   /** What to do when a group's work throws: reset that member's session. */
   private readonly onInternalError = new WeakMap<Member, (error: unknown) => void>();
@@ -185,7 +190,7 @@ export class UpdateGroups {
         options.refused(neighbors, error);
       },
     });
-    entry = { key, group, timer: null, ready: false };
+    entry = { key, group, timer: null, ready: false, order: this.nextOrder++ };
     this.entries.set(key, entry);
     this.byGroup.set(group, entry);
     return entry;
@@ -221,7 +226,8 @@ export class UpdateGroups {
     if (entry.timer !== null) return;
     entry.timer = setTimeout(() => {
       entry.timer = null;
-      this.turn(entry);
+      // Into the next round of ready groups: all group work shares one budget, in one phase.
+      this.schedule(entry, 0);
     }, delayMs);
   }
 
@@ -232,11 +238,11 @@ export class UpdateGroups {
    */
   private runReady(): void {
     this.readyTurn = null;
-    const entries = [...this.ready];
+    const round = roundRobin([...this.ready], this.cursor);
     this.ready.clear();
-    for (const entry of entries) entry.ready = false;
-    const first = this.rotation++ % Math.max(1, entries.length);
-    for (let k = 0; k < entries.length; k++) this.turn(entries[(first + k) % entries.length] as Entry);
+    this.cursor = round.cursor;
+    for (const entry of round.order) entry.ready = false;
+    for (const entry of round.order) this.turn(entry);
   }
 
   /** One slice of a group's work: compute changes, then write to members; yields when time is up. */

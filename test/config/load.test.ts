@@ -378,3 +378,36 @@ describe('peer groups and listen ranges (dynamic neighbors)', () => {
     expect(message).toContain(expected);
   });
 });
+
+describe('listen ranges and TCP MD5, prefixes as written', () => {
+  const base = 'asn: 64512\nrouterId: 172.18.8.101\n';
+  it('a configured neighbor without a password inside a range with one is refused (the kernel would use the range key)', () => {
+    const text = `${base}peerGroups: { nodes: { asn: 64512, password: s3cret } }
+listenRanges: [{ prefix: 172.18.8.0/24, peerGroup: nodes }]
+neighbors: [{ address: 172.18.8.1, asn: 64512 }, { address: 10.0.0.1, asn: 64512 }]
+`;
+    expect(errorOf(text)).toContain(
+      'neighbors[0].password: missing; must be set: the neighbor is inside listenRanges[0] (172.18.8.0/24)',
+    );
+    expect(() =>
+      parseConfig(text.replace('asn: 64512 }, {', 'asn: 64512, password: s3cret }, {')),
+    ).not.toThrow();
+    expect(() =>
+      parseConfig(
+        text.replace('{ address: 172.18.8.1, asn: 64512 }', '{ address: 172.18.8.1, peerGroup: nodes }'),
+      ),
+    ).not.toThrow();
+  });
+
+  it('range prefixes are compared and kept as the prefix they are', () => {
+    const groups = `${base}peerGroups: { nodes: { asn: 64512 } }\n`;
+    expect(
+      errorOf(
+        `${groups}listenRanges: [{ prefix: "fd00::/64", peerGroup: nodes }, { prefix: "FD00:0::/64", peerGroup: nodes }]\n`,
+      ),
+    ).toContain('listenRanges[1].prefix: "FD00:0::/64" is not valid: duplicates listenRanges[0]');
+    const config = parseConfig(`${groups}listenRanges: [{ prefix: "FD00:0::/64", peerGroup: nodes }]\n`);
+    expect(config.listenRanges[0]?.prefix).toBe('fd00::/64');
+    expect(config.listenRanges[0]?.template.listenRange).toBe('fd00::/64');
+  });
+});

@@ -221,6 +221,24 @@ describe('dynamic neighbors: the agent as route reflector for a listen range', (
     clients.delete(addressOf(4));
   }, 60_000);
 
+  it('a connection that drops after our OPEN leaves nothing behind (no neighbor, no slot of the limit)', async () => {
+    const ns = await topology.addNamespace('c7');
+    await topology.addLink({
+      a: { ns, ifname: 'eth1', ipv4: `${addressOf(7)}/24` },
+      b: { ns: switchNs, ifname: 'p7' },
+    });
+    await topology.execOk(switchNs, ['ip', 'link', 'set', 'p7', 'master', 'br0']);
+    // A health check or a port scan: connect, read our OPEN, close (the session goes OpenSent -> Active).
+    const probe = `const s = require('net').connect({ host: '${AGENT}', port: 179, localAddress: '${addressOf(7)}' });
+      s.on('data', () => s.destroy()); s.on('error', () => {}); setTimeout(() => process.exit(0), 3000);`;
+    await topology.execOk(ns, [process.execPath, '-e', probe]);
+    await eventually('the probe left no neighbor', async () =>
+      (await neighbors()).some((n) => n.address === addressOf(7)) ? undefined : true,
+    );
+    expect(await agent.logText()).toContain(`dynamic neighbor ${addressOf(7)} removed: its session ended`);
+    expect((await neighbors()).map((n) => n.address).sort()).toEqual([addressOf(2), addressOf(3)]);
+  }, 30_000);
+
   it('config reload adds an IPv6 range whose group has a TCP MD5 password: one key for the prefix admits an FRR client', async () => {
     agent.writeConfig({
       ...agentConfig,
