@@ -16,6 +16,8 @@ const RESERVED_MS = 2;
 interface Queued {
   readonly job: RibJob;
   readonly onDone: ((job: RibJob) => void) | undefined;
+  /** Housekeeping (id reclamation): no reserved share of a busy turn. */
+  readonly background: boolean;
 }
 
 export class RibJobs {
@@ -30,9 +32,9 @@ export class RibJobs {
     return this.queue.length;
   }
 
-  run(job: RibJob, onDone?: (job: RibJob) => void): void {
+  run(job: RibJob, onDone?: (job: RibJob) => void, options: { background?: boolean } = {}): void {
     if (this.closed) return;
-    this.queue.push({ job, onDone });
+    this.queue.push({ job, onDone, background: options.background ?? false });
     this.schedule();
   }
 
@@ -53,8 +55,10 @@ export class RibJobs {
     this.scheduled = setImmediate(() => {
       this.scheduled = null;
       // At least RESERVED_MS even after the update groups spent the turn's
-      // budget: a down neighbor's withdrawals or a sweep must not crawl.
-      this.slice(Math.max(turnBudget.deadline(SLICE_MS), performance.now() + RESERVED_MS));
+      // budget: a down neighbor's withdrawals or a sweep must not crawl
+      // (housekeeping takes only what the budget leaves).
+      const reserved = this.queue[0]?.background === true ? 0 : RESERVED_MS;
+      this.slice(Math.max(turnBudget.deadline(SLICE_MS), performance.now() + reserved));
       if (this.queue.length > 0) this.schedule();
     });
   }

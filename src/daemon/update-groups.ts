@@ -92,7 +92,8 @@ export class UpdateGroups {
     // Prefix ids whose last route went are handed back once no group needs them.
     this.reclaimTimer = setInterval(() => {
       const { jobs, rib } = this.options;
-      if (jobs.pending === 0) jobs.run(rib.reclaimPrefixes([...this.byGroup.keys()]));
+      if (jobs.pending === 0)
+        jobs.run(rib.reclaimPrefixes([...this.byGroup.keys()]), undefined, { background: true });
     }, RECLAIM_INTERVAL_MS);
     this.reclaimTimer.unref();
   }
@@ -226,8 +227,7 @@ export class UpdateGroups {
     if (entry.timer !== null) return;
     entry.timer = setTimeout(() => {
       entry.timer = null;
-      // Into the next round of ready groups: all group work shares one budget, in one phase.
-      this.schedule(entry, 0);
+      this.turn(entry);
     }, delayMs);
   }
 
@@ -242,7 +242,13 @@ export class UpdateGroups {
     this.ready.clear();
     this.cursor = round.cursor;
     for (const entry of round.order) entry.ready = false;
-    for (const entry of round.order) this.turn(entry);
+    round.order.forEach((entry, k) => {
+      // Once the turn's budget is spent the rest wait for the next round
+      // (one of them goes first there): big slices for few groups per turn
+      // cost less than a sliver for each.
+      if (k > 0 && turnBudget.left() <= 0) this.schedule(entry, 0);
+      else this.turn(entry);
+    });
   }
 
   /** One slice of a group's work: compute changes, then write to members; yields when time is up. */

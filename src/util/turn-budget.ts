@@ -25,6 +25,11 @@ export class TurnBudget {
     private readonly atNextTurn: (reset: () => void) => void,
   ) {}
 
+  /** Milliseconds of this turn's budget not yet used (the whole budget before the turn's first slice). */
+  left(): number {
+    return this.turnStart < 0 ? this.budgetMs : this.turnStart + this.budgetMs - this.now();
+  }
+
   /** When a slice that would like `wantedMs` must stop: within the turn's budget, but at least minSliceMs from now. */
   deadline(wantedMs: number): number {
     const now = this.now();
