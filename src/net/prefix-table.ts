@@ -10,7 +10,20 @@ import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
 /** 1 for IPv4 keys (one word), 2 for IPv6 keys (four words). */
 export type PrefixFamily = 1 | 2;
 
-const EMPTY = -1;
+/**
+ * A slot holds id + 1, so that 0 is empty: a new slot array needs no fill,
+ * and the OS hands its pages over as they are first touched, not all at
+ * once (filling 8 MB at a growth took some 20 ms in one turn).
+ */
+const EMPTY = 0;
+
+/**
+ * Ids moved from the old slot array to the new one per insert while the
+ * table grows. Rehashing a million keys at once is some 50 ms in one turn of
+ * the event loop (every keepalive and control request waits); moved a few
+ * per insert, the move ends long before the new array is half full.
+ */
+const MIGRATE_PER_INSERT = 16;
 
 /** Knuth's multiplicative hash step, kept in 32 bits. */
 function mix(hash: number, word: number): number {
@@ -39,18 +52,32 @@ export class PrefixTable {
   private live = 0;
   private slots: Int32Array;
   private mask: number;
+  /**
+   * While growing: the previous slot array, which still indexes the ids from
+   * `migrated` up that were there when growth began. Searched after `slots`;
+   * its entries are checked against the id's current key and use.
+   */
+  private oldSlots: Int32Array | null = null;
+  private oldMask = 0;
+  private migrated = 0;
+  /** Ids handed out when growth began: the migration's end. */
+  private migrateEnd = 0;
   private words: Uint32Array;
   private lengths: Uint8Array;
   /** 1 when the id is in use. */
   private used: Uint8Array;
   private freeIds: number[] = [];
 
-  constructor(afi: PrefixFamily, initialCapacity = 1024) {
+  constructor(
+    afi: PrefixFamily,
+    initialCapacity = 1024,
+    private readonly migratePerInsert = MIGRATE_PER_INSERT,
+  ) {
     this.afi = afi;
     this.wordsPerKey = afi === 1 ? 1 : 4;
     let slots = 16;
     while (slots < initialCapacity * 2) slots *= 2;
-    this.slots = new Int32Array(slots).fill(EMPTY);
+    this.slots = new Int32Array(slots);
     this.mask = slots - 1;
     this.words = new Uint32Array(initialCapacity * this.wordsPerKey);
     this.lengths = new Uint8Array(initialCapacity);
@@ -94,33 +121,98 @@ export class PrefixTable {
 
   /** The id of the prefix whose key is words[at..] and `length`, or -1. */
   findKey(words: ArrayLike<number>, at: number, length: number): number {
-    let slot = this.hashOf(words, at, length) & this.mask;
+    const hash = this.hashOf(words, at, length);
+    const found = this.findIn(this.slots, this.mask, hash, words, at, length);
+    if (found >= 0 || this.oldSlots === null) return found;
+    return this.findIn(this.oldSlots, this.oldMask, hash, words, at, length);
+  }
+
+  private findIn(
+    slots: Int32Array,
+    mask: number,
+    hash: number,
+    words: ArrayLike<number>,
+    at: number,
+    length: number,
+  ): number {
+    let slot = hash & mask;
     for (;;) {
-      const id = this.slots[slot] as number;
-      if (id === EMPTY) return -1;
-      if (this.matches(id, words, at, length)) return id;
-      slot = (slot + 1) & this.mask;
+      const id = (slots[slot] as number) - 1;
+      if (id < 0) return -1;
+      // (The old array may name an id freed since, or given to another key.)
+      if (this.used[id] === 1 && this.matches(id, words, at, length)) return id;
+      slot = (slot + 1) & mask;
     }
   }
 
   /** The id of the prefix, added if new. */
   internKey(words: ArrayLike<number>, at: number, length: number): number {
-    let slot = this.hashOf(words, at, length) & this.mask;
+    const hash = this.hashOf(words, at, length);
+    let slot = hash & this.mask;
     for (;;) {
-      const id = this.slots[slot] as number;
-      if (id === EMPTY) break;
-      if (this.matches(id, words, at, length)) return id;
+      const id = (this.slots[slot] as number) - 1;
+      if (id < 0) break;
+      if (this.used[id] === 1 && this.matches(id, words, at, length)) return id;
       slot = (slot + 1) & this.mask;
+    }
+    if (this.oldSlots !== null) {
+      const old = this.findIn(this.oldSlots, this.oldMask, hash, words, at, length);
+      if (old >= 0) return old;
+      this.migrate(this.migratePerInsert);
+      // Migration may have filled the slot found free above.
+      slot = hash & this.mask;
+      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
     }
     const id = this.allocate();
     const base = id * this.wordsPerKey;
     for (let w = 0; w < this.wordsPerKey; w++) this.words[base + w] = words[at + w] as number;
     this.lengths[id] = length;
     this.used[id] = 1;
-    this.slots[slot] = id;
+    this.slots[slot] = id + 1;
     this.live++;
-    if (this.live * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    if (this.live * 2 > this.slots.length) this.grow(this.slots.length * 2);
     return id;
+  }
+
+  /** Puts `id` into the current slot array (it must not be there yet). */
+  private place(id: number): void {
+    let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
+    while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
+    this.slots[slot] = id + 1;
+  }
+
+  /** True when the current slot array holds `id`. */
+  private placed(id: number): boolean {
+    let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
+    for (;;) {
+      const other = this.slots[slot] as number;
+      if (other === EMPTY) return false;
+      if (other === id + 1) return true;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** A slot array twice the size; the ids move over a few at a time (migrate). */
+  private grow(slotCount: number): void {
+    // A growth before the last one ended (not with these sizes): end it first.
+    if (this.oldSlots !== null) this.migrate(Number.POSITIVE_INFINITY);
+    this.oldSlots = this.slots;
+    this.oldMask = this.mask;
+    this.migrated = 0;
+    this.migrateEnd = this.size;
+    this.slots = new Int32Array(slotCount);
+    this.mask = slotCount - 1;
+  }
+
+  /** Moves up to `count` ids from the old slot array into the current one. */
+  private migrate(count: number): void {
+    const end = Math.min(this.migrateEnd, this.migrated + count);
+    for (let id = this.migrated; id < end; id++) {
+      // Freed ids need no slot; ids given out again since are placed already.
+      if (this.used[id] === 1 && !this.placed(id)) this.place(id);
+    }
+    this.migrated = end;
+    if (end >= this.migrateEnd) this.oldSlots = null;
   }
 
   private allocate(): number {
@@ -142,37 +234,34 @@ export class PrefixTable {
     return id;
   }
 
-  private rehash(slotCount: number): void {
-    this.slots = new Int32Array(slotCount).fill(EMPTY);
-    this.mask = slotCount - 1;
-    for (let id = 0; id < this.size; id++) {
-      if (this.used[id] !== 1) continue;
-      let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
-      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & this.mask;
-      this.slots[slot] = id;
-    }
-  }
-
   /** Forgets a prefix; its id may be handed out again. */
   remove(id: number): void {
     if (this.used[id] !== 1) return;
     this.used[id] = 0;
     this.live--;
     this.freeIds.push(id);
-    // Rebuild the probe chains without the id (backward-shift deletion).
+    // Rebuild the probe chains without the id (backward-shift deletion). An
+    // id not yet moved from the old slot array has no slot here: the old
+    // array's entry stays, and lookups skip it (the id is no longer used).
     let slot = this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & this.mask;
-    while (this.slots[slot] !== id) slot = (slot + 1) & this.mask;
+    for (;;) {
+      const other = this.slots[slot] as number;
+      if (other === id + 1) break;
+      if (other === EMPTY) return;
+      slot = (slot + 1) & this.mask;
+    }
     let hole = slot;
     let probe = (hole + 1) & this.mask;
     for (;;) {
-      const other = this.slots[probe] as number;
-      if (other === EMPTY) break;
+      const entry = this.slots[probe] as number;
+      if (entry === EMPTY) break;
+      const other = entry - 1;
       const home =
         this.hashOf(this.words, other * this.wordsPerKey, this.lengths[other] as number) & this.mask;
       // Move `other` into the hole if its home is not between the hole and the probe (cyclically).
       const between = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
       if (!between) {
-        this.slots[hole] = other;
+        this.slots[hole] = entry;
         hole = probe;
       }
       probe = (probe + 1) & this.mask;
@@ -205,6 +294,12 @@ export class PrefixTable {
 
   /** Bytes held by the table's arrays (for memory accounting). */
   get byteSize(): number {
-    return this.slots.byteLength + this.words.byteLength + this.lengths.byteLength + this.used.byteLength;
+    return (
+      this.slots.byteLength +
+      (this.oldSlots?.byteLength ?? 0) +
+      this.words.byteLength +
+      this.lengths.byteLength +
+      this.used.byteLength
+    );
   }
 }
