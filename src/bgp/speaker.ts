@@ -243,6 +243,12 @@ export class Speaker {
    * range's limit with Cease/Connection Rejected, RFC 4486 §4).
    */
   private dynamicPeer(remote: string, socket: net.Socket): Peer | undefined {
+    if (this.config.neighbors.some((n) => (canonicalIp(n.address) ?? n.address) === remote)) {
+      // A configured neighbor not added yet (a reload is reopening the
+      // listeners): never a dynamic one; it connects again in a moment.
+      socket.destroy();
+      return undefined;
+    }
     const match = matchListenRange(this.config.listenRanges ?? [], remote, (range) =>
       this.dynamicMembers(range.prefix),
     );

@@ -538,7 +538,21 @@ export const configSchema = z
         message: 'is 0 (no listener), but listenRanges wait for connections: set it to 179',
       });
     }
+    const listenAddress = config.listen?.address;
     (config.listenRanges ?? []).forEach((range, index) => {
+      const rangeFamily = ipFamilyOf(range.prefix.split('/')[0] ?? '');
+      if (
+        listenAddress !== undefined &&
+        listenAddress !== '0.0.0.0' &&
+        listenAddress !== '::' &&
+        ipFamilyOf(listenAddress) !== rangeFamily
+      ) {
+        context.addIssue({
+          code: 'custom',
+          path: ['listenRanges', index, 'prefix'],
+          message: `is IPv${rangeFamily}, but listen.address ${listenAddress} only takes IPv${ipFamilyOf(listenAddress)} connections: listen on ${rangeFamily === 6 ? '"::"' : '0.0.0.0'} or drop the range`,
+        });
+      }
       const password = groups[range.peerGroup]?.password;
       if (password !== undefined) {
         // The kernel signs with the most specific key: the range's would apply

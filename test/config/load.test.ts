@@ -399,6 +399,14 @@ neighbors: [{ address: 172.18.8.1, asn: 64512 }, { address: 10.0.0.1, asn: 64512
     ).not.toThrow();
   });
 
+  it('a range of the other family than a specific listen address is refused', () => {
+    const text = `${base}listen: { address: 172.18.8.101 }\npeerGroups: { nodes: { asn: 64512 } }\nlistenRanges: [{ prefix: "fd00::/64", peerGroup: nodes }]\n`;
+    expect(errorOf(text)).toContain(
+      'listenRanges[0].prefix: "fd00::/64" is not valid: is IPv6, but listen.address 172.18.8.101 only takes IPv4 connections',
+    );
+    expect(() => parseConfig(text.replace('address: 172.18.8.101', 'address: "::"'))).not.toThrow();
+  });
+
   it('range prefixes are compared and kept as the prefix they are', () => {
     const groups = `${base}peerGroups: { nodes: { asn: 64512 } }\n`;
     expect(
