@@ -8,7 +8,6 @@ import net from 'node:net';
 import { ipFamilyOf } from '../net/ip.js';
 import { type CodecContext, codecContext } from './codec/context.js';
 import type { BgpError } from './codec/errors.js';
-import { MessageFramer } from './codec/header.js';
 import { CeaseSubcode, ErrorCode, MAX_MESSAGE_LENGTH, OpenSubcode } from './codec/iana.js';
 import {
   type BgpMessage,
@@ -35,6 +34,7 @@ import {
 } from './fsm.js';
 import { inputSliceSpent } from './input-pacer.js';
 import type { NegotiatedSession } from './negotiation.js';
+import { PacedInput } from './paced-input.js';
 import { descriptorOf, rawTcpSocket, setGtsm, setMd5Key } from './socket-options.js';
 
 export type ConnectionDirection = 'outbound' | 'inbound';
@@ -94,7 +94,7 @@ export const WRITE_HIGH_WATER_MARK = 256 * 1024;
 export class Session {
   private fsm: FsmState;
   private socket: net.Socket | null = null;
-  private framer = new MessageFramer();
+  private input = pacedInput();
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private receiveContext: CodecContext = codecContext();
   private sendContext: CodecContext = codecContext();
@@ -338,21 +338,17 @@ export class Session {
   private adopt(socket: net.Socket): void {
     this.socket = socket;
     this.socketError = null;
-    this.framer = new MessageFramer(MAX_MESSAGE_LENGTH);
+    this.input = pacedInput();
     this.receiveContext = codecContext();
     this.sendContext = codecContext();
     this.negotiatedSession = null;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       if (this.socket !== socket) return;
-      this.guarded('input', () => this.onData(chunk));
-      if (this.socket === socket && inputSliceSpent(performance.now())) {
-        // This turn's input has had its share: the rest waits for the next turn.
-        socket.pause();
-        setImmediate(() => {
-          if (this.socket === socket) socket.resume();
-        });
-      }
+      this.guarded('input', () => {
+        this.input.push(chunk);
+        this.pumpInput(socket, true);
+      });
     });
     socket.on('drain', () => {
       if (this.socket === socket && this.fsm.name === 'established')
@@ -365,22 +361,40 @@ export class Session {
     });
     socket.on('close', () => {
       if (this.socket === socket) {
+        // What the peer sent before it closed (a NOTIFICATION, often) is read first.
+        this.guarded('input', () => this.pumpInput(socket, false));
+      }
+      if (this.socket === socket) {
         this.socket = null;
         this.guarded('close', () => this.handle({ type: 'TcpConnectionFails' }));
       }
     });
   }
 
-  private onData(chunk: Buffer): void {
-    const messages = this.framer.push(chunk);
-    if (!Array.isArray(messages)) {
-      this.handle({ type: 'BgpHeaderErr', notification: toSpec(messages) });
+  /**
+   * Hands the queued messages to the FSM. When `paced` and this turn's
+   * input share runs out first, the socket pauses and the rest waits for
+   * the next turn (src/bgp/paced-input.ts).
+   */
+  private pumpInput(socket: net.Socket, paced: boolean): void {
+    const outcome = this.input.drain((bytes) => {
+      if (this.socket !== socket || this.destroyed) return false;
+      this.onMessage(bytes);
+      return this.socket === socket && !this.destroyed;
+    }, paced);
+    if (outcome === 'stopped') return;
+    if (outcome === 'more') {
+      if (!socket.isPaused()) socket.pause();
+      setImmediate(() => {
+        if (this.socket === socket) this.guarded('input', () => this.pumpInput(socket, true));
+      });
       return;
     }
-    for (const bytes of messages) {
-      if (this.socket === null || this.destroyed) return;
-      this.onMessage(bytes);
+    if (outcome !== 'empty') {
+      this.handle({ type: 'BgpHeaderErr', notification: toSpec(outcome) });
+      return;
     }
+    if (socket.isPaused()) socket.resume();
   }
 
   private onMessage(bytes: Uint8Array): void {
@@ -454,7 +468,7 @@ export class Session {
     this.negotiatedSession = outcome;
     this.receiveContext = outcome.receiveContext;
     this.sendContext = outcome.sendContext;
-    this.framer.setMaxMessageLength(outcome.receiveContext.maxMessageLength);
+    this.input.setMaxMessageLength(outcome.receiveContext.maxMessageLength);
     this.handle({ type: 'BgpOpen', holdTimeSeconds: outcome.holdTimeSeconds });
   }
 
@@ -563,4 +577,8 @@ function timerEvent(timer: TimerName): FsmEvent {
 
 function toSpec(error: BgpError): NotificationSpec {
   return { code: error.code, subcode: error.subcode, data: error.data, reason: error.reason };
+}
+
+function pacedInput(): PacedInput {
+  return new PacedInput(MAX_MESSAGE_LENGTH, () => inputSliceSpent(performance.now()));
 }
