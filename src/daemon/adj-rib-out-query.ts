@@ -4,7 +4,7 @@
 
 import type { DestinationJson } from '../api/types.js';
 import type { AddressFamily } from '../bgp/family.js';
-import { NOT_ADVERTISED, type UpdateGroup } from '../rib/update-group.js';
+import { advertisedOf, NOT_ADVERTISED, type UpdateGroup } from '../rib/update-group.js';
 import { attrJson, lookup } from './rib-query.js';
 
 export function queryAdjRibOut(
@@ -28,9 +28,9 @@ export function queryAdjRibOut(
     eligible: true,
   });
   const from = wanted >= 0 ? wanted : 0;
-  const to = wanted >= 0 ? wanted + 1 : f.advertised.length;
+  const to = wanted >= 0 ? wanted + 1 : group.prefixEnd(f);
   for (let p = from; p < to; p++) {
-    const setId = f.advertised[p] ?? NOT_ADVERTISED;
+    const setId = advertisedOf(f, p);
     if (setId === NOT_ADVERTISED) continue;
     destinations.push({
       prefix: table.toString(p),

@@ -9,7 +9,8 @@ import { formatCommunity, formatExtendedCommunity, formatLargeCommunity } from '
 import { formatAsPath } from '../bgp/format/message.js';
 import type { AttrSet } from '../rib/attribute-store.js';
 import { type BestPathReason, bestPathReasonText } from '../rib/decision.js';
-import { LOCAL_SOURCE, type RejectReason, type Rib, type RouteView } from '../rib/rib.js';
+import { headOf, LOCAL_SOURCE, type RejectReason, type Rib, type RouteView } from '../rib/rib.js';
+import { NO_ROUTE } from '../rib/route-store.js';
 
 const origins = ['igp', 'egp', 'incomplete'] as const;
 
@@ -94,8 +95,7 @@ export function lookup(rib: Rib, family: AddressFamily, text: string): number {
       masked[w] = ((words[w] as number) & mask) >>> 0;
     }
     const id = table.findKey(masked, 0, length);
-    if (id >= 0 && f.head[id] !== undefined && (f.head[id] as number) >= 0 && (f.installed[id] as number) > 0)
-      return id;
+    if (id >= 0 && headOf(f, id) !== NO_ROUTE && (f.installed[id] as number) > 0) return id;
   }
   return -1;
 }
@@ -116,7 +116,7 @@ export function queryRib(rib: Rib, query: RibQuery): DestinationJson[] {
     const id = lookup(rib, query.family, query.prefix);
     if (id >= 0) ids.push(id);
   } else {
-    for (let p = 0; p < table.capacity; p++) if ((f.head[p] ?? -1) >= 0) ids.push(p);
+    for (let p = 0; p < table.capacity; p++) if (headOf(f, p) !== NO_ROUTE) ids.push(p);
   }
   const destinations: DestinationJson[] = [];
   for (const p of ids) {

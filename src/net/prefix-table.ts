@@ -5,6 +5,7 @@
 // ids; no object, string or bigint per prefix. Everything else in the RIB is
 // an array indexed by these ids.
 
+import { grownCapacity } from '../util/capacity.js';
 import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
 
 /** 1 for IPv4 keys (one word), 2 for IPv6 keys (four words). */
@@ -220,7 +221,7 @@ export class PrefixTable {
     if (reused !== undefined) return reused;
     const id = this.size++;
     if (id >= this.lengths.length) {
-      const capacity = this.lengths.length * 2;
+      const capacity = grownCapacity(this.lengths.length, id);
       const words = new Uint32Array(capacity * this.wordsPerKey);
       words.set(this.words);
       this.words = words;

@@ -17,6 +17,7 @@ import { endOfRib } from '../bgp/codec/update.js';
 import { type AddressFamily, familyAfiSafi } from '../bgp/family.js';
 import type { Rib } from './rib.js';
 import {
+  advertisedOf,
   type GroupFamily,
   type Member,
   NOT_ADVERTISED,
@@ -54,9 +55,15 @@ export class Baseline {
     const tables = new Map<AddressFamily, { advertised: Int32Array; changedAt: Uint32Array }>();
     const held = new Set<number>();
     for (const f of group.families) {
-      const advertised = f.advertised.slice();
-      for (const set of advertised) if (set !== NOT_ADVERTISED) held.add(set);
-      tables.set(f.family, { advertised, changedAt: f.changedAt.slice() });
+      // Only the prefix ids handed out so far: the columns' room past them is empty.
+      const end = group.prefixEnd(f);
+      const advertised = new Int32Array(end);
+      for (let p = 0; p < end; p++) {
+        const set = advertisedOf(f, p);
+        advertised[p] = set;
+        if (set !== NOT_ADVERTISED) held.add(set);
+      }
+      tables.set(f.family, { advertised, changedAt: f.changedAt.slice(0, end) });
     }
     for (const set of held) group.rib.attrs.retain(set);
     return new Baseline(group.rib, tables, knownSeq, [...held]);
@@ -274,14 +281,15 @@ export class GroupMember implements Member {
       this.finishScan(group, scan);
       return;
     }
-    const end = Math.min(f.advertised.length, scan.position + SCAN_SLICE);
+    const prefixEnd = group.prefixEnd(f);
+    const end = Math.min(prefixEnd, scan.position + SCAN_SLICE);
     let taken = 0;
     let p = scan.position;
     for (; p < end && taken < ROUND_PREFIXES; p++) {
       if (this.lacks(scan, f, family, p)) taken++;
     }
     scan.position = p;
-    if (p >= f.advertised.length) {
+    if (p >= prefixEnd) {
       scan.familyIndex++;
       scan.position = 0;
     }
@@ -294,7 +302,7 @@ export class GroupMember implements Member {
 
   /** Whether prefix `p` must be sent (queued in this.withdrawn or this.buckets). */
   private lacks(scan: Scan, f: GroupFamily, family: AddressFamily, p: number): boolean {
-    const now = f.advertised[p] as number;
+    const now = advertisedOf(f, p);
     let had: number;
     switch (scan.kind) {
       case 'everything':

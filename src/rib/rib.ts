@@ -12,6 +12,7 @@ import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import { PrefixTable } from '../net/prefix-table.js';
+import { grownCapacity } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { AttributeStore, type AttrSet } from './attribute-store.js';
@@ -93,8 +94,8 @@ export interface FamilyRib {
   readonly afi: PrefixAfi;
   readonly prefixes: PrefixTable;
   readonly routes: RouteStore;
-  /** First (best) route of each prefix, or NO_ROUTE. */
-  head: Int32Array;
+  /** First route (best first) of each prefix's list, plus one: 0 means none, so the column needs no fill (src/util/capacity.ts). */
+  headPlusOne: Int32Array;
   /** How many routes at the head are installed: 0 (none usable), 1 (best), or more (ECMP). */
   installed: Uint8Array;
   readonly queues: ChangeQueue[];
@@ -146,11 +147,20 @@ function newFamily(family: AddressFamily): FamilyRib {
     afi,
     prefixes: new PrefixTable(afi),
     routes: new RouteStore(),
-    head: new Int32Array(1024).fill(NO_ROUTE),
+    headPlusOne: new Int32Array(1024),
     installed: new Uint8Array(1024),
     queues: [],
     dead: [],
   };
+}
+
+/** The first route (the best) of prefix `p`, or NO_ROUTE. */
+export function headOf(f: FamilyRib, p: number): number {
+  return (f.headPlusOne[p] ?? 0) - 1;
+}
+
+function setHead(f: FamilyRib, p: number, route: number): void {
+  f.headPlusOne[p] = route + 1;
 }
 
 export class Rib {
@@ -536,12 +546,11 @@ export class Rib {
   }
 
   private ensurePrefixCapacity(f: FamilyRib, p: number): void {
-    if (p < f.head.length) return;
-    let capacity = f.head.length * 2;
-    while (capacity <= p) capacity *= 2;
-    const head = new Int32Array(capacity).fill(NO_ROUTE);
-    head.set(f.head);
-    f.head = head;
+    if (p < f.headPlusOne.length) return;
+    const capacity = grownCapacity(f.headPlusOne.length, p);
+    const headPlusOne = new Int32Array(capacity);
+    headPlusOne.set(f.headPlusOne);
+    f.headPlusOne = headPlusOne;
     const installed = new Uint8Array(capacity);
     installed.set(f.installed);
     f.installed = installed;
@@ -549,7 +558,7 @@ export class Rib {
 
   private findRoute(f: FamilyRib, p: number, sourceId: number, pathId: number): number {
     const routes = f.routes;
-    for (let r = f.head[p] as number; r !== NO_ROUTE; r = routes.next[r] as number) {
+    for (let r = headOf(f, p); r !== NO_ROUTE; r = routes.next[r] as number) {
       if (routes.source[r] === sourceId && routes.pathId[r] === pathId) return r;
     }
     return NO_ROUTE;
@@ -592,22 +601,22 @@ export class Rib {
   private link(f: FamilyRib, p: number, route: number): void {
     const routes = f.routes;
     let previous = NO_ROUTE;
-    let current = f.head[p] as number;
+    let current = headOf(f, p);
     while (current !== NO_ROUTE && !this.before(f, route, current)) {
       previous = current;
       current = routes.next[current] as number;
     }
     routes.next[route] = current;
-    if (previous === NO_ROUTE) f.head[p] = route;
+    if (previous === NO_ROUTE) setHead(f, p, route);
     else routes.next[previous] = route;
   }
 
   private unlink(f: FamilyRib, p: number, route: number): void {
     const routes = f.routes;
     let previous = NO_ROUTE;
-    for (let current = f.head[p] as number; current !== NO_ROUTE; current = routes.next[current] as number) {
+    for (let current = headOf(f, p); current !== NO_ROUTE; current = routes.next[current] as number) {
       if (current === route) {
-        if (previous === NO_ROUTE) f.head[p] = routes.next[route] as number;
+        if (previous === NO_ROUTE) setHead(f, p, routes.next[route] as number);
         else routes.next[previous] = routes.next[route] as number;
         routes.next[route] = NO_ROUTE;
         return;
@@ -619,7 +628,7 @@ export class Rib {
   /** Records the installed set of `p` (route and attribute per entry) in the scratch snapshot. */
   private takeSnapshot(f: FamilyRib, p: number): number {
     const count = f.installed[p] as number;
-    let route = f.head[p] as number;
+    let route = headOf(f, p);
     for (let i = 0; i < count; i++) {
       this.snapshot[i * 2] = route;
       this.snapshot[i * 2 + 1] = f.routes.attr[route] as number;
@@ -630,7 +639,7 @@ export class Rib {
 
   private differsFromSnapshot(f: FamilyRib, p: number, count: number): boolean {
     if ((f.installed[p] as number) !== count) return true;
-    let route = f.head[p] as number;
+    let route = headOf(f, p);
     for (let i = 0; i < count; i++) {
       if (this.snapshot[i * 2] !== route || this.snapshot[i * 2 + 1] !== f.routes.attr[route]) return true;
       route = f.routes.next[route] as number;
@@ -641,7 +650,7 @@ export class Rib {
   /** How many routes at the head of `p` form the installed set (best + ECMP from distinct sources). */
   private countInstalled(f: FamilyRib, p: number): number {
     const routes = f.routes;
-    const best = f.head[p] as number;
+    const best = headOf(f, p);
     if (best === NO_ROUTE || !this.eligible(f, best)) return 0;
     const maxPaths = this.options.maxPaths;
     if (maxPaths <= 1) return 1;
@@ -732,7 +741,7 @@ export class Rib {
     routes.release(route);
     f.installed[p] = this.countInstalled(f, p);
     if (this.differsFromSnapshot(f, p, before)) this.publish(f, p);
-    if (f.head[p] === NO_ROUTE) f.dead.push(p);
+    if (headOf(f, p) === NO_ROUTE) f.dead.push(p);
   }
 
   /**
@@ -766,7 +775,7 @@ export class Rib {
             left--;
             const p = list[position++] as number;
             // Announced again since, or listed twice.
-            if (f.head[p] !== NO_ROUTE || !f.prefixes.isLive(p)) continue;
+            if (headOf(f, p) !== NO_ROUTE || !f.prefixes.isLive(p)) continue;
             let needed = false;
             for (const queue of f.queues) if (queue.has(p)) needed = true;
             for (const holder of holders) if (!needed && !holder.canForget(name, p)) needed = true;
@@ -808,12 +817,12 @@ export class Rib {
           const routes = f.routes;
           while (p < f.prefixes.capacity && left > 0) {
             left--;
-            const head = f.head[p];
-            if (head !== NO_ROUTE && head !== undefined) {
+            const head = headOf(f, p);
+            if (head !== NO_ROUTE) {
               const before = this.takeSnapshot(f, p);
               list.length = 0;
               for (let r = head; r !== NO_ROUTE; r = routes.next[r] as number) list.push(r);
-              f.head[p] = NO_ROUTE;
+              setHead(f, p, NO_ROUTE);
               for (const r of list) {
                 routes.next[r] = NO_ROUTE;
                 this.link(f, p, r);
@@ -840,7 +849,7 @@ export class Rib {
   /** The best route of prefix id `p`, or -1 when nothing is installed. */
   bestRoute(family: AddressFamily, p: number): number {
     const f = this.families[family];
-    return (f.installed[p] ?? 0) > 0 ? (f.head[p] as number) : NO_ROUTE;
+    return (f.installed[p] ?? 0) > 0 ? headOf(f, p) : NO_ROUTE;
   }
 
   /** How many routes of prefix id `p` are installed (0, 1, or the ECMP set's size). */
@@ -852,7 +861,7 @@ export class Rib {
   installedRoutes(family: AddressFamily, p: number): number[] {
     const f = this.families[family];
     const out: number[] = [];
-    let route = f.head[p] as number;
+    let route = headOf(f, p);
     for (let i = 0; i < (f.installed[p] as number); i++) {
       out.push(route);
       route = f.routes.next[route] as number;
@@ -873,7 +882,7 @@ export class Rib {
     const f = this.families[family];
     const routes = f.routes;
     const views: RouteView[] = [];
-    const best = f.head[p] as number;
+    const best = headOf(f, p);
     const bestEligible = best !== NO_ROUTE && this.eligible(f, best);
     let index = 0;
     for (let r = best; r !== NO_ROUTE; r = routes.next[r] as number, index++) {

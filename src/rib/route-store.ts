@@ -1,6 +1,9 @@
 // Routes as a struct of typed arrays: one slot per (prefix, source, path id).
 // About 30 octets per route and no object, closure or string per route, so
-// a full table from a peer fits in a few tens of megabytes.
+// a full table from a peer fits in a few tens of megabytes. The columns grow
+// as src/util/capacity.ts says: a full table is never copied in one turn.
+
+import { grownCapacity } from '../util/capacity.js';
 
 export const NO_ROUTE = -1;
 /** Post-policy attribute id of a route the import policy (or a loop check) rejected. */
@@ -75,7 +78,7 @@ export class RouteStore {
   }
 
   private grow(): void {
-    const capacity = this.capacity * 2;
+    const capacity = grownCapacity(this.capacity, this.capacity);
     const grow32 = <T extends Uint32Array | Int32Array>(old: T, make: (n: number) => T): T => {
       const next = make(capacity);
       next.set(old);
@@ -96,7 +99,8 @@ export class RouteStore {
     this.capacity = capacity;
   }
 
+  /** Octets of the slots in use so far (the room past them is address space, not memory). */
   get byteSize(): number {
-    return this.capacity * (4 + 2 + 4 + 4 + 4 + 4 + 1 + 4);
+    return this.top * (4 + 2 + 4 + 4 + 4 + 4 + 1 + 4);
   }
 }

@@ -23,6 +23,7 @@
 import type { CodecContext } from '../bgp/codec/context.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { AddressFamily } from '../bgp/family.js';
+import { grownCapacity } from '../util/capacity.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 import type { AttrSet } from './attribute-store.js';
 import { ChangePacker, type PackedChanges } from './change-packer.js';
@@ -48,12 +49,17 @@ export interface Refusal {
 export interface GroupFamily {
   readonly family: AddressFamily;
   readonly queue: ChangeQueue;
-  /** Outgoing set id per prefix id (held), or NOT_ADVERTISED. */
-  advertised: Int32Array;
+  /** Outgoing set id per prefix id (held), plus one: 0 is NOT_ADVERTISED, so the column needs no fill (src/util/capacity.ts). Read with advertisedOf(). */
+  advertisedPlusOne: Int32Array;
   /** Sequence number of the round that last changed the prefix (0: never). */
   changedAt: Uint32Array;
   readonly refused: Map<number, Refusal>;
   readonly budget: SendBudget;
+}
+
+/** The outgoing set of prefix `p` (held by the group), or NOT_ADVERTISED. */
+export function advertisedOf(f: GroupFamily, p: number): number {
+  return (f.advertisedPlusOne[p] ?? 0) - 1;
 }
 
 /** What the group needs of a member (group-member.ts implements it). */
@@ -158,7 +164,7 @@ export class UpdateGroup implements PrefixHolder {
       this.families.push({
         family,
         queue,
-        advertised: new Int32Array(1024).fill(NOT_ADVERTISED),
+        advertisedPlusOne: new Int32Array(1024),
         changedAt: new Uint32Array(1024),
         refused: new Map(),
         budget: new SendBudget(family, options.sendContext, options.encodings),
@@ -175,6 +181,11 @@ export class UpdateGroup implements PrefixHolder {
 
   familyOf(family: AddressFamily): GroupFamily | undefined {
     return this.families.find((f) => f.family === family);
+  }
+
+  /** One past the highest prefix id `f`'s columns can hold a value for: the bound of a scan. */
+  prefixEnd(f: GroupFamily): number {
+    return Math.min(f.advertisedPlusOne.length, this.rib.family(f.family).prefixes.capacity);
   }
 
   // ------------------------------------------------------------- membership
@@ -278,7 +289,7 @@ export class UpdateGroup implements PrefixHolder {
     logged: boolean,
     round: Round,
   ): void {
-    const before = f.advertised[p] as number;
+    const before = advertisedOf(f, p);
     if (now !== null) {
       const error = f.budget.check(now, this.rib.family(f.family).prefixes.length(p));
       if (error !== null) {
@@ -311,12 +322,11 @@ export class UpdateGroup implements PrefixHolder {
   }
 
   private ensure(f: GroupFamily, p: number): void {
-    if (p < f.advertised.length) return;
-    let capacity = f.advertised.length * 2;
-    while (capacity <= p) capacity *= 2;
-    const advertised = new Int32Array(capacity).fill(NOT_ADVERTISED);
-    advertised.set(f.advertised);
-    f.advertised = advertised;
+    if (p < f.advertisedPlusOne.length) return;
+    const capacity = grownCapacity(f.advertisedPlusOne.length, p);
+    const advertisedPlusOne = new Int32Array(capacity);
+    advertisedPlusOne.set(f.advertisedPlusOne);
+    f.advertisedPlusOne = advertisedPlusOne;
     const changedAt = new Uint32Array(capacity);
     changedAt.set(f.changedAt);
     f.changedAt = changedAt;
@@ -324,12 +334,12 @@ export class UpdateGroup implements PrefixHolder {
 
   /** Records the outgoing set of `p` (held while advertised) and when it changed. */
   private setAdvertised(f: GroupFamily, p: number, setId: number, seq: number): void {
-    const before = f.advertised[p] as number;
+    const before = advertisedOf(f, p);
     if (setId !== NOT_ADVERTISED) this.rib.attrs.retain(setId);
     if (before !== NOT_ADVERTISED) this.rib.attrs.release(before);
     if (before === NOT_ADVERTISED) this.advertisedCount++;
     if (setId === NOT_ADVERTISED) this.advertisedCount--;
-    f.advertised[p] = setId;
+    f.advertisedPlusOne[p] = setId + 1;
     f.changedAt[p] = seq;
   }
 
@@ -400,8 +410,8 @@ export class UpdateGroup implements PrefixHolder {
   /** A prefix id with no route left may be reused once every member has seen its withdrawal. */
   canForget(family: AddressFamily, p: number): boolean {
     const f = this.familyOf(family);
-    if (f === undefined || p >= f.advertised.length) return true;
-    if (f.advertised[p] !== NOT_ADVERTISED || f.queue.has(p)) return false;
+    if (f === undefined || p >= f.advertisedPlusOne.length) return true;
+    if (advertisedOf(f, p) !== NOT_ADVERTISED || f.queue.has(p)) return false;
     const changed = f.changedAt[p] as number;
     for (const member of this.members) if (!member.hasSeen(changed)) return false;
     return true;
@@ -409,7 +419,7 @@ export class UpdateGroup implements PrefixHolder {
 
   forget(family: AddressFamily, p: number): void {
     const f = this.familyOf(family);
-    if (f === undefined || p >= f.advertised.length) return;
+    if (f === undefined || p >= f.advertisedPlusOne.length) return;
     f.changedAt[p] = 0;
     this.unrefuse(f, p);
   }
@@ -484,8 +494,9 @@ export class UpdateGroup implements PrefixHolder {
     for (const f of this.families) {
       this.rib.unsubscribe(f.family, f.queue);
       f.queue.onPending = null;
-      for (let p = 0; p < f.advertised.length; p++) {
-        const set = f.advertised[p] as number;
+      const end = this.prefixEnd(f);
+      for (let p = 0; p < end; p++) {
+        const set = advertisedOf(f, p);
         if (set !== NOT_ADVERTISED) this.rib.attrs.release(set);
       }
       for (const refusal of f.refused.values()) this.rib.attrs.release(refusal.setId);

@@ -214,6 +214,8 @@ afterAll(async () => {
   await agent?.stop().catch(() => undefined);
   await frr?.stop().catch(() => undefined);
   await gobgp?.stop().catch(() => undefined);
+  await feeder?.stop().catch(() => undefined);
+  await slow?.stop().catch(() => undefined);
   await topology?.destroy();
 });
 
