@@ -454,7 +454,7 @@ export class Rib {
       const source = this.sources[sourceId];
       if (source === undefined || routes.source[r] !== sourceId) return false;
       const p = routes.prefix[r] as number;
-      const raw = this.attrs.get(routes.rawAttr[r] as number);
+      const raw = this.attrs.get(routes.rawAttrOf(r));
       f.prefixes.copyKey(p, keyWords, 0);
       let post: number = REJECTED;
       let created: AttrSet | null = null;
@@ -695,9 +695,8 @@ export class Rib {
       route = routes.allocate();
       routes.prefix[route] = p;
       routes.source[route] = source.id;
-      routes.pathId[route] = pathId;
-      routes.rawAttr[route] = rawId;
-      routes.attr[route] = postId;
+      routes.setPathId(route, pathId);
+      routes.setAttrs(route, rawId, postId);
       routes.flags[route] = 0;
       routes.since[route] = now;
       routes.next[route] = NO_ROUTE;
@@ -708,7 +707,7 @@ export class Rib {
     } else {
       // A re-announcement replaces the route (and clears a stale mark).
       routes.flags[route] = 0;
-      const oldRaw = routes.rawAttr[route] as number;
+      const oldRaw = routes.rawAttrOf(route);
       const oldPost = routes.attr[route] as number;
       if (oldRaw === rawId && oldPost === postId) return;
       this.unlink(f, p, route);
@@ -718,8 +717,7 @@ export class Rib {
       if (oldPost !== REJECTED) this.attrs.release(oldPost);
       if (oldPost === REJECTED && postId !== REJECTED) source.accepted[fi]++;
       if (oldPost !== REJECTED && postId === REJECTED) source.accepted[fi]--;
-      routes.rawAttr[route] = rawId;
-      routes.attr[route] = postId;
+      routes.setAttrs(route, rawId, postId);
       routes.since[route] = now;
     }
     this.link(f, p, route);
@@ -736,7 +734,7 @@ export class Rib {
       source.received[fi]--;
       if (routes.attr[route] !== REJECTED) source.accepted[fi]--;
     }
-    this.attrs.release(routes.rawAttr[route] as number);
+    this.attrs.release(routes.rawAttrOf(route));
     if (routes.attr[route] !== REJECTED) this.attrs.release(routes.attr[route] as number);
     routes.release(route);
     f.installed[p] = this.countInstalled(f, p);
@@ -891,7 +889,7 @@ export class Rib {
       const eligible = this.eligible(f, r);
       let lostBecause: BestPathReason | RejectReason | undefined;
       if (!accepted) {
-        const raw = this.attrs.get(routes.rawAttr[r] as number);
+        const raw = this.attrs.get(routes.rawAttrOf(r));
         lostBecause = this.loopCheck(source, raw, raw.attributes) ?? 'policy';
       } else if (!eligible) lostBecause = 'next-hop-unreachable';
       else if (r !== best && bestEligible) {
@@ -903,8 +901,8 @@ export class Rib {
         route: r,
         source,
         pathId: routes.pathId[r] as number,
-        attr: this.attrs.get(accepted ? (routes.attr[r] as number) : (routes.rawAttr[r] as number)),
-        rawAttr: this.attrs.get(routes.rawAttr[r] as number),
+        attr: this.attrs.get(accepted ? (routes.attr[r] as number) : routes.rawAttrOf(r)),
+        rawAttr: this.attrs.get(routes.rawAttrOf(r)),
         accepted,
         eligible,
         best: r === best && eligible,

@@ -1,13 +1,20 @@
 // Routes as a struct of typed arrays: one slot per (prefix, source, path id).
-// About 30 octets per route and no object, closure or string per route, so
-// a full table from a peer fits in a few tens of megabytes. The columns grow
-// as src/util/capacity.ts says: a full table is never copied in one turn.
+// 19 octets per route and no object, closure or string per route, so a full
+// table from a peer fits in a few tens of megabytes. The columns grow as
+// src/util/capacity.ts says: a full table is never copied in one turn, and
+// a page of a column is memory only once a slot on it is written. Two
+// columns are written only when they say something: the path id (ADD-PATH,
+// RFC 7911; 0 without it) and the attribute set as received when the import
+// policy changed or rejected it. Without ADD-PATH and import rewrites their
+// pages are never touched (8 octets per route saved).
 
 import { grownCapacity } from '../util/capacity.js';
 
 export const NO_ROUTE = -1;
 /** Post-policy attribute id of a route the import policy (or a loop check) rejected. */
 export const REJECTED = -1;
+/** The attribute column of a free slot. */
+const FREE = -2;
 
 export const RouteFlag = {
   /** Kept through a peer's graceful restart (RFC 4724) or an enhanced refresh (RFC 7313), not yet re-announced. */
@@ -23,10 +30,11 @@ export class RouteStore {
   private live = 0;
   prefix: Uint32Array;
   source: Uint16Array;
+  /** ADD-PATH path id; 0 (never written) without ADD-PATH. */
   pathId: Uint32Array;
-  /** Attribute set as received (pre-policy). */
-  rawAttr: Int32Array;
-  /** Attribute set after import policy, or REJECTED. */
+  /** Attribute set as received plus one, or 0 when it is `attr` (read with rawAttrOf). */
+  private rawAttrPlusOne: Int32Array;
+  /** Attribute set after import policy, or REJECTED (FREE in a free slot). */
   attr: Int32Array;
   /** Next route of the same prefix (candidate list, best first). */
   next: Int32Array;
@@ -39,7 +47,7 @@ export class RouteStore {
     this.prefix = new Uint32Array(initialCapacity);
     this.source = new Uint16Array(initialCapacity);
     this.pathId = new Uint32Array(initialCapacity);
-    this.rawAttr = new Int32Array(initialCapacity);
+    this.rawAttrPlusOne = new Int32Array(initialCapacity);
     this.attr = new Int32Array(initialCapacity);
     this.next = new Int32Array(initialCapacity);
     this.flags = new Uint8Array(initialCapacity);
@@ -57,7 +65,25 @@ export class RouteStore {
 
   /** True when slot `route` holds a route (scans skip freed slots). */
   isLive(route: number): boolean {
-    return this.rawAttr[route] !== NO_ROUTE;
+    return this.attr[route] !== FREE;
+  }
+
+  /** The attribute set of `route` as received (before the import policy). */
+  rawAttrOf(route: number): number {
+    const rawPlusOne = this.rawAttrPlusOne[route] as number;
+    return rawPlusOne === 0 ? (this.attr[route] as number) : rawPlusOne - 1;
+  }
+
+  /** Sets both attribute sets of `route`: as received, and after the import policy (or REJECTED). */
+  setAttrs(route: number, rawId: number, postId: number): void {
+    this.attr[route] = postId;
+    if (rawId !== postId) this.rawAttrPlusOne[route] = rawId + 1;
+    else if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
+  }
+
+  /** Sets the ADD-PATH path id of a new route (a free slot's is 0). */
+  setPathId(route: number, pathId: number): void {
+    if (pathId !== 0) this.pathId[route] = pathId;
   }
 
   allocate(): number {
@@ -69,8 +95,10 @@ export class RouteStore {
   }
 
   release(route: number): void {
-    this.rawAttr[route] = NO_ROUTE;
-    this.attr[route] = REJECTED;
+    // The sparse columns go back to 0, so their untouched pages stay untouched.
+    if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
+    if (this.pathId[route] !== 0) this.pathId[route] = 0;
+    this.attr[route] = FREE;
     this.next[route] = NO_ROUTE;
     this.flags[route] = 0;
     this.free.push(route);
@@ -87,7 +115,7 @@ export class RouteStore {
     this.prefix = grow32(this.prefix, (n) => new Uint32Array(n));
     this.pathId = grow32(this.pathId, (n) => new Uint32Array(n));
     this.since = grow32(this.since, (n) => new Uint32Array(n));
-    this.rawAttr = grow32(this.rawAttr, (n) => new Int32Array(n));
+    this.rawAttrPlusOne = grow32(this.rawAttrPlusOne, (n) => new Int32Array(n));
     this.attr = grow32(this.attr, (n) => new Int32Array(n));
     this.next = grow32(this.next, (n) => new Int32Array(n));
     const source = new Uint16Array(capacity);
@@ -101,6 +129,6 @@ export class RouteStore {
 
   /** Octets of the slots in use so far (the room past them is address space, not memory). */
   get byteSize(): number {
-    return this.top * (4 + 2 + 4 + 4 + 4 + 4 + 1 + 4);
+    return this.top * (4 + 2 + 4 + 4 + 1 + 4);
   }
 }
