@@ -98,6 +98,8 @@ export class AttributeStore {
   private readonly sets: (AttrSet | undefined)[] = [];
   /** Reference count per set id (a typed array: no object per set). */
   private counts = new Uint32Array(1024);
+  /** Per set id, how many sets with that id went: tells a set from a later one that reused its id. */
+  private generations = new Uint32Array(1024);
   private readonly freeIds: number[] = [];
   private readonly writer = new BufferWriter(512);
   /** Recently read sets' attributes by id, bounded (see decodedCacheSize). */
@@ -190,6 +192,9 @@ export class AttributeStore {
       const counts = new Uint32Array(this.counts.length * 2);
       counts.set(this.counts);
       this.counts = counts;
+      const generations = new Uint32Array(counts.length);
+      generations.set(this.generations);
+      this.generations = generations;
     }
     this.counts[id] = 1;
     this.byKey.set(key, id);
@@ -209,6 +214,11 @@ export class AttributeStore {
     return `c${Buffer.from(writer.peek()).toString('latin1')}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
   }
 
+  /** How many sets with this id went so far (a cache keyed by id checks it). */
+  generationOf(id: number): number {
+    return this.generations[id] ?? 0;
+  }
+
   retain(id: number): void {
     if (this.sets[id] === undefined) throw new Error(`attribute set ${id} is not held`);
     (this.counts[id] as number)++;
@@ -221,6 +231,7 @@ export class AttributeStore {
     const left = (this.counts[id] as number) - 1;
     this.counts[id] = left;
     if (left === 0) {
+      (this.generations[id] as number)++;
       this.byKey.delete(set.key);
       this.sets[id] = undefined;
       this.decoded.delete(id);

@@ -29,6 +29,7 @@ import type { AttrSet } from './attribute-store.js';
 import { ChangePacker, type PackedChanges } from './change-packer.js';
 import type { AttributeEncodingCache } from './encoding-cache.js';
 import { type ExportContext, type ExportTarget, exportRoute } from './export.js';
+import { ExportCache } from './export-cache.js';
 import type { PrefixHolder, Rib } from './rib.js';
 import { SendBudget } from './send-budget.js';
 
@@ -142,7 +143,7 @@ export class UpdateGroup implements PrefixHolder {
   private readonly exportContext: ExportContext;
   private readonly onRefused: NonNullable<UpdateGroupOptions['onRefused']>;
   /** Outgoing set per (best attribute set, source), for exports that do not depend on the prefix. */
-  private exportCache = new WeakMap<AttrSet, Map<number, AttrSet | null>>();
+  private readonly exportCache: ExportCache;
   private readonly cacheable: boolean;
   private readonly keyWords = new Uint32Array(4);
   private readonly scratch: Round = { buckets: new Map(), withdrawn: [], changed: false };
@@ -158,6 +159,7 @@ export class UpdateGroup implements PrefixHolder {
     this.logLimitOctets = options.logLimitOctets ?? DEFAULT_LOG_LIMIT_OCTETS;
     const policy = options.target.policy;
     this.cacheable = policy.kind !== 'terms' || policy.terms.every((t) => t.prefixes === null);
+    this.exportCache = new ExportCache(this.rib.attrs);
     for (const family of options.families) {
       const queue = this.rib.subscribe(family);
       queue.onPending = options.onPending;
@@ -215,7 +217,7 @@ export class UpdateGroup implements PrefixHolder {
     const only = this.members.length === 1 ? (this.members[0] as Member).sourceId : NO_SOURCE;
     if (this.target.sourceId === only) return;
     this.target = { ...this.target, sourceId: only };
-    this.exportCache = new WeakMap();
+    this.exportCache.clear();
     for (const f of this.families) this.rib.markAllInstalled(f.family, f.queue);
   }
 
@@ -371,15 +373,9 @@ export class UpdateGroup implements PrefixHolder {
     if (best < 0) return null;
     const attr = rib.routeAttr(family, best);
     const source = rib.routeSource(family, best);
-    let bySource = this.cacheable ? this.exportCache.get(attr) : undefined;
-    if (bySource !== undefined) {
-      const cached = bySource.get(source.id);
-      if (cached === null) return null;
-      // A cached set that went (its last holder released it) is made again.
-      if (cached !== undefined && rib.attrs.peek(cached.id) === cached) {
-        rib.attrs.retain(cached.id);
-        return cached;
-      }
+    if (this.cacheable) {
+      const cached = this.exportCache.lookup(attr, source.id);
+      if (cached !== undefined) return cached;
     }
     const table = rib.family(family).prefixes;
     table.copyKey(p, this.keyWords, 0);
@@ -395,13 +391,7 @@ export class UpdateGroup implements PrefixHolder {
     const result = exported.advertise
       ? rib.attrs.intern(exported.attributes, exported.nextHops[0] ?? null, exported.nextHops[1] ?? null)
       : null;
-    if (this.cacheable) {
-      if (bySource === undefined) {
-        bySource = new Map();
-        this.exportCache.set(attr, bySource);
-      }
-      bySource.set(source.id, result);
-    }
+    if (this.cacheable) this.exportCache.store(attr, source.id, result);
     return result;
   }
 
