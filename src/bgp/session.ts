@@ -96,6 +96,8 @@ export class Session {
   private socket: net.Socket | null = null;
   private input = pacedInput();
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  /** The duration the running hold timer was started with. */
+  private holdTimerSeconds = -1;
   private receiveContext: CodecContext = codecContext();
   private sendContext: CodecContext = codecContext();
   private negotiatedSession: NegotiatedSession | null = null;
@@ -236,7 +238,15 @@ export class Session {
   }
 
   private startTimer(timer: TimerName, seconds: number): void {
+    const running = this.timers.get(timer);
+    if (running !== undefined && timer === 'hold' && this.holdTimerSeconds === seconds) {
+      // Every UPDATE and KEEPALIVE restarts the hold timer (RFC 4271 §8.2.2):
+      // re-armed in place, not a new timer and closure per message.
+      running.refresh();
+      return;
+    }
     this.stopTimer(timer);
+    if (timer === 'hold') this.holdTimerSeconds = seconds;
     const delay = timer === 'connectRetry' || timer === 'keepalive' ? jittered(seconds) : seconds;
     const handle = setTimeout(() => {
       this.timers.delete(timer);
