@@ -1,5 +1,6 @@
-// Interned attribute sets: one shared, frozen copy per distinct set of path
-// attributes (plus next hops), reference counted. Routes hold a set's id;
+// Interned attribute sets: one shared copy per distinct set of path
+// attributes (plus next hops), reference counted, read-only by type (not
+// Object.freeze: half a microsecond per object, 120 ms of a 250k-set load). Routes hold a set's id;
 // the decision process reads the fields precomputed here instead of walking
 // attribute lists on every comparison.
 //
@@ -63,12 +64,12 @@ export function neighborAs(segments: readonly AsPathSegment[] | undefined): numb
 }
 
 /**
- * The attributes a set keeps: every key present (one hidden class), frozen,
+ * The attributes a set keeps: every key present (one hidden class),
  * without MP_REACH/MP_UNREACH (they carry NLRI) and without the wire layout.
  * One allocation.
  */
 function storedAttributes(a: PathAttributes): PathAttributes {
-  return Object.freeze({
+  return {
     origin: a.origin,
     asPath: a.asPath,
     nextHop: a.nextHop,
@@ -87,7 +88,7 @@ function storedAttributes(a: PathAttributes): PathAttributes {
     largeCommunities: a.largeCommunities,
     unknown: a.unknown,
     layout: undefined,
-  });
+  };
 }
 
 /** Key encoding context: 4-octet AS, no ADD-PATH, room for any attribute set. */
@@ -165,26 +166,24 @@ export class AttributeStore {
     const id = this.freeIds.pop() ?? this.sets.length;
     stored ??= storedAttributes(attributes);
     const communities = stored.communities;
-    const set: AttrSet = Object.freeze(
-      new StoredSet(this, {
-        id,
-        nextHop: this.shared(nextHop),
-        linkLocalNextHop: this.shared(linkLocalNextHop),
-        localPref: stored.localPref ?? null,
-        asPathLength: asPathLength(stored.asPath),
-        neighborAs: neighborAs(stored.asPath),
-        origin: stored.origin ?? 2,
-        med: stored.med ?? 0,
-        hasMed: stored.med !== undefined,
-        originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
-        clusterListLength: stored.clusterList?.length ?? 0,
-        noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
-        noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
-        noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
-        blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
-        key,
-      }),
-    );
+    const set: AttrSet = new StoredSet(this, {
+      id,
+      nextHop: this.shared(nextHop),
+      linkLocalNextHop: this.shared(linkLocalNextHop),
+      localPref: stored.localPref ?? null,
+      asPathLength: asPathLength(stored.asPath),
+      neighborAs: neighborAs(stored.asPath),
+      origin: stored.origin ?? 2,
+      med: stored.med ?? 0,
+      hasMed: stored.med !== undefined,
+      originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
+      clusterListLength: stored.clusterList?.length ?? 0,
+      noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
+      noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
+      noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
+      blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
+      key,
+    });
     // The set being made is the likeliest to be read next (import policy, export).
     this.remember(id, stored);
     this.sets[id] = set;
