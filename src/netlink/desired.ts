@@ -10,6 +10,7 @@
 
 import type { FibNextHop } from '../fib/types.js';
 import { PrefixTable } from '../net/prefix-table.js';
+import { grownCapacity } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { addressBytes, bytesToAddress, type Resolution } from './kernel-view.js';
 import { AF_INET, AF_INET6, type KernelNextHop } from './rtnetlink.js';
@@ -48,8 +49,14 @@ const INITIAL_PREFIXES = 1024;
 export class FamilyState {
   readonly table: PrefixTable;
   readonly af: number;
-  desired: Int32Array = new Int32Array(INITIAL_PREFIXES).fill(NONE);
-  programmed: Int32Array = new Int32Array(INITIAL_PREFIXES).fill(NONE);
+  /**
+   * The desired hop-set id (or NONE) and the programmed one (or a state
+   * below), each stored plus one: 0 is NONE, so the columns need no fill and
+   * can grow into reserved room (src/util/capacity.ts). Read and written
+   * through desiredOf/setDesired and programmedOf/setProgrammed.
+   */
+  private desiredPlusOne = new Int32Array(INITIAL_PREFIXES);
+  private programmedPlusOne = new Int32Array(INITIAL_PREFIXES);
   /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
   writtenSeconds = new Uint32Array(INITIAL_PREFIXES);
   readonly queue = new ChangeQueue();
@@ -67,7 +74,7 @@ export class FamilyState {
   reclaim(): number {
     let count = 0;
     for (let p = 0; p < this.table.capacity; p++) {
-      if (!this.table.isLive(p) || this.desired[p] !== NONE || this.programmed[p] !== NONE) continue;
+      if (!this.table.isLive(p) || this.desiredOf(p) !== NONE || this.programmedOf(p) !== NONE) continue;
       if (this.queue.has(p)) continue;
       this.table.remove(p);
       this.writtenSeconds[p] = 0;
@@ -76,21 +83,38 @@ export class FamilyState {
     return count;
   }
 
-  /** Grows the arrays so that prefix id `p` has a slot. */
+  desiredOf(p: number): number {
+    return (this.desiredPlusOne[p] ?? 0) - 1;
+  }
+
+  setDesired(p: number, hopSet: number): void {
+    this.desiredPlusOne[p] = hopSet + 1;
+  }
+
+  programmedOf(p: number): number {
+    return (this.programmedPlusOne[p] ?? 0) - 1;
+  }
+
+  setProgrammed(p: number, state: number): void {
+    this.programmedPlusOne[p] = state + 1;
+  }
+
+  /** Prefix ids the columns have room for. */
+  get capacity(): number {
+    return this.desiredPlusOne.length;
+  }
+
+  /** Grows the columns so that prefix id `p` has a slot. */
   ensure(p: number): void {
-    if (p < this.desired.length) return;
-    let capacity = this.desired.length * 2;
-    while (capacity <= p) capacity *= 2;
-    const grow = (old: Int32Array): Int32Array => {
-      const next = new Int32Array(capacity).fill(NONE);
+    if (p < this.desiredPlusOne.length) return;
+    const capacity = grownCapacity(this.desiredPlusOne.length, p);
+    const grow = <T extends Int32Array | Uint32Array>(old: T, next: T): T => {
       next.set(old);
       return next;
     };
-    this.desired = grow(this.desired);
-    this.programmed = grow(this.programmed);
-    const written = new Uint32Array(capacity);
-    written.set(this.writtenSeconds);
-    this.writtenSeconds = written;
+    this.desiredPlusOne = grow(this.desiredPlusOne, new Int32Array(capacity));
+    this.programmedPlusOne = grow(this.programmedPlusOne, new Int32Array(capacity));
+    this.writtenSeconds = grow(this.writtenSeconds, new Uint32Array(capacity));
   }
 }
 
@@ -222,9 +246,9 @@ export class DesiredState {
       hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
     if (p < 0) return false;
     family.ensure(p);
-    if (family.desired[p] === hopSet) return false;
+    if (family.desiredOf(p) === hopSet) return false;
     if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
-    family.desired[p] = hopSet;
+    family.setDesired(p, hopSet);
     family.queue.mark(p);
     return true;
   }
@@ -257,10 +281,11 @@ export class DesiredState {
     if (changed) {
       for (const family of this.families) {
         for (let p = 0; p < family.table.capacity; p++) {
-          const desired = family.desired[p] as number;
+          const desired = family.desiredOf(p);
           if (desired < 0) continue;
           // What the kernel has was written with the old resolution.
-          if (changedSets[desired] === 1 && family.programmed[p] === desired) family.programmed[p] = STALE;
+          if (changedSets[desired] === 1 && family.programmedOf(p) === desired)
+            family.setProgrammed(p, STALE);
           family.queue.mark(p);
         }
       }

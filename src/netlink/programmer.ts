@@ -98,7 +98,7 @@ export class Programmer {
       case Step.none:
         return false;
       case Step.install: {
-        const set = this.state.hopSets[family.desired[p] as number] as HopSet;
+        const set = this.state.hopSets[family.desiredOf(p)] as HopSet;
         this.write(family, p, false, set.blackhole, set.resolved, now);
         return true;
       }
@@ -190,7 +190,7 @@ export class Programmer {
   private reportCounts(): void {
     for (const family of this.state.families) {
       let installed = 0;
-      for (let p = 0; p < family.table.capacity; p++) if ((family.programmed[p] as number) >= 0) installed++;
+      for (let p = 0; p < family.table.capacity; p++) if (family.programmedOf(p) >= 0) installed++;
       this.metrics.routes(family.version, installed);
     }
   }

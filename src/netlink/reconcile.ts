@@ -41,31 +41,31 @@ export function stepCounts(step: Step): boolean {
  * reply, see writeFailed).
  */
 export function programStep(state: DesiredState, family: FamilyState, p: number): Step {
-  const desired = family.desired[p] as number;
-  const programmed = family.programmed[p] as number;
+  const desired = family.desiredOf(p);
+  const programmed = family.programmedOf(p);
   if (desired >= 0 && desired === programmed) return Step.none;
   if (desired < 0) {
     if (programmed === NONE) return Step.none;
     if (programmed === ADOPTED && !state.swept) return Step.none; // kept until sweepStale()
-    family.programmed[p] = NONE;
+    family.setProgrammed(p, NONE);
     return Step.remove;
   }
   const set = state.hopSets[desired] as HopSet;
   if (state.unresolved(set)) {
     // Nothing reaches the next hop now: no route (re-resolved on kernel changes).
-    family.programmed[p] = NONE;
+    family.setProgrammed(p, NONE);
     if (programmed === NONE) return Step.unresolved;
     return programmed === FAILED ? Step.unresolvedForget : Step.unresolvedRemove;
   }
-  family.programmed[p] = desired;
+  family.setProgrammed(p, desired);
   return Step.install;
 }
 
 /** Routes in the kernel at start: ours from a previous run, kept until sweepStale(). Returns whether newly adopted. */
 export function adoptOwned(family: FamilyState, p: number): boolean {
-  const programmed = family.programmed[p];
+  const programmed = family.programmedOf(p);
   if (programmed !== NONE && programmed !== ADOPTED) return false;
-  family.programmed[p] = ADOPTED;
+  family.setProgrammed(p, ADOPTED);
   return true;
 }
 
@@ -75,7 +75,7 @@ export function sweepAdopted(state: DesiredState): number {
   let count = 0;
   for (const family of state.families) {
     for (let p = 0; p < family.table.capacity; p++) {
-      if (family.programmed[p] === ADOPTED && family.desired[p] === NONE) {
+      if (family.programmedOf(p) === ADOPTED && family.desiredOf(p) === NONE) {
         family.queue.mark(p);
         count++;
       }
@@ -95,9 +95,9 @@ export function withdrawAll(state: DesiredState): number {
   for (const family of state.families) {
     for (let p = 0; p < family.table.capacity; p++) {
       if (!family.table.isLive(p)) continue;
-      const owned = family.programmed[p] !== NONE;
-      if (family.desired[p] === NONE && !owned) continue;
-      family.desired[p] = NONE;
+      const owned = family.programmedOf(p) !== NONE;
+      if (family.desiredOf(p) === NONE && !owned) continue;
+      family.setDesired(p, NONE);
       family.queue.mark(p);
       if (owned) count++;
     }
@@ -107,12 +107,12 @@ export function withdrawAll(state: DesiredState): number {
 
 /** Whether an owned route that nobody wants should go now (adopted ones wait for the sweep). */
 function unwantedGoes(state: DesiredState, family: FamilyState, p: number): boolean {
-  return state.swept || family.programmed[p] !== ADOPTED;
+  return state.swept || family.programmedOf(p) !== ADOPTED;
 }
 
 /** Forces a rewrite of `p` at the next turn: FAILED differs from every desired state. */
 function markForRewrite(family: FamilyState, p: number): void {
-  family.programmed[p] = FAILED;
+  family.setProgrammed(p, FAILED);
   family.queue.mark(p);
 }
 
@@ -126,7 +126,7 @@ function markPresentButWrong(state: DesiredState, family: FamilyState, p: number
     markForRewrite(family, p);
     return;
   }
-  family.programmed[p] = STALE;
+  family.setProgrammed(p, STALE);
   family.queue.mark(p);
 }
 
@@ -157,7 +157,7 @@ export class FamilyComparison {
       this.seen = grown;
     }
     this.seen[p] = 1;
-    const desired = family.desired[p] as number;
+    const desired = family.desiredOf(p);
     if (desired < 0) {
       if (unwantedGoes(state, family, p)) {
         markForRewrite(family, p); // FAILED with nothing desired: a delete
@@ -177,7 +177,7 @@ export class FamilyComparison {
     const state = this.state;
     const family = this.family;
     for (let p = 0; p < family.table.capacity; p++) {
-      const desired = family.desired[p] as number;
+      const desired = family.desiredOf(p);
       if (desired < 0 || this.seen[p] === 1) continue;
       if (state.unresolved(state.hopSets[desired] as HopSet)) continue; // rightly absent
       markForRewrite(family, p);
@@ -202,7 +202,7 @@ export function diffFamily(
 ): FibDiffEntry[] {
   const entries: FibDiffEntry[] = [];
   for (let p = 0; p < family.table.capacity; p++) {
-    const desired = family.desired[p] as number;
+    const desired = family.desiredOf(p);
     const have = actual.get(p);
     if (desired < 0) {
       if (have !== undefined && unwantedGoes(state, family, p)) {
@@ -248,7 +248,7 @@ export function notificationMatters(
   echoesFiltered: boolean,
   nowSeconds: number,
 ): boolean {
-  if (p < 0 || (family.desired[p] as number) < 0) return false;
+  if (p < 0 || family.desiredOf(p) < 0) return false;
   return echoesFiltered || nowSeconds - (family.writtenSeconds[p] as number) > 1;
 }
 
@@ -264,7 +264,7 @@ export function repairNotified(
   signature: string,
   deleted: boolean,
 ): HopSet | null {
-  const set = state.hopSets[family.desired[p] as number] as HopSet;
+  const set = state.hopSets[family.desiredOf(p)] as HopSet;
   if (!deleted && signature === set.signature) return null;
   if (deleted) markForRewrite(family, p);
   else markPresentButWrong(state, family, p, set);
@@ -281,7 +281,7 @@ export const ESRCH = -3;
  */
 export function writeFailed(family: FamilyState, p: number, code: number): boolean {
   if (code === 0) return false;
-  if (code === ESRCH && family.desired[p] === NONE) return false;
-  family.programmed[p] = FAILED;
+  if (code === ESRCH && family.desiredOf(p) === NONE) return false;
+  family.setProgrammed(p, FAILED);
   return true;
 }

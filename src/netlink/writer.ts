@@ -205,7 +205,7 @@ export class KernelWriter implements ForwardingWriter {
     const used = new Uint8Array(this.state.hopSets.length);
     for (const family of this.state.families)
       for (let p = 0; p < family.table.capacity; p++) {
-        const id = family.desired[p] as number;
+        const id = family.desiredOf(p);
         if (id >= 0) used[id] = 1;
       }
     const vteps = new Map<string, Vtep>();

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FamilyState, NONE, STALE, signatureOf } from '../../src/netlink/desired.js';
 import { programStep, Step } from '../../src/netlink/reconcile.js';
+import { RESERVED_ENTRIES } from '../../src/util/capacity.js';
 import { drain, ETH1, ETH2, idOf, kernelRoute, prefixWords, want, world } from './helpers/world.js';
 
 const hop = (address: string, interfaceName?: string) =>
@@ -101,13 +102,13 @@ describe('setRoute', () => {
     const set = state.hopSet([hop('10.98.0.2')], false);
     const p = want(state, '10.233.2.0/24', set);
     want(state, '10.233.2.0/24', set);
-    expect(state.v4.desired[p]).toBe(set);
+    expect(state.v4.desiredOf(p)).toBe(set);
     expect(state.pending).toBe(1);
     expect(drain(state.v4)).toEqual(['10.233.2.0/24']);
     want(state, '10.233.2.0/24', set);
     expect(state.pending).toBe(0);
     want(state, '10.233.2.0/24', NONE);
-    expect(state.v4.desired[p]).toBe(NONE);
+    expect(state.v4.desiredOf(p)).toBe(NONE);
     expect(drain(state.v4)).toEqual(['10.233.2.0/24']);
   });
 
@@ -128,7 +129,7 @@ describe('setRoute', () => {
     const { state } = world();
     const set = state.hopSet([hop('fd98::2')], false);
     const p = want(state, 'fd00:233:2::/64', set);
-    expect(state.v6.desired[p]).toBe(set);
+    expect(state.v6.desiredOf(p)).toBe(set);
     expect(drain(state.v6)).toEqual(['fd00:233:2::/64']);
     expect(drain(state.v4)).toEqual([]);
     expect(state.familyOf(10)).toBe(state.v6);
@@ -160,10 +161,10 @@ describe('resolveAgain', () => {
     expect(programStep(state, state.v4, p)).toBe(Step.install);
     view.interfaces.set(ETH1, { index: ETH1, name: 'eth1', up: false });
     expect(state.resolveAgain()).toBe(true);
-    expect(state.v4.programmed[p]).toBe(STALE);
+    expect(state.v4.programmedOf(p)).toBe(STALE);
     // Before this fix the step was "none": desired and programmed were the same set.
     expect(programStep(state, state.v4, p)).toBe(Step.unresolvedRemove);
-    expect(state.v4.programmed[p]).toBe(NONE);
+    expect(state.v4.programmedOf(p)).toBe(NONE);
   });
 
   it('marks nothing when every set resolves as before', () => {
@@ -178,14 +179,24 @@ describe('resolveAgain', () => {
 describe('FamilyState', () => {
   it('grows its arrays past the first thousand prefixes with NONE in the new slots', () => {
     const family = new FamilyState(4);
-    family.desired[3] = 5;
+    family.setDesired(3, 5);
     family.writtenSeconds[3] = 9;
     family.ensure(5000);
-    expect(family.desired.length).toBeGreaterThan(5000);
-    expect(family.desired[3]).toBe(5);
+    expect(family.capacity).toBeGreaterThan(5000);
+    expect(family.desiredOf(3)).toBe(5);
     expect(family.writtenSeconds[3]).toBe(9);
-    expect(family.desired[5000]).toBe(NONE);
-    expect(family.programmed[4999]).toBe(NONE);
+    expect(family.desiredOf(5000)).toBe(NONE);
+    expect(family.programmedOf(4999)).toBe(NONE);
+  });
+
+  it('jumps to reserved room past 64k prefixes, where every new slot reads NONE', () => {
+    const family = new FamilyState(4);
+    family.setProgrammed(70, 2);
+    family.ensure(70_000);
+    expect(family.capacity).toBe(RESERVED_ENTRIES);
+    expect(family.programmedOf(70)).toBe(2);
+    expect(family.desiredOf(RESERVED_ENTRIES - 1)).toBe(NONE);
+    expect(family.programmedOf(RESERVED_ENTRIES + 5)).toBe(NONE);
   });
 
   it('hands back the ids of prefixes neither wanted, installed nor queued; the others stay', () => {
@@ -194,11 +205,11 @@ describe('FamilyState', () => {
     const gone = want(state, '10.233.1.0/24', set);
     const kept = want(state, '10.233.2.0/24', set);
     drain(state.v4);
-    state.v4.programmed[gone] = NONE;
+    state.v4.setProgrammed(gone, NONE);
     want(state, '10.233.1.0/24', NONE);
     expect(state.v4.reclaim()).toBe(0); // still queued: its removal is not written yet
     drain(state.v4);
-    state.v4.programmed[kept] = set;
+    state.v4.setProgrammed(kept, set);
     expect(state.v4.reclaim()).toBe(1);
     expect(state.v4.table.isLive(gone)).toBe(false);
     expect(state.v4.table.isLive(kept)).toBe(true);
@@ -210,7 +221,7 @@ describe('FamilyState', () => {
     const { state } = world();
     const p = idOf(state, '10.233.7.0/24');
     expect(state.v4.table.toString(p)).toBe('10.233.7.0/24');
-    expect(state.v4.programmed[p]).toBe(NONE);
+    expect(state.v4.programmedOf(p)).toBe(NONE);
     expect(idOf(state, '10.233.7.0/24')).toBe(p);
   });
 });

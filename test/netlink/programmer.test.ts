@@ -133,7 +133,7 @@ describe('programming batches', () => {
   it('writes deletes, blackholes, ECMP and IPv6 (sequence numbers say which family)', () => {
     const { state, sink, programmer, sets } = setup();
     const gone = want(state, '10.233.1.0/24', sets.ok);
-    state.v4.programmed[gone] = sets.ok;
+    state.v4.setProgrammed(gone, sets.ok);
     want(state, '10.233.1.0/24', NONE);
     want(state, '10.233.3.0/24', sets.ecmp);
     want(state, '10.233.4.0/24', sets.blackhole);
@@ -155,7 +155,7 @@ describe('programming batches', () => {
   it('writes no route for unresolved next hops, and deletes the one it had', () => {
     const { state, sink, programmer, sets, recorded } = setup();
     const had = want(state, '10.233.1.0/24', sets.unresolved);
-    state.v4.programmed[had] = sets.ok;
+    state.v4.setProgrammed(had, sets.ok);
     want(state, '10.233.2.0/24', sets.unresolved);
     programmer.schedule();
     vi.runOnlyPendingTimers();
@@ -196,9 +196,9 @@ describe('replies', () => {
         errorReply(a, 0), // an ACK
       ),
     );
-    expect(state.v4.programmed[a]).toBe(sets.ok);
-    expect(state.v4.programmed[b]).toBe(FAILED);
-    expect(state.v6.programmed[v6]).toBe(FAILED);
+    expect(state.v4.programmedOf(a)).toBe(sets.ok);
+    expect(state.v4.programmedOf(b)).toBe(FAILED);
+    expect(state.v6.programmedOf(v6)).toBe(FAILED);
     expect(recorded.metrics.failed).toEqual([2]);
     expect(recorded.logs.filter((l) => l.level === 'warn').map((l) => l.fields)).toEqual([
       { prefix: '10.233.2.0/24', errno: 101 },

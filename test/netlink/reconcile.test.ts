@@ -76,10 +76,10 @@ describe('programStep: what one dirty prefix needs', () => {
   it.each(cases)('desired $desired, programmed $programmed, swept $swept: step $step', (c) => {
     const { state, sets, p, family } = setup();
     state.swept = c.swept ?? false;
-    family.desired[p] = slot(sets, c.desired);
-    family.programmed[p] = slot(sets, c.programmed);
+    family.setDesired(p, slot(sets, c.desired));
+    family.setProgrammed(p, slot(sets, c.programmed));
     expect(programStep(state, family, p)).toBe(c.step);
-    expect(family.programmed[p]).toBe(slot(sets, c.after));
+    expect(family.programmedOf(p)).toBe(slot(sets, c.after));
   });
 
   it('counts what goes to the kernel, and a forgotten failure', () => {
@@ -94,11 +94,11 @@ describe('adoption and the sweep', () => {
   it('adopts what it has not programmed, again after an interrupted dump, and nothing it wrote', () => {
     const { sets, p, family } = setup();
     expect(adoptOwned(family, p)).toBe(true);
-    expect(family.programmed[p]).toBe(ADOPTED);
+    expect(family.programmedOf(p)).toBe(ADOPTED);
     expect(adoptOwned(family, p)).toBe(true);
-    family.programmed[p] = sets.ok;
+    family.setProgrammed(p, sets.ok);
     expect(adoptOwned(family, p)).toBe(false);
-    expect(family.programmed[p]).toBe(sets.ok);
+    expect(family.programmedOf(p)).toBe(sets.ok);
   });
 
   it('sweeps the adopted routes nobody wanted again, and only those', () => {
@@ -107,9 +107,9 @@ describe('adoption and the sweep', () => {
     const stale = idOf(state, '10.233.8.0/24');
     const back = want(state, '10.233.9.0/24', sets.ok);
     const ours = want(state, '10.233.10.0/24', sets.ok);
-    family.programmed[stale] = ADOPTED;
-    family.programmed[back] = ADOPTED;
-    family.programmed[ours] = sets.ok;
+    family.setProgrammed(stale, ADOPTED);
+    family.setProgrammed(back, ADOPTED);
+    family.setProgrammed(ours, sets.ok);
     drain(family);
     expect(sweepAdopted(state)).toBe(1);
     expect(state.swept).toBe(true);
@@ -123,8 +123,8 @@ describe('adoption and the sweep', () => {
     const adopted = idOf(state, '10.233.8.0/24');
     const ours = want(state, '10.233.10.0/24', sets.ok);
     const pending = want(state, '10.233.11.0/24', sets.ok);
-    family.programmed[adopted] = ADOPTED;
-    family.programmed[ours] = sets.ok;
+    family.setProgrammed(adopted, ADOPTED);
+    family.setProgrammed(ours, sets.ok);
     drain(family);
     family.queue.mark(pending);
     expect(withdrawAll(state)).toBe(2);
@@ -305,14 +305,14 @@ describe('FamilyComparison: desired vs a dump of our routes', () => {
   it.each(cases)('$name', (c) => {
     const { state, sets, p, family } = setup();
     state.swept = c.swept ?? false;
-    family.desired[p] = slot(sets, c.desired);
-    family.programmed[p] = slot(sets, c.programmed);
+    family.setDesired(p, slot(sets, c.desired));
+    family.setProgrammed(p, slot(sets, c.programmed));
     const result = compare(state, c.kernel === null ? {} : { '10.233.2.0/24': c.kernel }, c.consistent);
     expect({ repaired: result.repaired, removed: result.removed }).toEqual({
       repaired: c.repaired,
       removed: c.removed,
     });
-    expect(family.programmed[p]).toBe(slot(sets, c.after));
+    expect(family.programmedOf(p)).toBe(slot(sets, c.after));
     expect(drain(family)).toEqual(c.repaired + c.removed > 0 ? ['10.233.2.0/24'] : []);
     // What is marked is then written: a repair installs, a removal deletes.
     if (c.repaired + c.removed > 0) {
@@ -358,15 +358,15 @@ describe('failed writes', () => {
   ];
   it.each(cases)('$name counts: $counts', ({ desired, code, counts }) => {
     const { sets, p, family } = setup();
-    family.desired[p] = slot(sets, desired);
-    family.programmed[p] = slot(sets, desired);
+    family.setDesired(p, slot(sets, desired));
+    family.setProgrammed(p, slot(sets, desired));
     expect(writeFailed(family, p, code)).toBe(counts);
-    expect(family.programmed[p]).toBe(counts ? FAILED : slot(sets, desired));
+    expect(family.programmedOf(p)).toBe(counts ? FAILED : slot(sets, desired));
   });
 
   it('are retried: the next reconcile rewrites a route whose write failed', () => {
     const { state, sets, p, family } = setup();
-    family.desired[p] = sets.ok;
+    family.setDesired(p, sets.ok);
     expect(programStep(state, family, p)).toBe(Step.install);
     expect(writeFailed(family, p, -101)).toBe(true);
     // Not queued at once (the kernel just refused it): the reconcile finds it missing.
@@ -374,7 +374,7 @@ describe('failed writes', () => {
     expect(compare(state, {}).repaired).toBe(1);
     expect(drain(family)).toEqual(['10.233.2.0/24']);
     expect(programStep(state, family, p)).toBe(Step.install);
-    expect(family.programmed[p]).toBe(sets.ok);
+    expect(family.programmedOf(p)).toBe(sets.ok);
   });
 });
 
@@ -387,8 +387,8 @@ describe('fib diff', () => {
   ) {
     const { state, sets, p, family } = setup();
     state.swept = swept;
-    family.desired[p] = slot(sets, desired);
-    family.programmed[p] = slot(sets, programmed);
+    family.setDesired(p, slot(sets, desired));
+    family.setProgrammed(p, slot(sets, programmed));
     const actual = new Map<number, { signature: string; text: string }>();
     if (kernel !== null)
       actual.set(p, {
@@ -457,9 +457,9 @@ describe('fib diff', () => {
 
   it('marks nothing', () => {
     const { state, sets, p, family } = setup();
-    family.desired[p] = sets.ok;
+    family.setDesired(p, sets.ok);
     diffFamily(state, family, new Map(), () => '');
-    expect(family.programmed[p]).toBe(NONE);
+    expect(family.programmedOf(p)).toBe(NONE);
     expect(drain(family)).toEqual([]);
   });
 });
@@ -501,7 +501,7 @@ describe('notifications about our routes', () => {
     },
   ])('$name: $matters', ({ wanted, known, filtered, age, matters }) => {
     const { sets, p, family } = setup();
-    family.desired[p] = wanted ? sets.ok : NONE;
+    family.setDesired(p, wanted ? sets.ok : NONE);
     family.writtenSeconds[p] = 100;
     expect(notificationMatters(family, known ? p : -1, filtered, 100 + age)).toBe(matters);
   });
@@ -517,11 +517,11 @@ describe('notifications about our routes', () => {
     { name: 'as desired (someone re-added it)', kernel: ok(), deleted: false, repair: false },
   ])('$name: repair $repair', ({ kernel, deleted, repair }) => {
     const { state, sets, p, family } = setup();
-    family.desired[p] = sets.ok;
-    family.programmed[p] = sets.ok;
+    family.setDesired(p, sets.ok);
+    family.setProgrammed(p, sets.ok);
     const set = repairNotified(state, family, p, signatureOf(false, kernel.nextHops), deleted);
     expect(set?.id ?? null).toBe(repair ? sets.ok : null);
-    expect(family.programmed[p]).toBe(repair ? FAILED : sets.ok);
+    expect(family.programmedOf(p)).toBe(repair ? FAILED : sets.ok);
     expect(drain(family)).toEqual(repair ? ['10.233.2.0/24'] : []);
   });
 
