@@ -5,7 +5,7 @@
 // ids; no object, string or bigint per prefix. Everything else in the RIB is
 // an array indexed by these ids.
 
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
 
 /** 1 for IPv4 keys (one word), 2 for IPv6 keys (four words). */
@@ -222,15 +222,9 @@ export class PrefixTable {
     const id = this.size++;
     if (id >= this.lengths.length) {
       const capacity = grownCapacity(this.lengths.length, id);
-      const words = new Uint32Array(capacity * this.wordsPerKey);
-      words.set(this.words);
-      this.words = words;
-      const lengths = new Uint8Array(capacity);
-      lengths.set(this.lengths);
-      this.lengths = lengths;
-      const used = new Uint8Array(capacity);
-      used.set(this.used);
-      this.used = used;
+      this.words = grownColumn(this.words, capacity * this.wordsPerKey);
+      this.lengths = grownColumn(this.lengths, capacity);
+      this.used = grownColumn(this.used, capacity);
     }
     return id;
   }

@@ -10,7 +10,7 @@
 
 import type { FibNextHop } from '../fib/types.js';
 import { PrefixTable } from '../net/prefix-table.js';
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { addressBytes, bytesToAddress, type Resolution } from './kernel-view.js';
 import { AF_INET, AF_INET6, type KernelNextHop } from './rtnetlink.js';
@@ -108,13 +108,9 @@ export class FamilyState {
   ensure(p: number): void {
     if (p < this.desiredPlusOne.length) return;
     const capacity = grownCapacity(this.desiredPlusOne.length, p);
-    const grow = <T extends Int32Array | Uint32Array>(old: T, next: T): T => {
-      next.set(old);
-      return next;
-    };
-    this.desiredPlusOne = grow(this.desiredPlusOne, new Int32Array(capacity));
-    this.programmedPlusOne = grow(this.programmedPlusOne, new Int32Array(capacity));
-    this.writtenSeconds = grow(this.writtenSeconds, new Uint32Array(capacity));
+    this.desiredPlusOne = grownColumn(this.desiredPlusOne, capacity);
+    this.programmedPlusOne = grownColumn(this.programmedPlusOne, capacity);
+    this.writtenSeconds = grownColumn(this.writtenSeconds, capacity);
   }
 }
 

@@ -1,8 +1,8 @@
 // Interned attribute sets: one shared copy per distinct set of path
 // attributes (plus next hops), reference counted, read-only by type (not
-// Object.freeze: half a microsecond per object, 120 ms of a 250k-set load). Routes hold a set's id;
-// the decision process reads the fields precomputed here instead of walking
-// attribute lists on every comparison.
+// Object.freeze: half a microsecond per object, 120 ms of a 250k-set load).
+// Routes hold a set's id; the decision process reads the fields precomputed
+// here instead of walking attribute lists on every comparison.
 //
 // A set keeps its attributes as the bytes of its key, not as decoded
 // objects: the decoded graph (AS path segments, community arrays, ...) is

@@ -8,7 +8,7 @@
 // reused once a set goes, so each entry also keeps the generation of the
 // set id (and of the result's id) it was made for (AttributeStore.generationOf).
 
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 import type { AttributeStore, AttrSet } from './attribute-store.js';
 
 /** What lookup() found: not cached, "not advertised", or the outgoing set (with one more reference). */
@@ -56,13 +56,9 @@ export class ExportCache {
 
   private grow(id: number): void {
     const capacity = grownCapacity(this.sourcePlusOne.length, id);
-    const grown32 = <T extends Int32Array | Uint32Array>(old: T, next: T): T => {
-      next.set(old);
-      return next;
-    };
-    this.sourcePlusOne = grown32(this.sourcePlusOne, new Int32Array(capacity));
-    this.generation = grown32(this.generation, new Uint32Array(capacity));
-    this.resultPlusOne = grown32(this.resultPlusOne, new Int32Array(capacity));
-    this.resultGeneration = grown32(this.resultGeneration, new Uint32Array(capacity));
+    this.sourcePlusOne = grownColumn(this.sourcePlusOne, capacity);
+    this.generation = grownColumn(this.generation, capacity);
+    this.resultPlusOne = grownColumn(this.resultPlusOne, capacity);
+    this.resultGeneration = grownColumn(this.resultGeneration, capacity);
   }
 }

@@ -12,7 +12,7 @@ import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
 import { PrefixTable } from '../net/prefix-table.js';
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { type Clock, systemClock } from '../util/clock.js';
 import { AttributeStore, type AttrSet } from './attribute-store.js';
@@ -548,12 +548,8 @@ export class Rib {
   private ensurePrefixCapacity(f: FamilyRib, p: number): void {
     if (p < f.headPlusOne.length) return;
     const capacity = grownCapacity(f.headPlusOne.length, p);
-    const headPlusOne = new Int32Array(capacity);
-    headPlusOne.set(f.headPlusOne);
-    f.headPlusOne = headPlusOne;
-    const installed = new Uint8Array(capacity);
-    installed.set(f.installed);
-    f.installed = installed;
+    f.headPlusOne = grownColumn(f.headPlusOne, capacity);
+    f.installed = grownColumn(f.installed, capacity);
   }
 
   private findRoute(f: FamilyRib, p: number, sourceId: number, pathId: number): number {

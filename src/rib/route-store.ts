@@ -8,7 +8,7 @@
 // policy changed or rejected it. Without ADD-PATH and import rewrites their
 // pages are never touched (8 octets per route saved).
 
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 
 export const NO_ROUTE = -1;
 /** Post-policy attribute id of a route the import policy (or a loop check) rejected. */
@@ -107,23 +107,14 @@ export class RouteStore {
 
   private grow(): void {
     const capacity = grownCapacity(this.capacity, this.capacity);
-    const grow32 = <T extends Uint32Array | Int32Array>(old: T, make: (n: number) => T): T => {
-      const next = make(capacity);
-      next.set(old);
-      return next;
-    };
-    this.prefix = grow32(this.prefix, (n) => new Uint32Array(n));
-    this.pathId = grow32(this.pathId, (n) => new Uint32Array(n));
-    this.since = grow32(this.since, (n) => new Uint32Array(n));
-    this.rawAttrPlusOne = grow32(this.rawAttrPlusOne, (n) => new Int32Array(n));
-    this.attr = grow32(this.attr, (n) => new Int32Array(n));
-    this.next = grow32(this.next, (n) => new Int32Array(n));
-    const source = new Uint16Array(capacity);
-    source.set(this.source);
-    this.source = source;
-    const flags = new Uint8Array(capacity);
-    flags.set(this.flags);
-    this.flags = flags;
+    this.prefix = grownColumn(this.prefix, capacity);
+    this.source = grownColumn(this.source, capacity);
+    this.pathId = grownColumn(this.pathId, capacity);
+    this.rawAttrPlusOne = grownColumn(this.rawAttrPlusOne, capacity);
+    this.attr = grownColumn(this.attr, capacity);
+    this.next = grownColumn(this.next, capacity);
+    this.flags = grownColumn(this.flags, capacity);
+    this.since = grownColumn(this.since, capacity);
     this.capacity = capacity;
   }
 

@@ -23,7 +23,7 @@
 import type { CodecContext } from '../bgp/codec/context.js';
 import type { EncodeError } from '../bgp/codec/pack.js';
 import type { AddressFamily } from '../bgp/family.js';
-import { grownCapacity } from '../util/capacity.js';
+import { grownCapacity, grownColumn } from '../util/capacity.js';
 import type { ChangeQueue } from '../util/change-queue.js';
 import type { AttrSet } from './attribute-store.js';
 import { ChangePacker, type PackedChanges } from './change-packer.js';
@@ -326,12 +326,8 @@ export class UpdateGroup implements PrefixHolder {
   private ensure(f: GroupFamily, p: number): void {
     if (p < f.advertisedPlusOne.length) return;
     const capacity = grownCapacity(f.advertisedPlusOne.length, p);
-    const advertisedPlusOne = new Int32Array(capacity);
-    advertisedPlusOne.set(f.advertisedPlusOne);
-    f.advertisedPlusOne = advertisedPlusOne;
-    const changedAt = new Uint32Array(capacity);
-    changedAt.set(f.changedAt);
-    f.changedAt = changedAt;
+    f.advertisedPlusOne = grownColumn(f.advertisedPlusOne, capacity);
+    f.changedAt = grownColumn(f.changedAt, capacity);
   }
 
   /** Records the outgoing set of `p` (held while advertised) and when it changed. */

@@ -22,3 +22,12 @@ export function grownCapacity(current: number, needed: number): number {
   if (capacity > DOUBLING_LIMIT && capacity < RESERVED_ENTRIES) return RESERVED_ENTRIES;
   return capacity;
 }
+
+type Column = Int32Array | Uint32Array | Uint16Array | Uint8Array;
+
+/** A copy of `column` with room for `capacity` entries (the new room reads 0). */
+export function grownColumn<T extends Column>(column: T, capacity: number): T {
+  const grown = new (column.constructor as new (length: number) => T)(capacity);
+  grown.set(column);
+  return grown;
+}

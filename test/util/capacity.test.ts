@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RouteStore } from '../../src/rib/route-store.js';
-import { DOUBLING_LIMIT, grownCapacity, RESERVED_ENTRIES } from '../../src/util/capacity.js';
+import { DOUBLING_LIMIT, grownCapacity, grownColumn, RESERVED_ENTRIES } from '../../src/util/capacity.js';
 
 describe('grownCapacity', () => {
   it('doubles a small column until the index fits', () => {
@@ -30,5 +30,14 @@ describe('RouteStore growth', () => {
     expect(store.prefix.length).toBe(RESERVED_ENTRIES);
     expect(store.prefix[1_099_999]).toBe(1_099_999);
     expect(store.prefix[12345]).toBe(12345);
+  });
+});
+
+describe('grownColumn', () => {
+  it('copies a column into a larger one of the same type, the new room reading 0', () => {
+    const column = Int32Array.from([5, -1, 7]);
+    const grown = grownColumn(column, 8);
+    expect(grown).toBeInstanceOf(Int32Array);
+    expect([...grown]).toEqual([5, -1, 7, 0, 0, 0, 0, 0]);
   });
 });
