@@ -2,6 +2,7 @@
 // without sockets. For profiling the hot path; bench/rib.ts measures the real
 // thing over TCP against gobgpd, BIRD and FRR.
 //   npm run build && node dist/bench/rib-inprocess.js [--sets 16|250000] [--prefixes N]
+//   node dist/bench/rib-inprocess.js --case a|b    (bench:rib's own feed, byte for byte)
 import {
   codecContext,
   decodeMessage,
@@ -12,6 +13,7 @@ import {
 } from '../src/bgp/codec/index.js';
 import { ACCEPT_ALL } from '../src/rib/policy.js';
 import { Rib } from '../src/rib/rib.js';
+import { buildFeed, CASE_NAMES, type CaseName } from './lib/feed.js';
 
 const argument = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(name);
@@ -21,23 +23,42 @@ const total = argument('--prefixes', 1_000_000);
 const sets = argument('--sets', 16);
 const context = codecContext({ peerType: 'ibgp' });
 
-const chunks: Uint8Array[] = [];
-const perSet = Math.ceil(total / sets);
-for (let s = 0; s < sets; s++) {
-  const count = Math.min(perSet, total - s * perSet);
-  if (count <= 0) break;
-  const words = new Uint32Array(count);
-  for (let i = 0; i < count; i++) words[i] = ((s * perSet + i) << 8) >>> 0;
-  const prefixes: Prefixes = { afi: 1, count, lengths: new Uint8Array(count).fill(24), words, pathIds: null };
-  const attributes: PathAttributes = {
-    origin: 0,
-    asPath: [{ type: 2, asns: [65001, 65002 + (s % 1000), 65003 + (s >> 10)] }],
-    nextHop: '10.0.0.1',
-    localPref: 100,
-    med: s,
-    communities: [0xfc000000 + (s & 0xffff)],
-  };
-  chunks.push(expectPacked(packAnnouncements(prefixes, attributes, context)).bytes);
+const caseIndex = process.argv.indexOf('--case');
+const caseName = caseIndex > 0 ? (process.argv[caseIndex + 1] as CaseName) : undefined;
+if (caseName !== undefined && (caseName === 'v6' || !CASE_NAMES.includes(caseName)))
+  throw new Error('--case: a or b (IPv4 feeds)');
+
+const chunks: Uint8Array[] =
+  caseName === undefined
+    ? syntheticFeed()
+    : [...buildFeed({ name: caseName, nextHop: '10.0.0.1', nextHop6: 'fd00::1' }).chunks];
+
+function syntheticFeed(): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  const perSet = Math.ceil(total / sets);
+  for (let s = 0; s < sets; s++) {
+    const count = Math.min(perSet, total - s * perSet);
+    if (count <= 0) break;
+    const words = new Uint32Array(count);
+    for (let i = 0; i < count; i++) words[i] = ((s * perSet + i) << 8) >>> 0;
+    const prefixes: Prefixes = {
+      afi: 1,
+      count,
+      lengths: new Uint8Array(count).fill(24),
+      words,
+      pathIds: null,
+    };
+    const attributes: PathAttributes = {
+      origin: 0,
+      asPath: [{ type: 2, asns: [65001, 65002 + (s % 1000), 65003 + (s >> 10)] }],
+      nextHop: '10.0.0.1',
+      localPref: 100,
+      med: s,
+      communities: [0xfc000000 + (s & 0xffff)],
+    };
+    chunks.push(expectPacked(packAnnouncements(prefixes, attributes, context)).bytes);
+  }
+  return chunks;
 }
 const stream = Buffer.concat(chunks);
 const rib = new Rib({
@@ -83,5 +104,5 @@ global.gc?.();
 const after = process.memoryUsage();
 const grown = after.heapUsed + after.arrayBuffers - (before.heapUsed + before.arrayBuffers);
 console.log(
-  `${total} prefixes, ${sets} attribute sets, ${updates} UPDATEs: ${elapsed.toFixed(0)} ms, ${(grown / total).toFixed(1)} B/route (heap+buffers), RSS ${(after.rss / 1e6).toFixed(0)} MB, Loc-RIB ${rib.locRibCount('ipv4-unicast')}, queued ${consumer.size}`,
+  `${caseName === undefined ? `${total} prefixes, ${sets} attribute sets` : `case ${caseName}`}, ${updates} UPDATEs: ${elapsed.toFixed(0)} ms, ${(grown / rib.locRibCount('ipv4-unicast')).toFixed(1)} B/route (heap+buffers), RSS ${(after.rss / 1e6).toFixed(0)} MB, Loc-RIB ${rib.locRibCount('ipv4-unicast')}, queued ${consumer.size}`,
 );
