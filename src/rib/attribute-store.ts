@@ -18,6 +18,7 @@ import { decodePathAttributes, encodePathAttributes } from '../bgp/codec/path-at
 import { BufferWriter } from '../bgp/codec/writer.js';
 import { withAs4Merged, withoutAs4 } from '../bgp/validate.js';
 import { parseIpv4 } from '../net/ip.js';
+import { ByteKeyIndex, hashBytes } from './byte-key-index.js';
 
 export interface AttrSet {
   readonly id: number;
@@ -45,7 +46,6 @@ export interface AttrSet {
   readonly noExportSubconfed: boolean;
   /** RFC 7999 BLACKHOLE (65535:666). */
   readonly blackhole: boolean;
-  readonly key: string;
 }
 
 export function asPathLength(segments: readonly AsPathSegment[] | undefined): number {
@@ -94,24 +94,36 @@ function storedAttributes(a: PathAttributes): PathAttributes {
 /** Key encoding context: 4-octet AS, no ADD-PATH, room for any attribute set. */
 const keyContext: CodecContext = codecContext({ asn4: true, maxMessageLength: 65535 });
 
+/** Key kinds (the first octet; wire keys start with their tag's digit, `2` or `4`). */
+const KEY_CANONICAL = 0x63; // 'c'
+const KEY_WIRE_WITH_NEXT_HOPS = 0x68; // 'h'
+const BAR = 0x7c; // '|': never in a next hop's text
+
 export class AttributeStore {
-  private readonly byKey = new Map<string, number>();
+  /** Each held set's key (see attributesFromKey), by set id. */
+  private readonly keys = new ByteKeyIndex();
   private readonly sets: (AttrSet | undefined)[] = [];
   /** Reference count per set id (a typed array: no object per set). */
   private counts = new Uint32Array(1024);
   /** Per set id, how many sets with that id went: tells a set from a later one that reused its id. */
   private generations = new Uint32Array(1024);
   private readonly freeIds: number[] = [];
+  /** Where keys that are not a bare wire key are put together. */
   private readonly writer = new BufferWriter(512);
-  /** Recently read sets' attributes by id, bounded (see decodedCacheSize). */
-  private readonly decoded = new Map<number, PathAttributes>();
+  /**
+   * Recently read sets' attributes, direct-mapped by id (slot id % size):
+   * a set read again soon after (policy, then export) finds them, and
+   * remembering costs two stores, not a Map insert.
+   */
+  private readonly decodedIds = new Int32Array(DECODED_CACHE_SIZE).fill(-1);
+  private readonly decoded: (PathAttributes | undefined)[] = new Array(DECODED_CACHE_SIZE).fill(undefined);
   private readonly addresses = new Map<string, string>();
   /** Attribute decodes done on demand (cache misses), for tests and the curious. */
   decodes = 0;
 
   /** Number of distinct sets held. */
   get size(): number {
-    return this.byKey.size;
+    return this.keys.count;
   }
 
   /** The set with this id while it is held, else undefined (ids are reused once a set goes). */
@@ -142,24 +154,30 @@ export class AttributeStore {
     attributes: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null = null,
-    wireKey?: string,
+    wireKey?: Uint8Array,
   ): AttrSet {
     // Made once when there is no wire key: the canonical key encodes it, and a new set keeps it.
     let stored: PathAttributes | null = null;
-    let key: string;
-    if (wireKey === undefined || wireKey === '') {
+    let key: Uint8Array;
+    let keyLength: number;
+    if (wireKey === undefined || wireKey.length === 0) {
       stored = storedAttributes(attributes);
-      key = this.canonicalKey(stored, nextHop, linkLocalNextHop);
+      keyLength = this.canonicalKey(stored, nextHop, linkLocalNextHop);
+      key = this.writer.raw;
     } else if (nextHop === (attributes.nextHop ?? null) && linkLocalNextHop === null) {
       // IPv4 NLRI: the next hop is the NEXT_HOP attribute, already in the bytes.
       key = wireKey;
+      keyLength = wireKey.length;
     } else {
-      // 'h' keeps these apart from bare wire keys (which start with a digit);
-      // next hops never hold '|', so the split is unambiguous.
-      key = `h${wireKey}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+      const writer = this.writer;
+      writer.truncate(0);
+      writer.u8(KEY_WIRE_WITH_NEXT_HOPS).bytes(wireKey);
+      keyLength = appendNextHops(writer, nextHop, linkLocalNextHop);
+      key = writer.raw;
     }
-    const existing = this.byKey.get(key);
-    if (existing !== undefined) {
+    const hash = hashBytes(key, 0, keyLength);
+    const existing = this.keys.find(hash, key, 0, keyLength);
+    if (existing >= 0) {
       (this.counts[existing] as number)++;
       return this.sets[existing] as AttrSet;
     }
@@ -182,7 +200,6 @@ export class AttributeStore {
       noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
       noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
       blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
-      key,
     });
     // The set being made is the likeliest to be read next (import policy, export).
     this.remember(id, stored);
@@ -196,21 +213,21 @@ export class AttributeStore {
       this.generations = generations;
     }
     this.counts[id] = 1;
-    this.byKey.set(key, id);
+    this.keys.insert(id, hash, key, 0, keyLength);
     return set;
   }
 
-  /** Our own encoding of `stored` (storedAttributes()): for sets made here (origination, policy) rather than received. */
+  /** Writes our own encoding of `stored` (storedAttributes()) as a key into the writer; its length. */
   private canonicalKey(
     stored: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null,
-  ): string {
+  ): number {
     const writer = this.writer;
     writer.truncate(0);
+    writer.u8(KEY_CANONICAL);
     encodePathAttributes(writer, stored, keyContext);
-    // 'c' keeps these apart from wire keys, which start with a digit.
-    return `c${Buffer.from(writer.peek()).toString('latin1')}|${nextHop ?? ''}|${linkLocalNextHop ?? ''}`;
+    return appendNextHops(writer, nextHop, linkLocalNextHop);
   }
 
   /** How many sets with this id went so far (a cache keyed by id checks it). */
@@ -231,18 +248,22 @@ export class AttributeStore {
     this.counts[id] = left;
     if (left === 0) {
       (this.generations[id] as number)++;
-      this.byKey.delete(set.key);
+      this.keys.remove(id);
       this.sets[id] = undefined;
-      this.decoded.delete(id);
+      const slot = id & (DECODED_CACHE_SIZE - 1);
+      if (this.decodedIds[slot] === id) {
+        this.decodedIds[slot] = -1;
+        this.decoded[slot] = undefined;
+      }
       this.freeIds.push(id);
     }
   }
 
   /** The attributes of a held set: from the cache, else decoded from its key. */
   attributesOf(set: AttrSet): PathAttributes {
-    const cached = this.decoded.get(set.id);
-    if (cached !== undefined) return cached;
-    const attributes = attributesFromKey(set.key);
+    const slot = set.id & (DECODED_CACHE_SIZE - 1);
+    if (this.decodedIds[slot] === set.id) return this.decoded[slot] as PathAttributes;
+    const attributes = attributesFromKey(this.keys.keyOf(set.id));
     this.decodes++;
     this.remember(set.id, attributes);
     return attributes;
@@ -263,10 +284,15 @@ export class AttributeStore {
   }
 
   private remember(id: number, attributes: PathAttributes): void {
-    // Cleared whole when full: cheaper than LRU bookkeeping, and consumers
-    // read a set's attributes in bursts (one UPDATE, one export).
-    if (this.decoded.size >= DECODED_CACHE_SIZE) this.decoded.clear();
-    this.decoded.set(id, attributes);
+    const slot = id & (DECODED_CACHE_SIZE - 1);
+    this.decodedIds[slot] = id;
+    this.decoded[slot] = attributes;
+  }
+
+  /** The key a held set is filed under (see attributesFromKey): a view, valid until the next intern. */
+  keyOf(id: number): Uint8Array {
+    this.get(id);
+    return this.keys.keyOf(id);
   }
 
   references(id: number): number {
@@ -274,8 +300,21 @@ export class AttributeStore {
   }
 }
 
-/** Decoded attribute sets kept for repeated reads. */
+/** Decoded attribute sets kept for repeated reads (a power of two). */
 const DECODED_CACHE_SIZE = 4096;
+
+/** Appends `|next hop|link-local` to a key being written; the key's length. */
+function appendNextHops(
+  writer: BufferWriter,
+  nextHop: string | null,
+  linkLocalNextHop: string | null,
+): number {
+  writer.u8(BAR);
+  if (nextHop !== null) writer.bytes(Buffer.from(nextHop, 'latin1'));
+  writer.u8(BAR);
+  if (linkLocalNextHop !== null) writer.bytes(Buffer.from(linkLocalNextHop, 'latin1'));
+  return writer.length;
+}
 /** Distinct next-hop strings shared among sets. */
 const SHARED_ADDRESSES = 65536;
 
@@ -305,7 +344,6 @@ class StoredSet implements AttrSet {
   readonly med: number;
   readonly originatorId: number;
   readonly clusterListLength: number;
-  readonly key: string;
   readonly #flags: number;
   readonly #store: AttributeStore;
 
@@ -321,7 +359,6 @@ class StoredSet implements AttrSet {
     this.med = fields.med;
     this.originatorId = fields.originatorId;
     this.clusterListLength = fields.clusterListLength;
-    this.key = fields.key;
     this.#flags =
       (fields.hasMed ? SetFlag.hasMed : 0) |
       (fields.noExport ? SetFlag.noExport : 0) |
@@ -355,11 +392,11 @@ class StoredSet implements AttrSet {
   }
 }
 
-const wireContexts = new Map<string, CodecContext>();
+const wireContexts = new Map<number, CodecContext>();
 
 /**
  * The stored attributes a key stands for. Keys are one of (see intern):
- * - a wire key: a two-character context tag (`4i`, `2e`, ...) and the
+ * - a wire key: a two-octet context tag (`4i`, `2e`, ...) and the
  *   attribute bytes as received; decoded in that context, with the RFC 6793
  *   handling routing applied before interning (AS4_PATH dropped on a
  *   4-octet session, merged on a 2-octet one);
@@ -367,26 +404,27 @@ const wireContexts = new Map<string, CodecContext>();
  * - `c` + our own encoding (keyContext) + `|next hop|link-local`.
  * Next hops never hold '|', so the attribute bytes end at the last two.
  */
-export function attributesFromKey(key: string): PathAttributes {
-  let bytes = key;
-  const kind = key.charCodeAt(0);
-  if (kind === 0x63 /* c */ || kind === 0x68 /* h */) {
-    const linkLocalBar = key.lastIndexOf('|');
-    bytes = key.slice(1, key.lastIndexOf('|', linkLocalBar - 1));
+export function attributesFromKey(key: Uint8Array): PathAttributes {
+  const kind = key[0];
+  let end = key.length;
+  let start = 0;
+  if (kind === KEY_CANONICAL || kind === KEY_WIRE_WITH_NEXT_HOPS) {
+    end = key.lastIndexOf(BAR, key.lastIndexOf(BAR) - 1);
+    start = 1;
   }
-  if (kind === 0x63) return decodeStored(bytes, keyContext);
-  const tag = bytes.slice(0, 2);
+  if (kind === KEY_CANONICAL) return decodeStored(key, start, end, keyContext);
+  const tag = ((key[start] as number) << 8) | (key[start + 1] as number);
   let context = wireContexts.get(tag);
   if (context === undefined) {
-    const peerType = tag[1] === 'i' ? 'ibgp' : tag[1] === 'e' ? 'ebgp' : 'unknown';
-    context = codecContext({ asn4: tag[0] === '4', peerType, maxMessageLength: 65535 });
+    const type = tag & 0xff;
+    const peerType = type === 0x69 ? 'ibgp' : type === 0x65 ? 'ebgp' : 'unknown';
+    context = codecContext({ asn4: tag >>> 8 === 0x34, peerType, maxMessageLength: 65535 });
     wireContexts.set(tag, context);
   }
-  const decoded = decodeStored(bytes.slice(2), context);
+  const decoded = decodeStored(key, start + 2, end, context);
   return storedAttributes(context.asn4 ? withoutAs4(decoded) : withAs4Merged(decoded));
 }
 
-function decodeStored(latin1: string, context: CodecContext): PathAttributes {
-  const buffer = Buffer.from(latin1, 'latin1');
-  return storedAttributes(decodePathAttributes(buffer, 0, buffer.length, context).attributes);
+function decodeStored(key: Uint8Array, start: number, end: number, context: CodecContext): PathAttributes {
+  return storedAttributes(decodePathAttributes(key, start, end, context).attributes);
 }

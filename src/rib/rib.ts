@@ -321,7 +321,7 @@ export class Rib {
     attributes: PathAttributes,
     nextHop: string | null,
     linkLocalNextHop: string | null = null,
-    wireKey?: string,
+    wireKey?: Uint8Array,
   ): number {
     const source = this.sources[sourceId];
     if (source === undefined) throw new Error(`no route source ${sourceId}`);

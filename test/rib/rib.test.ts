@@ -264,13 +264,14 @@ describe('RIB', () => {
     });
     const baseline = rib.attrs.size;
     const received = attrs({ nextHop: '192.0.2.9' });
+    const key = Buffer.from('4iKEY', 'latin1');
     // The same key from two UPDATEs and two sources: one set.
-    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/24'), received, '192.0.2.9', null, '4iKEY');
-    rib.announce(a.id, 'ipv4-unicast', v4('10.1.1.0/24'), received, '192.0.2.9', null, '4iKEY');
-    rib.announce(b.id, 'ipv4-unicast', v4('10.1.2.0/24'), received, '192.0.2.9', null, '4iKEY');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/24'), received, '192.0.2.9', null, key);
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.1.0/24'), received, '192.0.2.9', null, key);
+    rib.announce(b.id, 'ipv4-unicast', v4('10.1.2.0/24'), received, '192.0.2.9', null, key);
     expect(rib.attrs.size).toBe(baseline + 1);
     // A policy that sets LOCAL_PREF makes its own set, never confused with the received one.
-    rib.announce(b.id, 'ipv4-unicast', v4('10.9.0.0/24'), received, '192.0.2.9', null, '4iKEY');
+    rib.announce(b.id, 'ipv4-unicast', v4('10.9.0.0/24'), received, '192.0.2.9', null, key);
     expect(rib.attrs.size).toBe(baseline + 2);
     const [modified] = bestOf(rib, '10.9.0.0/24');
     expect(modified?.attr.localPref).toBe(300);
@@ -278,7 +279,7 @@ describe('RIB', () => {
     const [plain] = bestOf(rib, '10.1.2.0/24');
     expect(plain?.attr.localPref).toBe(null);
     // The same bytes with another next hop outside them (MP_REACH): another set.
-    rib.announce(a.id, 'ipv4-unicast', v4('10.1.3.0/24'), received, '192.0.2.77', null, '4iKEY');
+    rib.announce(a.id, 'ipv4-unicast', v4('10.1.3.0/24'), received, '192.0.2.77', null, key);
     expect(rib.attrs.size).toBe(baseline + 3);
     expect(bestOf(rib, '10.1.3.0/24')[0]?.attr.nextHop).toBe('192.0.2.77');
     expect(bestOf(rib, '10.1.0.0/24')[0]?.attr.nextHop).toBe('192.0.2.9');

@@ -19,27 +19,50 @@ export interface AttributeSection {
   readonly attributes: PathAttributes;
   /** Everything wrong with the section, in wire order; may include a 'session-reset'. */
   readonly errors: readonly BgpError[];
-  /** 1 at each type code that appeared, well-formed or not (RFC 7606 §3.d "present"). */
+  /**
+   * 1 at each type code that appeared, well-formed or not (RFC 7606 §3.d
+   * "present"). One array serves every walk: read it before the next one.
+   */
   readonly present: Uint8Array;
   /**
-   * The section as received without MP_REACH_NLRI and MP_UNREACH_NLRI, one
-   * character per octet. Decoding is a function of the bytes and the
-   * context's asn4 and peerType, so two sections with equal keys under equal
-   * contexts decode to equal attributes: a receiver interns by this key
-   * without encoding the attributes again. It starts with a tag of those two
+   * The section as received without MP_REACH_NLRI and MP_UNREACH_NLRI.
+   * Decoding is a function of the bytes and the context's asn4 and
+   * peerType, so two sections with equal keys under equal contexts decode to
+   * equal attributes: a receiver interns by this key without encoding the
+   * attributes again. It starts with a two-octet ASCII tag of those two
    * context fields, so keys from different contexts never compare equal.
    * Empty after a session-reset error.
    */
-  readonly wireKey: string;
+  readonly wireKey: Uint8Array;
 }
 
-const asn4Tags = { ibgp: '4i', ebgp: '4e', unknown: '4u' } as const;
-const asn2Tags = { ibgp: '2i', ebgp: '2e', unknown: '2u' } as const;
+/** The context tags, as two ASCII octets: `4i` (4-octet AS, internal), `2e`, `4u`, ... */
+const asn4Tags = { ibgp: 0x3469, ebgp: 0x3465, unknown: 0x3475 } as const;
+const asn2Tags = { ibgp: 0x3269, ebgp: 0x3265, unknown: 0x3275 } as const;
+
+const NO_KEY = new Uint8Array(0);
 
 /**
- * The context's tag (`4i`: 4-octet AS, internal; `2e`, `4u`, ...) and then
- * `bytes[start, end)` minus the spans in `skip` (pairs, in order), one
- * character per octet.
+ * The type codes a walk has met. Shared by all walks: a fresh 256-octet
+ * array per UPDATE was an ArrayBuffer to allocate, and for the scavenger to
+ * sweep, some 250,000 times for an Internet table.
+ */
+const seen = new Uint8Array(256);
+
+/**
+ * The (type code, flags) pairs of the walk under way, copied out at its
+ * end; shared for the same reason. Every attribute takes at least three
+ * octets, so a section of the largest message (65,535 octets, RFC 8654)
+ * has fewer than 2 × 21,845 entries.
+ */
+const layoutScratch = new Uint8Array(2 * 21_845);
+
+const NO_SPANS: readonly number[] = [];
+
+/**
+ * The context's tag and then `bytes[start, end)` minus the spans in `skip`
+ * (pairs, in order). A copy, so the message's buffer is not kept with it,
+ * from Node's pool: a receiver copies what it keeps.
  */
 function wireKeyOf(
   bytes: Uint8Array,
@@ -47,15 +70,14 @@ function wireKeyOf(
   end: number,
   skip: readonly number[],
   context: CodecContext,
-): string {
+): Uint8Array {
   const tag = (context.asn4 ? asn4Tags : asn2Tags)[context.peerType];
-  let length = tag.length + end - start;
+  let length = 2 + end - start;
   for (let i = 0; i < skip.length; i += 2) length -= (skip[i + 1] as number) - (skip[i] as number);
-  // Built in one buffer and turned into one flat string: concatenating the
-  // tag and the pieces makes a rope, which the interning Map flattens into a
-  // second copy, and the sets that are kept would hold both.
   const key = Buffer.allocUnsafe(length);
-  let at = key.write(tag, 0, 'latin1');
+  key[0] = tag >>> 8;
+  key[1] = tag & 0xff;
+  let at = 2;
   let from = start;
   for (let i = 0; i < skip.length; i += 2) {
     const to = skip[i] as number;
@@ -64,7 +86,7 @@ function wireKeyOf(
     from = skip[i + 1] as number;
   }
   key.set(bytes.subarray(from, end), at);
-  return key.toString('latin1');
+  return key;
 }
 
 const OPTIONAL_AND_TRANSITIVE = AttributeFlag.optional | AttributeFlag.transitive;
@@ -82,10 +104,10 @@ export function decodePathAttributes(
 ): AttributeSection {
   const attributes = emptyAttributes();
   const errors: BgpError[] = [];
-  const seen = new Uint8Array(256);
-  const layout: number[] = [];
+  seen.fill(0);
+  let layoutLength = 0;
   // MP_REACH/MP_UNREACH spans, left out of the wire key: they carry NLRI.
-  const mpSpans: number[] = [];
+  let mpSpans: number[] | null = null;
   let unknown: UnknownAttribute[] | undefined;
   let at = start;
   while (at < end) {
@@ -129,7 +151,7 @@ export function decodePathAttributes(
         errors.push(
           updateError(UpdateSubcode.malformedAttributeList, 'session-reset', `${name} appears twice`),
         );
-        return { attributes, errors, present: seen, wireKey: '' };
+        return { attributes, errors, present: seen, wireKey: NO_KEY };
       }
       errors.push(
         updateError(
@@ -142,8 +164,10 @@ export function decodePathAttributes(
       continue;
     }
     seen[code] = 1;
-    if (code === AttributeType.mpReachNlri || code === AttributeType.mpUnreachNlri)
+    if (code === AttributeType.mpReachNlri || code === AttributeType.mpUnreachNlri) {
+      if (mpSpans === null) mpSpans = [];
       mpSpans.push(at, valueEnd);
+    }
     const descriptor = attributeDescriptors[code];
     if (descriptor === undefined) {
       if ((flags & AttributeFlag.optional) === 0) {
@@ -156,13 +180,14 @@ export function decodePathAttributes(
             bytes.slice(at, valueEnd),
           ),
         );
-        return { attributes, errors, present: seen, wireKey: '' };
+        return { attributes, errors, present: seen, wireKey: NO_KEY };
       }
       // RFC 4271 §5: unrecognized optional attributes are kept (and passed on
       // only if transitive, with Partial set: see forPropagation()).
       unknown ??= [];
       unknown.push({ code, flags, data: bytes.slice(valueAt, valueEnd) });
-      layout.push(code, flags);
+      layoutScratch[layoutLength++] = code;
+      layoutScratch[layoutLength++] = flags;
       at = valueEnd;
       continue;
     }
@@ -179,7 +204,7 @@ export function decodePathAttributes(
           bytes.slice(at, valueEnd),
         ),
       );
-      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: '' };
+      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: NO_KEY };
       at = valueEnd;
       continue;
     }
@@ -187,7 +212,7 @@ export function decodePathAttributes(
     if (value instanceof AttributeFault) {
       const action = value.action ?? descriptor.malformedAction(context);
       errors.push(updateError(value.subcode, action, value.reason, bytes.slice(at, valueEnd)));
-      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: '' };
+      if (action === 'session-reset') return { attributes, errors, present: seen, wireKey: NO_KEY };
       at = valueEnd;
       continue;
     }
@@ -199,12 +224,18 @@ export function decodePathAttributes(
       continue;
     }
     (attributes as Record<string, unknown>)[descriptor.key] = value;
-    layout.push(code, flags);
+    layoutScratch[layoutLength++] = code;
+    layoutScratch[layoutLength++] = flags;
     at = valueEnd;
   }
   attributes.unknown = unknown;
-  attributes.layout = layout.length > 0 ? Uint8Array.from(layout) : undefined;
-  return { attributes, errors, present: seen, wireKey: wireKeyOf(bytes, start, end, mpSpans, context) };
+  attributes.layout = layoutLength > 0 ? layoutScratch.slice(0, layoutLength) : undefined;
+  return {
+    attributes,
+    errors,
+    present: seen,
+    wireKey: wireKeyOf(bytes, start, end, mpSpans ?? NO_SPANS, context),
+  };
 }
 
 function isInternalOnly(code: number): boolean {

@@ -39,7 +39,17 @@ export interface UpdateMessage {
    * Set by the decoder: the attributes' identity on the wire (see
    * AttributeSection.wireKey). Not part of the message: the encoder ignores it.
    */
-  readonly attributesKey?: string;
+  readonly attributesKey?: Uint8Array;
+}
+
+function missingWellKnown(code: number): BgpError {
+  return bgpError(
+    ErrorCode.updateMessage,
+    UpdateSubcode.missingWellKnownAttribute,
+    `missing well-known attribute ${attributeTypeName(code)}`,
+    Uint8Array.of(code),
+    'treat-as-withdraw',
+  );
 }
 
 function malformedList(reason: string): BgpError {
@@ -87,9 +97,12 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
   }
 
   const section = decodePathAttributes(bytes, attributesAt, nlriAt, context);
-  const errors = section.errors.slice();
-  const reset = errors.find((error) => error.action === 'session-reset');
-  if (reset !== undefined) return fail(reset);
+  // Most UPDATEs have no error at all: nothing below allocates for them.
+  let errors = section.errors;
+  for (let i = 0; i < errors.length; i++) {
+    const error = errors[i] as BgpError;
+    if (error.action === 'session-reset') return fail(error);
+  }
 
   const attributes = section.attributes;
   const announces = nlri.count > 0 || attributes.mpReach !== undefined;
@@ -100,32 +113,29 @@ export function decodeUpdate(bytes: Uint8Array, context: CodecContext): DecodeRe
     // error here: it is not well-known mandatory (RFC 4271 §5) and the
     // decision process takes 100 for it, as BIRD does.
     const present = section.present;
-    const missing: number[] = [];
-    if (present[AttributeType.origin] !== 1) missing.push(AttributeType.origin);
-    if (present[AttributeType.asPath] !== 1) missing.push(AttributeType.asPath);
-    if (nlri.count > 0 && present[AttributeType.nextHop] !== 1) missing.push(AttributeType.nextHop);
-    for (const code of missing) {
-      errors.push(
-        bgpError(
-          ErrorCode.updateMessage,
-          UpdateSubcode.missingWellKnownAttribute,
-          `missing well-known attribute ${attributeTypeName(code)}`,
-          Uint8Array.of(code),
-          'treat-as-withdraw',
-        ),
-      );
+    const originMissing = present[AttributeType.origin] !== 1;
+    const asPathMissing = present[AttributeType.asPath] !== 1;
+    const nextHopMissing = nlri.count > 0 && present[AttributeType.nextHop] !== 1;
+    if (originMissing || asPathMissing || nextHopMissing) {
+      const missing: number[] = [];
+      if (originMissing) missing.push(AttributeType.origin);
+      if (asPathMissing) missing.push(AttributeType.asPath);
+      if (nextHopMissing) missing.push(AttributeType.nextHop);
+      errors = [...errors, ...missing.map(missingWellKnown)];
     }
   }
-  if (!announces && errors.some((error) => error.action !== 'attribute-discard')) {
+  if (!announces && errors.length > 0) {
     // RFC 7606 §5.2: with no reachable NLRI there is nothing to treat as
     // withdrawn, so an error stronger than attribute-discard resets the session,
     // reported as the first such error.
-    const first = errors.find((error) => error.action !== 'attribute-discard') as BgpError;
-    return fail({
-      ...first,
-      action: 'session-reset',
-      reason: `${first.reason} (and no NLRI to withdraw: RFC 7606 §5.2)`,
-    });
+    const first = errors.find((error) => error.action !== 'attribute-discard');
+    if (first !== undefined) {
+      return fail({
+        ...first,
+        action: 'session-reset',
+        reason: `${first.reason} (and no NLRI to withdraw: RFC 7606 §5.2)`,
+      });
+    }
   }
   return ok({ type: 'update', withdrawn, attributes, nlri, attributesKey: section.wireKey }, errors);
 }
