@@ -30,7 +30,23 @@ export function localNextHopsFor(localAddress: string | null): LocalNextHops {
   return { ipv4, ipv6, ipv6LinkLocal };
 }
 
+/**
+ * Canonical forms already worked out, by the socket's text: every UPDATE
+ * asks (its NEXT_HOP is checked against the address), and a regular
+ * expression and a parse per UPDATE were 3 % of a full-table load. The
+ * addresses are the sessions' own, a few; the map is dropped if it ever
+ * grows large.
+ */
+const ownAddresses = new Map<string, string | null>();
+const OWN_ADDRESSES_KEPT = 1024;
+
 /** The session's local address as the RIB compares it: canonical, IPv4-mapped IPv6 unwrapped. */
 export function ownAddress(localAddress: string | null): string | null {
-  return localAddress === null ? null : canonicalIp(localAddress.replace(/^::ffff:(?=\d+\.)/, ''));
+  if (localAddress === null) return null;
+  const known = ownAddresses.get(localAddress);
+  if (known !== undefined) return known;
+  const own = canonicalIp(localAddress.replace(/^::ffff:(?=\d+\.)/, ''));
+  if (ownAddresses.size >= OWN_ADDRESSES_KEPT) ownAddresses.clear();
+  ownAddresses.set(localAddress, own);
+  return own;
 }
