@@ -399,6 +399,8 @@ export class Agent {
       this.log,
       this.metrics.fibSink('kernel'),
       this.metrics.overlaySink(),
+      // One prefix table per family for RIB and kernel: a full table's keys held once.
+      { v4: this.rib.family('ipv4-unicast').prefixes, v6: this.rib.family('ipv6-unicast').prefixes },
     );
     await kernel.start();
     this.kernel = kernel;

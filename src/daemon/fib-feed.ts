@@ -86,6 +86,8 @@ export class FibFeed {
       const queue = this.queues.get(family) as ChangeQueue;
       const table = this.rib.family(family).prefixes;
       const version = familyTable[family].ipVersion;
+      // The daemon gives the writer the RIB's tables: ids cross as they are.
+      const shared = this.writer.sharesPrefixIds(version, table);
       for (;;) {
         if (--stride === 0) {
           stride = CLOCK_STRIDE;
@@ -96,8 +98,11 @@ export class FibFeed {
         }
         const p = queue.take();
         if (p < 0) break;
-        table.copyKey(p, this.words, 0);
-        this.writer.setRoute(version, this.words, 0, table.length(p), this.desiredHopSet(family, p));
+        if (shared) this.writer.setRouteOf(version, p, this.desiredHopSet(family, p));
+        else {
+          table.copyKey(p, this.words, 0);
+          this.writer.setRoute(version, this.words, 0, table.length(p), this.desiredHopSet(family, p));
+        }
       }
     }
   }

@@ -1,9 +1,10 @@
-// Prefixes -> dense integer ids, one table per family (shared by the RIB and
-// the kernel writer). A full table is a
-// million prefixes, so keys live in typed arrays (IPv4: one address word and
-// a length; IPv6: four words and a length) behind an open-addressing hash of
-// ids; no object, string or bigint per prefix. Everything else in the RIB is
-// an array indexed by these ids.
+// Prefixes -> dense integer ids, one table per family, shared by the RIB and
+// the kernel writer: both index their columns by the same ids, so a full
+// table's keys are held once. A full table is a million prefixes, so keys
+// live in typed arrays (IPv4: one address word and a length; IPv6: four
+// words and a length) behind an open-addressing hash of ids; no object,
+// string or bigint per prefix. Each user of a shared table holds the ids it
+// needs with its own bit (PrefixUser); an id goes back when no bit is left.
 
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
@@ -45,6 +46,14 @@ function finish(hash: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/**
+ * The users of a shared table, one bit each. The RIB holds a prefix while
+ * it has routes for it; the kernel writer while it wants, has written or
+ * is about to write a route for it. Neither may free the other's ids.
+ */
+export const PrefixUser = { rib: 1, kernel: 2 } as const;
+export type PrefixUser = (typeof PrefixUser)[keyof typeof PrefixUser];
+
 export class PrefixTable {
   readonly afi: PrefixFamily;
   readonly wordsPerKey: 1 | 4;
@@ -65,7 +74,7 @@ export class PrefixTable {
   private migrateEnd = 0;
   private words: Uint32Array;
   private lengths: Uint8Array;
-  /** 1 when the id is in use. */
+  /** The PrefixUser bits holding the id; 0 when it is free. */
   private used: Uint8Array;
   private freeIds: number[] = [];
 
@@ -95,8 +104,14 @@ export class PrefixTable {
     return this.live;
   }
 
+  /** True when some user holds the id. */
   isLive(id: number): boolean {
-    return this.used[id] === 1;
+    return this.used[id] !== 0 && id < this.size;
+  }
+
+  /** True when `user` holds the id. */
+  holds(id: number, user: PrefixUser): boolean {
+    return ((this.used[id] as number) & user) !== 0;
   }
 
   length(id: number): number {
@@ -141,24 +156,30 @@ export class PrefixTable {
       const id = (slots[slot] as number) - 1;
       if (id < 0) return -1;
       // (The old array may name an id freed since, or given to another key.)
-      if (this.used[id] === 1 && this.matches(id, words, at, length)) return id;
+      if (this.used[id] !== 0 && this.matches(id, words, at, length)) return id;
       slot = (slot + 1) & mask;
     }
   }
 
-  /** The id of the prefix, added if new. */
-  internKey(words: ArrayLike<number>, at: number, length: number): number {
+  /** The id of the prefix, added if new, and held by `user` from now on. */
+  internKey(words: ArrayLike<number>, at: number, length: number, user: PrefixUser = PrefixUser.rib): number {
     const hash = this.hashOf(words, at, length);
     let slot = hash & this.mask;
     for (;;) {
       const id = (this.slots[slot] as number) - 1;
       if (id < 0) break;
-      if (this.used[id] === 1 && this.matches(id, words, at, length)) return id;
+      if (this.used[id] !== 0 && this.matches(id, words, at, length)) {
+        this.used[id] = (this.used[id] as number) | user;
+        return id;
+      }
       slot = (slot + 1) & this.mask;
     }
     if (this.oldSlots !== null) {
       const old = this.findIn(this.oldSlots, this.oldMask, hash, words, at, length);
-      if (old >= 0) return old;
+      if (old >= 0) {
+        this.used[old] = (this.used[old] as number) | user;
+        return old;
+      }
       this.migrate(this.migratePerInsert);
       // Migration may have filled the slot found free above.
       slot = hash & this.mask;
@@ -168,7 +189,7 @@ export class PrefixTable {
     const base = id * this.wordsPerKey;
     for (let w = 0; w < this.wordsPerKey; w++) this.words[base + w] = words[at + w] as number;
     this.lengths[id] = length;
-    this.used[id] = 1;
+    this.used[id] = user;
     this.slots[slot] = id + 1;
     this.live++;
     if (this.live * 2 > this.slots.length) this.grow(this.slots.length * 2);
@@ -210,7 +231,7 @@ export class PrefixTable {
     const end = Math.min(this.migrateEnd, this.migrated + count);
     for (let id = this.migrated; id < end; id++) {
       // Freed ids need no slot; ids given out again since are placed already.
-      if (this.used[id] === 1 && !this.placed(id)) this.place(id);
+      if (this.used[id] !== 0 && !this.placed(id)) this.place(id);
     }
     this.migrated = end;
     if (end >= this.migrateEnd) this.oldSlots = null;
@@ -229,9 +250,22 @@ export class PrefixTable {
     return id;
   }
 
-  /** Forgets a prefix; its id may be handed out again. */
+  /** `user` holds a live id too (one it got from another user of the table). */
+  hold(id: number, user: PrefixUser): void {
+    if (!this.isLive(id)) throw new Error(`prefix id ${id} is not in the table`);
+    this.used[id] = (this.used[id] as number) | user;
+  }
+
+  /** `user` no longer needs the id: it goes back when no other user holds it. */
+  release(id: number, user: PrefixUser): void {
+    const left = (this.used[id] as number) & ~user;
+    if (left !== 0) this.used[id] = left;
+    else this.remove(id);
+  }
+
+  /** Forgets a prefix, whoever holds it; its id may be handed out again. */
   remove(id: number): void {
-    if (this.used[id] !== 1) return;
+    if (this.used[id] === 0 || id >= this.size) return;
     this.used[id] = 0;
     this.live--;
     this.freeIds.push(id);

@@ -1,6 +1,7 @@
 // What the kernel should hold, and what we believe it holds: pure state, no
-// I/O. Per address family, prefixes are dense ids (PrefixTable) indexing
-// typed arrays: the desired hop-set id, the programmed one (or one of the
+// I/O. Per address family, prefixes are dense ids (PrefixTable: the RIB's
+// own, shared, when the daemon runs both; see PrefixUser) indexing typed
+// arrays: the desired hop-set id, the programmed one (or one of the
 // states below), and when it was last written. A route costs array slots,
 // not an object. Next-hop sets are interned: a few per peer, not one per
 // route, each resolved against the kernel view with the signature the
@@ -9,7 +10,7 @@
 // (programmer.ts) drains it.
 
 import type { FibNextHop } from '../fib/types.js';
-import { PrefixTable } from '../net/prefix-table.js';
+import { PrefixTable, PrefixUser } from '../net/prefix-table.js';
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { addressBytes, bytesToAddress, type Resolution } from './kernel-view.js';
@@ -61,22 +62,44 @@ export class FamilyState {
   writtenSeconds = new Uint32Array(INITIAL_PREFIXES);
   readonly queue = new ChangeQueue();
 
-  constructor(readonly version: 4 | 6) {
+  /**
+   * `table`: the RIB's prefix table of this family, to index the same ids
+   * (the keys of a full table are then held once, and the feed hands over
+   * ids, not keys); a table of its own when none is given.
+   */
+  constructor(
+    readonly version: 4 | 6,
+    table?: PrefixTable,
+  ) {
     this.af = version === 4 ? AF_INET : AF_INET6;
-    this.table = new PrefixTable(version === 4 ? 1 : 2);
+    this.table = table ?? new PrefixTable(version === 4 ? 1 : 2);
+    if (this.table.afi !== (version === 4 ? 1 : 2)) throw new Error(`not an IPv${version} prefix table`);
+  }
+
+  /** True when the writer holds prefix id `p` (see PrefixUser). */
+  holds(p: number): boolean {
+    return this.table.holds(p, PrefixUser.kernel);
+  }
+
+  /** The id of a prefix, held by the writer from now on. */
+  intern(words: ArrayLike<number>, at: number, length: number): number {
+    const p = this.table.internKey(words, at, length, PrefixUser.kernel);
+    this.ensure(p);
+    return p;
   }
 
   /**
-   * Hands back the ids of prefixes that are neither wanted nor in the
+   * Lets go of the ids of prefixes that are neither wanted nor in the
    * kernel nor waiting to be written, so a table that churns through many
-   * distinct prefixes does not grow for ever. Returns how many went back.
+   * distinct prefixes does not grow for ever (an id the RIB still holds
+   * stays, for the RIB). Returns how many the writer let go.
    */
   reclaim(): number {
     let count = 0;
     for (let p = 0; p < this.table.capacity; p++) {
-      if (!this.table.isLive(p) || this.desiredOf(p) !== NONE || this.programmedOf(p) !== NONE) continue;
+      if (!this.holds(p) || this.desiredOf(p) !== NONE || this.programmedOf(p) !== NONE) continue;
       if (this.queue.has(p)) continue;
-      this.table.remove(p);
+      this.table.release(p, PrefixUser.kernel);
       this.writtenSeconds[p] = 0;
       count++;
     }
@@ -164,9 +187,9 @@ function hopSetKey(nextHops: readonly FibNextHop[], blackhole: boolean): string 
 }
 
 export class DesiredState {
-  readonly v4 = new FamilyState(4);
-  readonly v6 = new FamilyState(6);
-  readonly families: readonly FamilyState[] = [this.v4, this.v6];
+  readonly v4: FamilyState;
+  readonly v6: FamilyState;
+  readonly families: readonly FamilyState[];
   readonly hopSets: HopSet[] = [];
   private readonly hopSetsByKey = new Map<string, HopSet>();
   /**
@@ -176,7 +199,15 @@ export class DesiredState {
   swept = false;
   private readonly keyWords = new Uint32Array(4);
 
-  constructor(private readonly resolver: NextHopResolver) {}
+  /** `tables`: the RIB's prefix tables, to share its prefix ids (see FamilyState). */
+  constructor(
+    private readonly resolver: NextHopResolver,
+    tables: { readonly v4?: PrefixTable; readonly v6?: PrefixTable } = {},
+  ) {
+    this.v4 = new FamilyState(4, tables.v4);
+    this.v6 = new FamilyState(6, tables.v6);
+    this.families = [this.v4, this.v6];
+  }
 
   family(version: 4 | 6): FamilyState {
     return version === 4 ? this.v4 : this.v6;
@@ -238,10 +269,25 @@ export class DesiredState {
    */
   setRoute(version: 4 | 6, words: ArrayLike<number>, at: number, length: number, hopSet: number): boolean {
     const family = version === 4 ? this.v4 : this.v6;
-    const p =
-      hopSet < 0 ? family.table.findKey(words, at, length) : family.table.internKey(words, at, length);
+    const p = hopSet < 0 ? family.table.findKey(words, at, length) : family.intern(words, at, length);
     if (p < 0) return false;
-    family.ensure(p);
+    return this.setDesired(family, p, hopSet);
+  }
+
+  /**
+   * setRoute() by prefix id, for a caller that shares the family's table
+   * (the RIB's FIB feed): no key to copy or hash.
+   */
+  setRouteOf(version: 4 | 6, p: number, hopSet: number): boolean {
+    const family = version === 4 ? this.v4 : this.v6;
+    if (hopSet >= 0) {
+      if (!family.holds(p)) family.table.hold(p, PrefixUser.kernel);
+      family.ensure(p);
+    } else if (!family.holds(p)) return false;
+    return this.setDesired(family, p, hopSet);
+  }
+
+  private setDesired(family: FamilyState, p: number, hopSet: number): boolean {
     if (family.desiredOf(p) === hopSet) return false;
     if (hopSet >= this.hopSets.length) throw new Error(`unknown hop set ${hopSet}`);
     family.setDesired(p, hopSet);
@@ -253,9 +299,7 @@ export class DesiredState {
   prefixOf(family: FamilyState, destination: Uint8Array, prefixLength: number): number {
     const words = this.keyWords.subarray(0, family.version === 4 ? 1 : 4);
     wordsOf(destination, words);
-    const p = family.table.internKey(words, 0, prefixLength);
-    family.ensure(p);
-    return p;
+    return family.intern(words, 0, prefixLength);
   }
 
   /**

@@ -94,7 +94,7 @@ export function withdrawAll(state: DesiredState): number {
   let count = 0;
   for (const family of state.families) {
     for (let p = 0; p < family.table.capacity; p++) {
-      if (!family.table.isLive(p)) continue;
+      if (!family.holds(p)) continue;
       const owned = family.programmedOf(p) !== NONE;
       if (family.desiredOf(p) === NONE && !owned) continue;
       family.setDesired(p, NONE);

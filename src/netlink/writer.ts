@@ -15,6 +15,7 @@
 // its peers send everything again.
 
 import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter } from '../fib/types.js';
+import type { PrefixTable } from '../net/prefix-table.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { CommandChannel } from './command-channel.js';
 import { DesiredState, type NextHopResolver, NONE, parsePrefixWords, signatureOf } from './desired.js';
@@ -39,6 +40,12 @@ import { describeSet } from './view.js';
 import { readKernelView } from './view-reader.js';
 
 export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types.js';
+
+/** Prefix tables to share with the RIB, per IP version. */
+export interface PrefixTables {
+  readonly v4?: PrefixTable;
+  readonly v6?: PrefixTable;
+}
 
 /** Notifications come in bursts (a link with many addresses, a daemon's table): one view read after them. */
 const VIEW_REFRESH_DELAY_MS = 50;
@@ -88,6 +95,8 @@ export class KernelWriter implements ForwardingWriter {
     private readonly log: WriterLog,
     private readonly metrics: KernelWriterMetrics = noMetrics,
     overlayMetrics?: OverlayMetrics,
+    /** The RIB's prefix tables: the writer indexes its columns by the RIB's ids (see setRouteOf). */
+    private readonly prefixTables: PrefixTables = {},
   ) {
     const overlay = config.overlay ?? null;
     const local = overlay === null ? null : addressBytes(overlay.localAddress);
@@ -110,7 +119,7 @@ export class KernelWriter implements ForwardingWriter {
         overlayMetrics,
       );
     } else this.resolver = this.view;
-    this.state = new DesiredState(this.resolver);
+    this.state = new DesiredState(this.resolver, prefixTables);
     this.programmer = new Programmer(this.state, config, log, metrics);
     this.sync = new RouteSync(this.state, this.dumps, this.programmer, config, this.view, log, metrics);
   }
@@ -192,6 +201,23 @@ export class KernelWriter implements ForwardingWriter {
       this.programmer.schedule();
       if (this.overlay !== null) this.vtepRun.request();
     }
+  }
+
+  /**
+   * setRoute() by the id of the prefix in `table`, when that is the table
+   * the writer was given (see sharesPrefixIds): a full table's changes
+   * cross over without copying and hashing every key again.
+   */
+  setRouteOf(version: 4 | 6, p: number, hopSet: number): void {
+    if (this.state.setRouteOf(version, p, hopSet)) {
+      this.programmer.schedule();
+      if (this.overlay !== null) this.vtepRun.request();
+    }
+  }
+
+  /** True when the writer indexes its routes by the ids of `table` (setRouteOf may be used). */
+  sharesPrefixIds(version: 4 | 6, table: PrefixTable): boolean {
+    return (version === 4 ? this.prefixTables.v4 : this.prefixTables.v6) === table;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { PathAttributes } from '../bgp/codec/attribute-types.js';
 import type { PrefixAfi, Prefixes } from '../bgp/codec/nlri.js';
 import { type AddressFamily, addressFamilies, familyTable } from '../bgp/family.js';
 import { parseIpv4, parseIpv6 } from '../net/ip.js';
-import { PrefixTable } from '../net/prefix-table.js';
+import { PrefixTable, PrefixUser } from '../net/prefix-table.js';
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 import { ChangeQueue } from '../util/change-queue.js';
 import { type Clock, systemClock } from '../util/clock.js';
@@ -769,7 +769,7 @@ export class Rib {
             left--;
             const p = list[position++] as number;
             // Announced again since, or listed twice.
-            if (headOf(f, p) !== NO_ROUTE || !f.prefixes.isLive(p)) continue;
+            if (headOf(f, p) !== NO_ROUTE || !f.prefixes.holds(p, PrefixUser.rib)) continue;
             let needed = false;
             for (const queue of f.queues) if (queue.has(p)) needed = true;
             for (const holder of holders) if (!needed && !holder.canForget(name, p)) needed = true;
@@ -779,7 +779,8 @@ export class Rib {
             }
             for (const holder of holders) holder.forget(name, p);
             f.installed[p] = 0;
-            f.prefixes.remove(p);
+            // The kernel writer may hold the id still (a delete to write).
+            f.prefixes.release(p, PrefixUser.rib);
             done++;
           }
           if (left === 0 && position < list.length) return false;

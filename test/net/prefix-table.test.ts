@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { prefixesFromStrings } from '../../src/bgp/codec/nlri.js';
-import { PrefixTable } from '../../src/net/prefix-table.js';
+import { PrefixTable, PrefixUser } from '../../src/net/prefix-table.js';
 
 describe('PrefixTable', () => {
   it('gives each distinct prefix one dense id, and finds it again', () => {
@@ -19,6 +19,35 @@ describe('PrefixTable', () => {
     };
     expect(find('10.0.0.0/16')).toBe(1);
     expect(find('10.0.0.0/24')).toBe(-1);
+  });
+
+  it('keeps an id while any of its users holds it, and frees it with the last', () => {
+    const table = new PrefixTable(1, 4);
+    const key = prefixesFromStrings(1, ['10.233.1.0/24']);
+    const length = key.lengths[0] as number;
+    const p = table.internKey(key.words, 0, length, PrefixUser.rib);
+    expect(table.internKey(key.words, 0, length, PrefixUser.kernel)).toBe(p);
+    expect(table.holds(p, PrefixUser.rib) && table.holds(p, PrefixUser.kernel)).toBe(true);
+
+    table.release(p, PrefixUser.rib);
+    expect(table.holds(p, PrefixUser.rib)).toBe(false);
+    expect(table.findKey(key.words, 0, length)).toBe(p);
+    expect(table.count).toBe(1);
+    // The RIB takes it again: the same id, the kernel's hold untouched.
+    expect(table.internKey(key.words, 0, length, PrefixUser.rib)).toBe(p);
+    table.release(p, PrefixUser.kernel);
+    table.release(p, PrefixUser.rib);
+    expect(table.isLive(p)).toBe(false);
+    expect(table.findKey(key.words, 0, length)).toBe(-1);
+    expect(table.count).toBe(0);
+    expect(() => table.hold(p, PrefixUser.kernel)).toThrow(/not in the table/);
+
+    const other = prefixesFromStrings(1, ['10.233.2.0/24']);
+    const q = table.internKey(other.words, 0, other.lengths[0] as number, PrefixUser.kernel);
+    expect(q).toBe(p); // reused
+    table.hold(q, PrefixUser.rib);
+    table.release(q, PrefixUser.kernel);
+    expect(table.isLive(q)).toBe(true);
   });
 
   it('behaves like a Map through growth and removals (IPv4 and IPv6), also in the middle of a growth', () => {
