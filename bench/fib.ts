@@ -44,6 +44,8 @@ interface Options {
   readonly json: string | undefined;
   readonly pollMs: number;
   readonly timeoutMs: number;
+  readonly agentNodeArgs: readonly string[];
+  readonly settleMs: number;
 }
 
 interface FibResult {
@@ -58,7 +60,10 @@ interface FibResult {
   readonly cpuSeconds?: number;
   /** Cores' worth of CPU the rest of the machine used meanwhile. */
   readonly otherCores?: number;
+  /** RSS when the last route was in the kernel, MB. */
   readonly rssMb?: number;
+  /** RSS `settleMs` later, the load's garbage collected, MB. */
+  readonly settledRssMb?: number;
 }
 
 function log(message: string): void {
@@ -74,13 +79,16 @@ function parseOptions(): Options {
       json: { type: 'string' },
       'poll-ms': { type: 'string', default: '200' },
       timeout: { type: 'string', default: '300' },
+      'agent-node-args': { type: 'string' },
+      'settle-s': { type: 'string', default: '10' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: node dist/bench/fib.js [--only agent,bird,frr,raw] [--repeat N] [--prefixes N] [--json PATH] [--poll-ms MS] [--timeout S]\n',
+      'usage: node dist/bench/fib.js [--only agent,bird,frr,raw] [--repeat N] [--prefixes N] [--json PATH] [--poll-ms MS] [--timeout S] [--settle-s S]\n' +
+        "  --agent-node-args=ARGS  node options for the agent, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'\n",
     );
     process.exit(0);
   }
@@ -96,6 +104,8 @@ function parseOptions(): Options {
     json: values.json,
     pollMs: Number(values['poll-ms']),
     timeoutMs: Number(values.timeout) * 1000,
+    agentNodeArgs: (values['agent-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''),
+    settleMs: Number(values['settle-s']) * 1000,
   };
 }
 
@@ -194,6 +204,7 @@ async function runReceiver(
       neighbor: INJECTOR.v4,
       holdTimeSeconds: 90,
       installFib: true,
+      agentNodeArgs: options.agentNodeArgs,
     });
     injector = await startInjector({
       caseName: 'a',
@@ -233,6 +244,11 @@ async function runReceiver(
       (after.harness - before.harness);
     const other = Math.max(0, otherTicks / TICKS_PER_SECOND / (wallMs / 1000));
     log(`${name}: ${options.prefixes} routes in the kernel in ${(wallMs / 1000).toFixed(2)} s`);
+    const rssMb = memoryOf(receiver.pid).rssKb / 1024;
+    // What holding the table costs, once the load's garbage is collected:
+    // a collector frees it some seconds after the allocation stops.
+    await sleep(options.settleMs);
+    if (!live.running()) throw new Error(`${name} exited after the load`);
     return {
       receiver: name,
       repetition,
@@ -241,7 +257,8 @@ async function runReceiver(
       seconds: wallMs / 1000,
       cpuSeconds,
       otherCores: other,
-      rssMb: memoryOf(receiver.pid).rssKb / 1024,
+      rssMb,
+      settledRssMb: memoryOf(receiver.pid).rssKb / 1024,
     };
   } catch (error) {
     const text = receiver === undefined ? '' : (await receiver.logText().catch(() => '')).slice(-2000);
@@ -276,6 +293,7 @@ function table(results: readonly FibResult[], options: Options): string {
       seconds: median(ok.map((r) => r.seconds ?? 0)),
       cpu: median(ok.flatMap((r) => (r.cpuSeconds === undefined ? [] : [r.cpuSeconds]))),
       rss: median(ok.flatMap((r) => (r.rssMb === undefined ? [] : [r.rssMb]))),
+      settled: median(ok.flatMap((r) => (r.settledRssMb === undefined ? [] : [r.settledRssMb]))),
       other: median(ok.flatMap((r) => (r.otherCores === undefined ? [] : [r.otherCores]))),
       runs: ok.length,
       failures: results.filter((r) => r.receiver === name && !r.ok).length,
@@ -290,6 +308,7 @@ function table(results: readonly FibResult[], options: Options): string {
     'x BIRD',
     'CPU s',
     'RSS MB',
+    'settled',
     'other load',
     'runs',
     'failed',
@@ -302,6 +321,7 @@ function table(results: readonly FibResult[], options: Options): string {
     r.seconds !== null && bird !== null ? (r.seconds / bird).toFixed(2) : '-',
     r.cpu?.toFixed(2) ?? '-',
     r.rss?.toFixed(0) ?? '-',
+    r.settled?.toFixed(0) ?? '-',
     r.other?.toFixed(2) ?? '-',
     String(r.runs),
     String(r.failures),
@@ -319,6 +339,7 @@ function table(results: readonly FibResult[], options: Options): string {
     '',
     `seconds: feed start until all ${options.prefixes} routes were in the receiver's kernel table (fib_triestat, polled every ${options.pollMs} ms);`,
     '         raw: a bare netlink writer, first sendmsg until the kernel acknowledged the last batch',
+    `RSS MB: when the last route was in the kernel; settled: ${options.settleMs / 1000} s later, the load's garbage collected`,
     "CPU s: the receiver's CPU time meanwhile (FRR: bgpd + zebra); other load: cores used by everything else",
   ].join('\n');
 }
