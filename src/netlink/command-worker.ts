@@ -10,7 +10,7 @@
 //        | { kind: 'sent' } (one per datagram handed to the kernel: the main thread's flow control)
 
 import { parentPort } from 'node:worker_threads';
-import { RawNetlinkSocket } from 'netlink';
+import { RawNetlinkSocket } from './raw-socket.js';
 import { NETLINK_ROUTE } from './rtnetlink.js';
 import { netlinkDescriptor, setNoEnobufs, setStrictChecking } from './socket-options.js';
 

@@ -10,7 +10,7 @@
 // notifications were dropped, the socket is replaced by a fresh one (see
 // watchDrops) and the writer reads everything again.
 
-import { RawNetlinkSocket } from 'netlink';
+import { RawNetlinkSocket } from './raw-socket.js';
 import {
   NETLINK_ROUTE,
   NlMsgType,

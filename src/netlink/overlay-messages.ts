@@ -8,7 +8,7 @@
 
 import { addressBytes, bytesToAddress } from './kernel-view.js';
 import { type DeviceFacts, type DeviceSpec, formatMac, type OverlayEntry, parseMac } from './overlay-plan.js';
-import { AF_INET, AF_INET6, align } from './rtnetlink.js';
+import { AF_INET, AF_INET6, align, parseAttributes } from './rtnetlink.js';
 
 export const LinkMsgType = { newLink: 16, delLink: 17, getLink: 18 } as const;
 export const NeighMsgType = { newNeigh: 28, delNeigh: 29, getNeigh: 30 } as const;
@@ -55,18 +55,6 @@ function encodeAttributes(attributes: readonly Attribute[]): Buffer {
 
 function nested(type: number, attributes: readonly Attribute[]): Attribute {
   return attribute(type | NLA_F_NESTED, encodeAttributes(attributes));
-}
-
-/** Attributes of a payload from `at`, by type (the last one of a type wins). */
-function parseAttributes(payload: Buffer, at: number): Map<number, Buffer> {
-  const attributes = new Map<number, Buffer>();
-  while (at + 4 <= payload.length) {
-    const length = payload.readUInt16LE(at);
-    if (length < 4 || at + length > payload.length) break;
-    attributes.set(payload.readUInt16LE(at + 2) & 0x3fff, payload.subarray(at + 4, at + length));
-    at += align(length);
-  }
-  return attributes;
 }
 
 function ifinfomsg(index: number, flags: number, change: number): Buffer {

@@ -262,6 +262,18 @@ export function splitMessages(datagram: Buffer): NetlinkMessageView[] {
   return messages;
 }
 
+/** Attributes of a payload from `at`, by type (the last one of a type wins; the NLA_F_* bits cleared). */
+export function parseAttributes(payload: Buffer, at: number): Map<number, Buffer> {
+  const attributes = new Map<number, Buffer>();
+  while (at + 4 <= payload.length) {
+    const length = payload.readUInt16LE(at);
+    if (length < 4 || at + length > payload.length) break;
+    attributes.set(payload.readUInt16LE(at + 2) & 0x3fff, payload.subarray(at + 4, at + length));
+    at += align(length);
+  }
+  return attributes;
+}
+
 /** NLMSG_ERROR payload: 0 is an ACK, otherwise a negative errno. */
 export function errorCode(payload: Buffer): number {
   return payload.length >= 4 ? payload.readInt32LE(0) : 0;

@@ -22,7 +22,7 @@ import { DesiredState, type NextHopResolver, NONE, parsePrefixWords, signatureOf
 import { RouteDumps } from './dump.js';
 import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
 import { RouteMonitor } from './monitor.js';
-import { OverlayDevice } from './overlay-device.js';
+import type { OverlayDevice, OverlayDeviceConfig } from './overlay-device.js';
 import { formatMac, type Vtep, vtepMac } from './overlay-plan.js';
 import { OverlayResolver } from './overlay-resolver.js';
 import { Programmer } from './programmer.js';
@@ -66,8 +66,11 @@ export class KernelWriter implements ForwardingWriter {
   /** Next hops resolve through the overlay when one is configured (overlay-resolver.ts). */
   private readonly resolver: NextHopResolver;
   private readonly state: DesiredState;
-  /** The overlay's VXLAN device and its entries (null: no overlay). */
-  readonly overlay: OverlayDevice | null = null;
+  /** The overlay's VXLAN device and its entries (null: no overlay, or not started yet). */
+  private overlay: OverlayDevice | null = null;
+  /** What the overlay device is made from (null: no overlay). */
+  private readonly overlayDevice: OverlayDeviceConfig | null = null;
+  private readonly overlayMetrics: OverlayMetrics | undefined;
   /** Which VTEPs the wanted routes go through: worked out after changes, a few at a time. */
   private readonly vtepRun = new CoalescedRun(
     VTEP_DELAY_MS,
@@ -106,18 +109,15 @@ export class KernelWriter implements ForwardingWriter {
         device: overlay.device,
         family: local.family,
       });
-      this.overlay = new OverlayDevice(
-        {
-          device: overlay.device,
-          vni: overlay.vni,
-          port: overlay.port,
-          mtu: overlay.mtu,
-          local: local.bytes,
-          reconcileIntervalMs: OVERLAY_RECONCILE_MS,
-        },
-        log,
-        overlayMetrics,
-      );
+      this.overlayDevice = {
+        device: overlay.device,
+        vni: overlay.vni,
+        port: overlay.port,
+        mtu: overlay.mtu,
+        local: local.bytes,
+        reconcileIntervalMs: OVERLAY_RECONCILE_MS,
+      };
+      this.overlayMetrics = overlayMetrics;
     } else this.resolver = this.view;
     this.state = new DesiredState(this.resolver, prefixTables);
     this.programmer = new Programmer(this.state, config, log, metrics);
@@ -148,8 +148,13 @@ export class KernelWriter implements ForwardingWriter {
       },
     };
     this.monitor = RouteMonitor.open(this.config, command, events, this.log);
-    // The device first: the first view then resolves overlay next hops through it.
-    await this.overlay?.start();
+    if (this.overlayDevice !== null) {
+      // Loaded only with an overlay: it brings the netlink package's full codec.
+      const { OverlayDevice } = await import('./overlay-device.js');
+      this.overlay = new OverlayDevice(this.overlayDevice, this.log, this.overlayMetrics);
+      // The device first: the first view then resolves overlay next hops through it.
+      await this.overlay.start();
+    }
     await this.refreshView();
     this.adopted = await this.sync.adopt();
     this.sync.startPeriodic(this.config.reconcileIntervalMs);
