@@ -148,6 +148,7 @@ export class KernelWriter implements ForwardingWriter {
       },
     };
     this.monitor = RouteMonitor.open(this.config, command, events, this.log);
+    this.programmer.echoesFiltered = () => this.monitor?.echoesFiltered ?? false;
     if (this.overlayDevice !== null) {
       // Loaded only with an overlay: it brings the netlink package's full codec.
       const { OverlayDevice } = await import('./overlay-device.js');

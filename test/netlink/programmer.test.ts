@@ -103,6 +103,20 @@ describe('programming batches', () => {
     expect(sink.take().map((m) => m.type)).toEqual([NLMSG_NOOP]);
   });
 
+  it('records write times only when the kernel does not filter the echoes of our writes', () => {
+    for (const filtered of [false, true]) {
+      const { state, programmer, sets } = setup();
+      programmer.echoesFiltered = () => filtered;
+      vi.advanceTimersByTime(5000);
+      const p = want(state, '10.233.1.0/24', sets.ok);
+      programmer.schedule();
+      vi.runOnlyPendingTimers();
+      expect(state.v4.programmedOf(p)).toBe(sets.ok);
+      // Unfiltered, a notification within a second of this write is taken for its echo (notificationMatters).
+      expect(state.v4.writtenSeconds[p]).toBe(filtered ? 0 : 5);
+    }
+  });
+
   it('stops after 16,384 routes in one turn and goes on at the next', () => {
     const { state, sink, programmer, sets, recorded } = setup();
     wantMany(state, sets.ok, 20_000);
