@@ -554,7 +554,7 @@ export class Rib {
 
   private findRoute(f: FamilyRib, p: number, sourceId: number, pathId: number): number {
     const routes = f.routes;
-    for (let r = headOf(f, p); r !== NO_ROUTE; r = routes.next[r] as number) {
+    for (let r = headOf(f, p); r !== NO_ROUTE; r = routes.nextOf(r)) {
       if (routes.source[r] === sourceId && routes.pathId[r] === pathId) return r;
     }
     return NO_ROUTE;
@@ -600,21 +600,21 @@ export class Rib {
     let current = headOf(f, p);
     while (current !== NO_ROUTE && !this.before(f, route, current)) {
       previous = current;
-      current = routes.next[current] as number;
+      current = routes.nextOf(current);
     }
-    routes.next[route] = current;
+    routes.setNext(route, current);
     if (previous === NO_ROUTE) setHead(f, p, route);
-    else routes.next[previous] = route;
+    else routes.setNext(previous, route);
   }
 
   private unlink(f: FamilyRib, p: number, route: number): void {
     const routes = f.routes;
     let previous = NO_ROUTE;
-    for (let current = headOf(f, p); current !== NO_ROUTE; current = routes.next[current] as number) {
+    for (let current = headOf(f, p); current !== NO_ROUTE; current = routes.nextOf(current)) {
       if (current === route) {
-        if (previous === NO_ROUTE) setHead(f, p, routes.next[route] as number);
-        else routes.next[previous] = routes.next[route] as number;
-        routes.next[route] = NO_ROUTE;
+        if (previous === NO_ROUTE) setHead(f, p, routes.nextOf(route));
+        else routes.setNext(previous, routes.nextOf(route));
+        routes.setNext(route, NO_ROUTE);
         return;
       }
       previous = current;
@@ -628,7 +628,7 @@ export class Rib {
     for (let i = 0; i < count; i++) {
       this.snapshot[i * 2] = route;
       this.snapshot[i * 2 + 1] = f.routes.attr[route] as number;
-      route = f.routes.next[route] as number;
+      route = f.routes.nextOf(route);
     }
     return count;
   }
@@ -638,7 +638,7 @@ export class Rib {
     let route = headOf(f, p);
     for (let i = 0; i < count; i++) {
       if (this.snapshot[i * 2] !== route || this.snapshot[i * 2 + 1] !== f.routes.attr[route]) return true;
-      route = f.routes.next[route] as number;
+      route = f.routes.nextOf(route);
     }
     return false;
   }
@@ -652,17 +652,13 @@ export class Rib {
     if (maxPaths <= 1) return 1;
     let count = 1;
     this.fill(this.left, f, best);
-    for (
-      let r = routes.next[best] as number;
-      r !== NO_ROUTE && count < maxPaths;
-      r = routes.next[r] as number
-    ) {
+    for (let r = routes.nextOf(best); r !== NO_ROUTE && count < maxPaths; r = routes.nextOf(r)) {
       if (!this.eligible(f, r)) break;
       this.fill(this.right, f, r);
       if (!equalForMultipath(compareCandidates(this.left, this.right, this.options))) break;
       // One path per source: ECMP is across peers, not across one peer's paths.
       let duplicate = false;
-      for (let q = best; q !== r; q = routes.next[q] as number)
+      for (let q = best; q !== r; q = routes.nextOf(q))
         if (routes.source[q] === routes.source[r]) duplicate = true;
       if (duplicate) continue;
       count++;
@@ -691,18 +687,17 @@ export class Rib {
       route = routes.allocate();
       routes.prefix[route] = p;
       routes.source[route] = source.id;
+      // A fresh slot: every column reads 0, flags included (release() clears them).
       routes.setPathId(route, pathId);
-      routes.setAttrs(route, rawId, postId);
-      routes.flags[route] = 0;
+      routes.initAttrs(route, rawId, postId);
       routes.since[route] = now;
-      routes.next[route] = NO_ROUTE;
       this.attrs.retain(rawId);
       if (postId !== REJECTED) this.attrs.retain(postId);
       source.received[fi]++;
       if (postId !== REJECTED) source.accepted[fi]++;
     } else {
       // A re-announcement replaces the route (and clears a stale mark).
-      routes.flags[route] = 0;
+      routes.clearMarks(route);
       const oldRaw = routes.rawAttrOf(route);
       const oldPost = routes.attr[route] as number;
       if (oldRaw === rawId && oldPost === postId) return;
@@ -816,10 +811,10 @@ export class Rib {
             if (head !== NO_ROUTE) {
               const before = this.takeSnapshot(f, p);
               list.length = 0;
-              for (let r = head; r !== NO_ROUTE; r = routes.next[r] as number) list.push(r);
+              for (let r = head; r !== NO_ROUTE; r = routes.nextOf(r)) list.push(r);
               setHead(f, p, NO_ROUTE);
               for (const r of list) {
-                routes.next[r] = NO_ROUTE;
+                routes.setNext(r, NO_ROUTE);
                 this.link(f, p, r);
               }
               f.installed[p] = this.countInstalled(f, p);
@@ -859,7 +854,7 @@ export class Rib {
     let route = headOf(f, p);
     for (let i = 0; i < (f.installed[p] as number); i++) {
       out.push(route);
-      route = f.routes.next[route] as number;
+      route = f.routes.nextOf(route);
     }
     return out;
   }
@@ -880,7 +875,7 @@ export class Rib {
     const best = headOf(f, p);
     const bestEligible = best !== NO_ROUTE && this.eligible(f, best);
     let index = 0;
-    for (let r = best; r !== NO_ROUTE; r = routes.next[r] as number, index++) {
+    for (let r = best; r !== NO_ROUTE; r = routes.nextOf(r), index++) {
       const source = this.sources[routes.source[r] as number] as Source;
       const accepted = routes.attr[r] !== REJECTED;
       const eligible = this.eligible(f, r);

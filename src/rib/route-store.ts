@@ -1,12 +1,14 @@
 // Routes as a struct of typed arrays: one slot per (prefix, source, path id).
-// 19 octets per route and no object, closure or string per route, so a full
+// 15 octets per route and no object, closure or string per route, so a full
 // table from a peer fits in a few tens of megabytes. The columns grow as
 // src/util/capacity.ts says: a full table is never copied in one turn, and
-// a page of a column is memory only once a slot on it is written. Two
+// a page of a column is memory only once a slot on it is written. Three
 // columns are written only when they say something: the path id (ADD-PATH,
-// RFC 7911; 0 without it) and the attribute set as received when the import
-// policy changed or rejected it. Without ADD-PATH and import rewrites their
-// pages are never touched (8 octets per route saved).
+// RFC 7911; 0 without it), the attribute set as received when the import
+// policy changed or rejected it, and the next route of the same prefix
+// (none for a prefix with one path). A table of one path per prefix,
+// without ADD-PATH and import rewrites, never touches their pages (12
+// octets per route saved).
 
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 
@@ -21,6 +23,14 @@ export const RouteFlag = {
   stale: 1,
   /** Its source went down: removed by a job that is under way, unless announced again first. */
   doomed: 2,
+  /**
+   * Another route of the same prefix follows it in the candidate list. The
+   * next-route column is read only when this is set: a prefix with one path
+   * never reads it, and on kernels that back even a read of a fresh page
+   * with memory (no shared zero page: pvm_no_zero_page=1 on the machines
+   * here) its pages stay untouched.
+   */
+  hasNext: 4,
 } as const;
 
 export class RouteStore {
@@ -36,8 +46,8 @@ export class RouteStore {
   private rawAttrPlusOne: Int32Array;
   /** Attribute set after import policy, or REJECTED (FREE in a free slot). */
   attr: Int32Array;
-  /** Next route of the same prefix (candidate list, best first). */
-  next: Int32Array;
+  /** Next route of the same prefix (candidate list, best first) plus one, 0 for none: read with nextOf. */
+  private nextPlusOne: Int32Array;
   flags: Uint8Array;
   /** Seconds (since the RIB started) when the route was learned or last changed. */
   since: Uint32Array;
@@ -49,7 +59,7 @@ export class RouteStore {
     this.pathId = new Uint32Array(initialCapacity);
     this.rawAttrPlusOne = new Int32Array(initialCapacity);
     this.attr = new Int32Array(initialCapacity);
-    this.next = new Int32Array(initialCapacity);
+    this.nextPlusOne = new Int32Array(initialCapacity);
     this.flags = new Uint8Array(initialCapacity);
     this.since = new Uint32Array(initialCapacity);
   }
@@ -74,11 +84,41 @@ export class RouteStore {
     return rawPlusOne === 0 ? (this.attr[route] as number) : rawPlusOne - 1;
   }
 
+  /**
+   * setAttrs() for a route just allocated, whose columns are all 0: the
+   * as-received column is written only when it differs, and not read.
+   */
+  initAttrs(route: number, rawId: number, postId: number): void {
+    this.attr[route] = postId;
+    if (rawId !== postId) this.rawAttrPlusOne[route] = rawId + 1;
+  }
+
   /** Sets both attribute sets of `route`: as received, and after the import policy (or REJECTED). */
   setAttrs(route: number, rawId: number, postId: number): void {
     this.attr[route] = postId;
     if (rawId !== postId) this.rawAttrPlusOne[route] = rawId + 1;
     else if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
+  }
+
+  /** The route after `route` in its prefix's candidate list, or NO_ROUTE. */
+  nextOf(route: number): number {
+    if (((this.flags[route] as number) & RouteFlag.hasNext) === 0) return NO_ROUTE;
+    return (this.nextPlusOne[route] as number) - 1;
+  }
+
+  setNext(route: number, next: number): void {
+    const flags = this.flags[route] as number;
+    if (next === NO_ROUTE) {
+      if ((flags & RouteFlag.hasNext) !== 0) this.flags[route] = flags & ~RouteFlag.hasNext;
+      return;
+    }
+    this.nextPlusOne[route] = next + 1;
+    if ((flags & RouteFlag.hasNext) === 0) this.flags[route] = flags | RouteFlag.hasNext;
+  }
+
+  /** Clears the stale and doomed marks of `route` (announced again), keeping its place in the list. */
+  clearMarks(route: number): void {
+    this.flags[route] = (this.flags[route] as number) & RouteFlag.hasNext;
   }
 
   /** Sets the ADD-PATH path id of a new route (a free slot's is 0). */
@@ -99,8 +139,7 @@ export class RouteStore {
     if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
     if (this.pathId[route] !== 0) this.pathId[route] = 0;
     this.attr[route] = FREE;
-    this.next[route] = NO_ROUTE;
-    this.flags[route] = 0;
+    if (this.flags[route] !== 0) this.flags[route] = 0;
     this.free.push(route);
     this.live--;
   }
@@ -112,7 +151,7 @@ export class RouteStore {
     this.pathId = grownColumn(this.pathId, capacity);
     this.rawAttrPlusOne = grownColumn(this.rawAttrPlusOne, capacity);
     this.attr = grownColumn(this.attr, capacity);
-    this.next = grownColumn(this.next, capacity);
+    this.nextPlusOne = grownColumn(this.nextPlusOne, capacity);
     this.flags = grownColumn(this.flags, capacity);
     this.since = grownColumn(this.since, capacity);
     this.capacity = capacity;
@@ -120,6 +159,6 @@ export class RouteStore {
 
   /** Octets of the slots in use so far (the room past them is address space, not memory). */
   get byteSize(): number {
-    return this.top * (4 + 2 + 4 + 4 + 1 + 4);
+    return this.top * (4 + 2 + 4 + 1 + 4);
   }
 }
