@@ -291,7 +291,9 @@ export class UpdateGroup implements PrefixHolder {
     logged: boolean,
     round: Round,
   ): void {
-    const before = advertisedOf(f, p);
+    // A group that has advertised nothing (an iBGP peer's group that gets no
+    // reflected routes) does not read its column: its pages stay untouched.
+    const before = this.advertisedCount === 0 ? NOT_ADVERTISED : advertisedOf(f, p);
     if (now !== null) {
       const error = f.budget.check(now, this.rib.family(f.family).prefixes.length(p));
       if (error !== null) {
