@@ -47,17 +47,34 @@ export interface NextHopResolver {
 
 const INITIAL_PREFIXES = 1024;
 
+/**
+ * A hop-set id or state as stored: NONE 0, ADOPTED 1, FAILED 2, STALE 3,
+ * hop set h at h + 4. 0 is NONE, so an untouched slot reads NONE.
+ */
+function encode(value: number): number {
+  return value >= 0 ? value + 4 : -1 - value;
+}
+
+function decode(code: number): number {
+  return code >= 4 ? code - 4 : -1 - code;
+}
+
+/** The largest hop-set id two octets hold (see encode). */
+const MAX_NARROW_HOP_SET = 0xffff - 4;
+
 export class FamilyState {
   readonly table: PrefixTable;
   readonly af: number;
   /**
    * The desired hop-set id (or NONE) and the programmed one (or a state
-   * below), each stored plus one: 0 is NONE, so the columns need no fill and
-   * can grow into reserved room (src/util/capacity.ts). Read and written
-   * through desiredOf/setDesired and programmedOf/setProgrammed.
+   * below), encoded (see encode): NONE is 0, so the columns need no fill and
+   * can grow into reserved room (src/util/capacity.ts). Two octets a prefix
+   * while the hop-set ids fit (a few per peer in practice), four once one
+   * does not (widen). Read and written through desiredOf/setDesired and
+   * programmedOf/setProgrammed.
    */
-  private desiredPlusOne = new Int32Array(INITIAL_PREFIXES);
-  private programmedPlusOne = new Int32Array(INITIAL_PREFIXES);
+  private desiredCodes: Uint16Array | Int32Array = new Uint16Array(INITIAL_PREFIXES);
+  private programmedCodes: Uint16Array | Int32Array = new Uint16Array(INITIAL_PREFIXES);
   /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
   writtenSeconds = new Uint32Array(INITIAL_PREFIXES);
   readonly queue = new ChangeQueue();
@@ -107,32 +124,52 @@ export class FamilyState {
   }
 
   desiredOf(p: number): number {
-    return (this.desiredPlusOne[p] ?? 0) - 1;
+    return decode(this.desiredCodes[p] ?? 0);
   }
 
   setDesired(p: number, hopSet: number): void {
-    this.desiredPlusOne[p] = hopSet + 1;
+    if (hopSet > MAX_NARROW_HOP_SET) this.widen();
+    this.desiredCodes[p] = encode(hopSet);
   }
 
   programmedOf(p: number): number {
-    return (this.programmedPlusOne[p] ?? 0) - 1;
+    return decode(this.programmedCodes[p] ?? 0);
   }
 
   setProgrammed(p: number, state: number): void {
-    this.programmedPlusOne[p] = state + 1;
+    if (state > MAX_NARROW_HOP_SET) this.widen();
+    this.programmedCodes[p] = encode(state);
+  }
+
+  /** Octets per prefix of each of the two state columns: 2, or 4 after a hop-set id outgrew them. */
+  get stateWidth(): number {
+    return this.desiredCodes.BYTES_PER_ELEMENT;
+  }
+
+  /** Four octets a prefix from now on: a hop-set id does not fit in two. Once, and rare. */
+  private widen(): void {
+    if (this.desiredCodes instanceof Int32Array) return;
+    // Copied up to the ids in use only: the rest of the reserved room stays untouched.
+    const used = Math.min(this.table.capacity, this.desiredCodes.length);
+    const desired = new Int32Array(this.desiredCodes.length);
+    const programmed = new Int32Array(this.programmedCodes.length);
+    desired.set(this.desiredCodes.subarray(0, used));
+    programmed.set(this.programmedCodes.subarray(0, used));
+    this.desiredCodes = desired;
+    this.programmedCodes = programmed;
   }
 
   /** Prefix ids the columns have room for. */
   get capacity(): number {
-    return this.desiredPlusOne.length;
+    return this.desiredCodes.length;
   }
 
   /** Grows the columns so that prefix id `p` has a slot. */
   ensure(p: number): void {
-    if (p < this.desiredPlusOne.length) return;
-    const capacity = grownCapacity(this.desiredPlusOne.length, p);
-    this.desiredPlusOne = grownColumn(this.desiredPlusOne, capacity);
-    this.programmedPlusOne = grownColumn(this.programmedPlusOne, capacity);
+    if (p < this.desiredCodes.length) return;
+    const capacity = grownCapacity(this.desiredCodes.length, p);
+    this.desiredCodes = grownColumn(this.desiredCodes, capacity);
+    this.programmedCodes = grownColumn(this.programmedCodes, capacity);
     this.writtenSeconds = grownColumn(this.writtenSeconds, capacity);
   }
 }

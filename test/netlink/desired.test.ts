@@ -3,7 +3,7 @@
 // unresolved, blackhole), their signature matches the kernel's own listing
 // whatever the order, and route changes mark prefixes dirty once.
 import { describe, expect, it } from 'vitest';
-import { FamilyState, NONE, STALE, signatureOf } from '../../src/netlink/desired.js';
+import { ADOPTED, FAILED, FamilyState, NONE, STALE, signatureOf } from '../../src/netlink/desired.js';
 import { programStep, Step } from '../../src/netlink/reconcile.js';
 import { RESERVED_ENTRIES } from '../../src/util/capacity.js';
 import { drain, ETH1, ETH2, idOf, kernelRoute, prefixWords, want, world } from './helpers/world.js';
@@ -197,6 +197,35 @@ describe('FamilyState', () => {
     expect(family.programmedOf(70)).toBe(2);
     expect(family.desiredOf(RESERVED_ENTRIES - 1)).toBe(NONE);
     expect(family.programmedOf(RESERVED_ENTRIES + 5)).toBe(NONE);
+  });
+
+  it('stores states in two octets a prefix, and four once a hop-set id does not fit, keeping every value', () => {
+    const family = new FamilyState(4);
+    const key = new Uint32Array(1);
+    const ids = [0, 1, 2, 3, 4].map((n) => {
+      key[0] = (0x0ae90000 + n * 256) >>> 0;
+      return family.intern(key, 0, 24);
+    });
+    const [a = 0, b = 0, c = 0, d = 0, e = 0] = ids;
+    family.setDesired(a, 7);
+    family.setProgrammed(a, 7);
+    family.setProgrammed(b, ADOPTED);
+    family.setProgrammed(c, FAILED);
+    family.setProgrammed(d, STALE);
+    family.setDesired(d, 65_531); // the largest that fits
+    expect(family.stateWidth).toBe(2);
+    family.setDesired(e, 65_532);
+    expect(family.stateWidth).toBe(4);
+    expect([a, b, c, d, e].map((p) => [family.desiredOf(p), family.programmedOf(p)])).toEqual([
+      [7, 7],
+      [NONE, ADOPTED],
+      [NONE, FAILED],
+      [65_531, STALE],
+      [65_532, NONE],
+    ]);
+    family.ensure(70_000);
+    expect(family.desiredOf(e)).toBe(65_532);
+    expect(family.desiredOf(69_999)).toBe(NONE);
   });
 
   it('hands back the ids of prefixes neither wanted, installed nor queued; the others stay', () => {
