@@ -156,7 +156,7 @@ export class AttributeStore {
     linkLocalNextHop: string | null = null,
     wireKey?: Uint8Array,
   ): AttrSet {
-    // Made once when there is no wire key: the canonical key encodes it, and a new set keeps it.
+    // Made when there is no wire key: the canonical key encodes it.
     let stored: PathAttributes | null = null;
     let key: Uint8Array;
     let keyLength: number;
@@ -182,27 +182,29 @@ export class AttributeStore {
       return this.sets[existing] as AttrSet;
     }
     const id = this.freeIds.pop() ?? this.sets.length;
-    stored ??= storedAttributes(attributes);
-    const communities = stored.communities;
+    // (storedAttributes() leaves out only MP_REACH/MP_UNREACH and the layout: no field read here.)
+    const communities = attributes.communities;
     const set: AttrSet = new StoredSet(this, {
       id,
       nextHop: this.shared(nextHop),
       linkLocalNextHop: this.shared(linkLocalNextHop),
-      localPref: stored.localPref ?? null,
-      asPathLength: asPathLength(stored.asPath),
-      neighborAs: neighborAs(stored.asPath),
-      origin: stored.origin ?? 2,
-      med: stored.med ?? 0,
-      hasMed: stored.med !== undefined,
-      originatorId: stored.originatorId === undefined ? 0 : (parseIpv4(stored.originatorId) ?? 0),
-      clusterListLength: stored.clusterList?.length ?? 0,
+      localPref: attributes.localPref ?? null,
+      asPathLength: asPathLength(attributes.asPath),
+      neighborAs: neighborAs(attributes.asPath),
+      origin: attributes.origin ?? 2,
+      med: attributes.med ?? 0,
+      hasMed: attributes.med !== undefined,
+      originatorId: attributes.originatorId === undefined ? 0 : (parseIpv4(attributes.originatorId) ?? 0),
+      clusterListLength: attributes.clusterList?.length ?? 0,
       noExport: communities?.includes(WellKnownCommunity.noExport) ?? false,
       noAdvertise: communities?.includes(WellKnownCommunity.noAdvertise) ?? false,
       noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
       blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
     });
-    // The set being made is the likeliest to be read next (import policy, export).
-    this.remember(id, stored);
+    // Not remembered as decoded: in a full-table burst the next reader (an
+    // update group) comes thousands of sets later, and the decoded graph
+    // (some 700 octets) kept until then was promoted out of the young
+    // generation only to die there: major-GC work for every new set.
     this.sets[id] = set;
     if (id >= this.counts.length) {
       const counts = new Uint32Array(this.counts.length * 2);

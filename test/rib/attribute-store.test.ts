@@ -85,13 +85,15 @@ describe('attribute sets decoded from their keys', () => {
     const store = new AttributeStore();
     const attributes: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [65001] }], communities: [1] };
     const set = store.intern(attributes, '192.0.2.1', null);
-    expect(set.attributes.communities).toEqual([1]);
-    expect(store.decodes).toBe(0);
-    // Push it out of the cache with other sets.
-    for (let i = 0; i < 5000; i++) store.intern({ ...attributes, med: i }, '192.0.2.1', null);
+    // A new set is not kept decoded: its first reader decodes it from its key.
     expect(set.attributes.communities).toEqual([1]);
     expect(store.decodes).toBe(1);
     expect(set.attributes.asPath).toEqual([{ type: 2, asns: [65001] }]);
     expect(store.decodes).toBe(1);
+    // Push it out of the cache with other sets, read in turn.
+    for (let i = 0; i < 5000; i++) void store.intern({ ...attributes, med: i }, '192.0.2.1', null).attributes;
+    expect(store.decodes).toBe(5001);
+    expect(set.attributes.communities).toEqual([1]);
+    expect(store.decodes).toBe(5002);
   });
 });
