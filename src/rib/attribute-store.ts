@@ -201,10 +201,13 @@ export class AttributeStore {
       noExportSubconfed: communities?.includes(WellKnownCommunity.noExportSubconfed) ?? false,
       blackhole: communities?.includes(WellKnownCommunity.blackhole) ?? false,
     });
-    // Not remembered as decoded: in a full-table burst the next reader (an
-    // update group) comes thousands of sets later, and the decoded graph
-    // (some 700 octets) kept until then was promoted out of the young
-    // generation only to die there: major-GC work for every new set.
+    // A set made here (export, an import policy's rewrite) is read next by
+    // the packer, within the same round: remembered. A set received from a
+    // peer is not: in a full-table burst its next reader (an update group)
+    // comes thousands of sets later, and the decoded graph (some 700 octets)
+    // kept until then was promoted out of the young generation only to die
+    // there, major-GC work for every new set of an Internet table.
+    if (stored !== null) this.remember(id, stored);
     this.sets[id] = set;
     if (id >= this.counts.length) {
       const counts = new Uint32Array(this.counts.length * 2);

@@ -10,6 +10,7 @@ import {
   decodeMessage,
   encodeMessage,
   type PathAttributes,
+  prefixesFromStrings,
   type UpdateMessage,
 } from '../../src/bgp/codec/index.js';
 import { validateUpdate } from '../../src/bgp/validate.js';
@@ -84,16 +85,36 @@ describe('attribute sets decoded from their keys', () => {
   it('reads go through a bounded cache: a set read again is not decoded again, a forgotten one is', () => {
     const store = new AttributeStore();
     const attributes: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [65001] }], communities: [1] };
+    // Made here (no wire key, as export makes them): kept decoded for its next reader.
     const set = store.intern(attributes, '192.0.2.1', null);
-    // A new set is not kept decoded: its first reader decodes it from its key.
+    expect(set.attributes.communities).toEqual([1]);
+    expect(store.decodes).toBe(0);
+    // Push it out of the cache with other sets.
+    for (let i = 0; i < 5000; i++) store.intern({ ...attributes, med: i }, '192.0.2.1', null);
     expect(set.attributes.communities).toEqual([1]);
     expect(store.decodes).toBe(1);
     expect(set.attributes.asPath).toEqual([{ type: 2, asns: [65001] }]);
     expect(store.decodes).toBe(1);
-    // Push it out of the cache with other sets, read in turn.
-    for (let i = 0; i < 5000; i++) void store.intern({ ...attributes, med: i }, '192.0.2.1', null).attributes;
-    expect(store.decodes).toBe(5001);
-    expect(set.attributes.communities).toEqual([1]);
-    expect(store.decodes).toBe(5002);
+  });
+
+  it('does not keep a received set decoded: its first reader decodes it from its key', () => {
+    const store = new AttributeStore();
+    const context = codecContext({ asn4: true, peerType: 'ibgp' });
+    const got = received(
+      {
+        type: 'update',
+        withdrawn: prefixesFromStrings(1, []),
+        attributes: { origin: 0, asPath: [{ type: 2, asns: [65001] }], nextHop: '192.0.2.1', med: 5 },
+        nlri: prefixesFromStrings(1, ['10.233.1.0/24']),
+      },
+      context,
+    );
+    if (got === null) throw new Error('the UPDATE did not decode');
+    const set = store.intern(got.attributes, '192.0.2.1', null, got.update.attributesKey);
+    expect(store.decodes).toBe(0);
+    expect(set.attributes.med).toBe(5);
+    expect(store.decodes).toBe(1);
+    expect(set.attributes.asPath).toEqual([{ type: 2, asns: [65001] }]);
+    expect(store.decodes).toBe(1);
   });
 });
