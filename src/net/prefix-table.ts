@@ -7,6 +7,7 @@
 // needs with its own bit (PrefixUser); an id goes back when no bit is left.
 
 import { grownCapacity, grownColumn } from '../util/capacity.js';
+import { closeHole, type HomeSlots } from '../util/open-addressing.js';
 import { formatIpv4, formatIpv6, wordsToIpv6 } from './ip.js';
 
 /** 1 for IPv4 keys (one word), 2 for IPv6 keys (four words). */
@@ -68,7 +69,7 @@ function finish(hash: number): number {
 export const PrefixUser = { rib: 1, kernel: 2 } as const;
 export type PrefixUser = (typeof PrefixUser)[keyof typeof PrefixUser];
 
-export class PrefixTable {
+export class PrefixTable implements HomeSlots {
   readonly afi: PrefixFamily;
   readonly wordsPerKey: 1 | 4;
   /** Number of ids handed out (ids are 0..size-1; freed ids are reused). */
@@ -303,23 +304,13 @@ export class PrefixTable {
       if (other === EMPTY) return;
       slot = (slot + 1) & this.mask;
     }
-    let hole = slot;
-    let probe = (hole + 1) & this.mask;
-    for (;;) {
-      const entry = this.slots[probe] as number;
-      if (entry === EMPTY) break;
-      const other = (entry & ID_MASK) - 1;
-      const home =
-        this.hashOf(this.words, other * this.wordsPerKey, this.lengths[other] as number) & this.mask;
-      // Move `other` into the hole if its home is not between the hole and the probe (cyclically).
-      const between = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
-      if (!between) {
-        this.slots[hole] = entry;
-        hole = probe;
-      }
-      probe = (probe + 1) & this.mask;
-    }
-    this.slots[hole] = EMPTY;
+    closeHole(this.slots, this.mask, slot, this);
+  }
+
+  /** HomeSlots: where the probe for a slot's entry starts. */
+  homeSlot(entry: number, mask: number): number {
+    const id = (entry & ID_MASK) - 1;
+    return this.hashOf(this.words, id * this.wordsPerKey, this.lengths[id] as number) & mask;
   }
 
   toString(id: number): string {

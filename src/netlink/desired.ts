@@ -223,6 +223,12 @@ function hopSetKey(nextHops: readonly FibNextHop[], blackhole: boolean): string 
     .join(',');
 }
 
+/** Prefix tables to share with the RIB, per IP version (see FamilyState). */
+export interface PrefixTables {
+  readonly v4?: PrefixTable;
+  readonly v6?: PrefixTable;
+}
+
 export class DesiredState {
   readonly v4: FamilyState;
   readonly v6: FamilyState;
@@ -239,7 +245,7 @@ export class DesiredState {
   /** `tables`: the RIB's prefix tables, to share its prefix ids (see FamilyState). */
   constructor(
     private readonly resolver: NextHopResolver,
-    tables: { readonly v4?: PrefixTable; readonly v6?: PrefixTable } = {},
+    tables: PrefixTables = {},
   ) {
     this.v4 = new FamilyState(4, tables.v4);
     this.v6 = new FamilyState(6, tables.v6);

@@ -77,14 +77,15 @@ export class Programmer {
     if (sink === null) return;
     const started = performance.now();
     let written = 0;
-    const now = this.nowSeconds();
+    // Asked once a turn, not per route: null when write times are not recorded.
+    const writtenAt = this.echoesFiltered() ? null : this.nowSeconds();
     for (const family of this.state.families) {
       // The worker holds a bounded number of datagrams: when they are all
       // in flight, stop and go on at `writable`.
       while (written < ROUTES_PER_TURN && sink.canSend) {
         const p = family.queue.take();
         if (p < 0) break;
-        if (this.programOne(family, p, now)) written++;
+        if (this.programOne(family, p, writtenAt)) written++;
         if (this.writer.count >= ROUTES_PER_DATAGRAM) sink.send(this.writer.take());
       }
     }
@@ -99,21 +100,21 @@ export class Programmer {
   }
 
   /** Writes one prefix if the kernel needs it; true when it counts as written. */
-  private programOne(family: FamilyState, p: number, now: number): boolean {
+  private programOne(family: FamilyState, p: number, writtenAt: number | null): boolean {
     const step = programStep(this.state, family, p);
     switch (step) {
       case Step.none:
         return false;
       case Step.install: {
         const set = this.state.hopSets[family.desiredOf(p)] as HopSet;
-        this.write(family, p, false, set.blackhole, set.resolved, now);
+        this.write(family, p, false, set.blackhole, set.resolved, writtenAt);
         return true;
       }
       case Step.remove:
-        this.write(family, p, true, false, NO_HOPS, now);
+        this.write(family, p, true, false, NO_HOPS, writtenAt);
         return true;
       case Step.unresolvedRemove:
-        this.write(family, p, true, false, NO_HOPS, now);
+        this.write(family, p, true, false, NO_HOPS, writtenAt);
         break;
       case Step.unresolvedForget:
       case Step.unresolved:
@@ -129,9 +130,9 @@ export class Programmer {
     remove: boolean,
     blackhole: boolean,
     hops: readonly KernelNextHop[],
-    now: number,
+    writtenAt: number | null,
   ): void {
-    if (!this.echoesFiltered()) family.writtenSeconds[p] = now;
+    if (writtenAt !== null) family.writtenSeconds[p] = writtenAt;
     const table = family.table;
     this.writer.route(
       remove,

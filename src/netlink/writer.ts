@@ -18,7 +18,14 @@ import type { FibCommand, FibDiffEntry, FibEntry, FibNextHop, ForwardingWriter }
 import type { PrefixTable } from '../net/prefix-table.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { CommandChannel } from './command-channel.js';
-import { DesiredState, type NextHopResolver, NONE, parsePrefixWords, signatureOf } from './desired.js';
+import {
+  DesiredState,
+  type NextHopResolver,
+  NONE,
+  type PrefixTables,
+  parsePrefixWords,
+  signatureOf,
+} from './desired.js';
 import { RouteDumps } from './dump.js';
 import { addressBytes, bytesToAddress, KernelView, type Resolution } from './kernel-view.js';
 import { RouteMonitor } from './monitor.js';
@@ -40,12 +47,6 @@ import { describeSet } from './view.js';
 import { readKernelView } from './view-reader.js';
 
 export type { KernelWriterConfig, KernelWriterMetrics, WriterLog } from './types.js';
-
-/** Prefix tables to share with the RIB, per IP version. */
-export interface PrefixTables {
-  readonly v4?: PrefixTable;
-  readonly v6?: PrefixTable;
-}
 
 /** Notifications come in bursts (a link with many addresses, a daemon's table): one view read after them. */
 const VIEW_REFRESH_DELAY_MS = 50;

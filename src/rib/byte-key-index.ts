@@ -6,6 +6,7 @@
 // typed columns, and a lookup hashes the received bytes where they are.
 
 import { grownCapacity, grownColumn } from '../util/capacity.js';
+import { closeHole, type HomeSlots } from '../util/open-addressing.js';
 
 /** A slot holds id + 1, so that 0 is empty and a new slot array needs no fill. */
 const EMPTY = 0;
@@ -37,7 +38,7 @@ function arenaCapacity(current: number, needed: number): number {
   return capacity > ARENA_DOUBLING_LIMIT && capacity < ARENA_RESERVED ? ARENA_RESERVED : capacity;
 }
 
-export class ByteKeyIndex {
+export class ByteKeyIndex implements HomeSlots {
   private slots = new Int32Array(64);
   private mask = 63;
   private live = 0;
@@ -104,24 +105,15 @@ export class ByteKeyIndex {
     if (length === 0) return;
     let slot = (this.keyHash[id] as number) & this.mask;
     while (this.slots[slot] !== id + 1) slot = (slot + 1) & this.mask;
-    // Backward-shift deletion: close the hole so no probe chain breaks.
-    let hole = slot;
-    let probe = (hole + 1) & this.mask;
-    for (;;) {
-      const entry = this.slots[probe] as number;
-      if (entry === EMPTY) break;
-      const home = (this.keyHash[entry - 1] as number) & this.mask;
-      const between = hole <= probe ? home > hole && home <= probe : home > hole || home <= probe;
-      if (!between) {
-        this.slots[hole] = entry;
-        hole = probe;
-      }
-      probe = (probe + 1) & this.mask;
-    }
-    this.slots[hole] = EMPTY;
+    closeHole(this.slots, this.mask, slot, this);
     this.keyLength[id] = 0;
     this.garbage += length;
     this.live--;
+  }
+
+  /** HomeSlots: where the probe for a slot's entry (id + 1) starts. */
+  homeSlot(entry: number, mask: number): number {
+    return (this.keyHash[entry - 1] as number) & mask;
   }
 
   /** The key of `id`: a view into the arena, valid until the next insert. */

@@ -15,8 +15,8 @@ import { bytes, kernelView } from './helpers/world.js';
 const FAMILY = 'ipv4-unicast';
 const attributes = { origin: 0, asPath: [{ type: 2 as const, asns: [65001] }] };
 
-function setup(): { rib: Rib; source: Source; state: DesiredState; feed: ChangeQueue; hop: number } {
-  const rib = new Rib({
+function newRib(): Rib {
+  return new Rib({
     localAsn: 64512,
     routerId: '10.0.0.1',
     clusterId: '10.0.0.1',
@@ -24,6 +24,10 @@ function setup(): { rib: Rib; source: Source; state: DesiredState; feed: ChangeQ
     alwaysCompareMed: false,
     preferOldestExternal: false,
   });
+}
+
+function setup(): { rib: Rib; source: Source; state: DesiredState; feed: ChangeQueue; hop: number } {
+  const rib = newRib();
   const source = rib.addSource({
     address: '10.98.0.2',
     asn: 65001,
@@ -120,14 +124,7 @@ describe('the kernel writer sharing the RIB prefix table', () => {
   });
 
   it('refuses a table of the other family', () => {
-    const rib = new Rib({
-      localAsn: 64512,
-      routerId: '10.0.0.1',
-      clusterId: '10.0.0.1',
-      maxPaths: 1,
-      alwaysCompareMed: false,
-      preferOldestExternal: false,
-    });
+    const rib = newRib();
     expect(() => new DesiredState(kernelView(), { v4: rib.family('ipv6-unicast').prefixes })).toThrow(
       /not an IPv4 prefix table/,
     );
