@@ -9,6 +9,8 @@
 // ascending order from where the last take stopped, wrapping around, so an
 // id marked behind the consumer waits at most one pass.
 
+import { grownColumn } from './capacity.js';
+
 const BITS = 32;
 
 export class ChangeQueue {
@@ -31,11 +33,10 @@ export class ChangeQueue {
   mark(prefixId: number): void {
     const w = prefixId >>> 5;
     if (w >= this.words.length) {
+      // Doubled, not grown into reserved room (capacity.ts): take() scans every word.
       let length = this.words.length * 2;
       while (length <= w) length *= 2;
-      const grown = new Int32Array(length);
-      grown.set(this.words);
-      this.words = grown;
+      this.words = grownColumn(this.words, length);
     }
     const word = this.words[w] as number;
     const bit = 1 << (prefixId & (BITS - 1));
