@@ -25,7 +25,9 @@
 // SIGUSR1 marks the start of a measurement window (gap and event-loop
 // delay statistics restart; answered with "mark"); SIGUSR2 asks for the
 // window's report ("window": per session the longest silence between two
-// messages, KEEPALIVEs included, and when it ended).
+// messages, KEEPALIVEs included, and when it ended). A session's window
+// closes when it reaches what the window waits for (complete, or empty
+// after a withdrawal): the quiet after its last route is not a stall.
 
 import { once } from 'node:events';
 import net from 'node:net';
@@ -100,6 +102,8 @@ class CountingSession {
   maxGapMs = 0;
   maxGapEndedAt = 0;
   messagesSinceMark = 0;
+  /** When this session became complete or empty since the mark: its silences stop counting. */
+  settledAt: number | null = null;
 
   constructor(
     readonly index: number,
@@ -128,6 +132,7 @@ class CountingSession {
     this.lastMessageAt = now;
     this.messagesSinceMark = 0;
     this.firstUpdateAt = null;
+    this.settledAt = null;
   }
 
   async run(): Promise<void> {
@@ -174,7 +179,7 @@ class CountingSession {
     if (messages.length === 0) return;
     const now = monoMs();
     const gap = now - this.lastMessageAt;
-    if (gap > this.maxGapMs) {
+    if (this.settledAt === null && gap > this.maxGapMs) {
       this.maxGapMs = gap;
       this.maxGapEndedAt = now;
     }
@@ -201,10 +206,12 @@ class CountingSession {
     }
     if (this.completeAt === null && expected > 0 && counter.held >= expected) {
       this.completeAt = now;
+      this.settledAt ??= now;
       emit('complete', { session: this.index, t: now, ...this.totals() });
     }
     if (counter.held === 0 && heldBefore > 0) {
       this.emptyAt = now;
+      this.settledAt ??= now;
       emit('empty', { session: this.index, t: now, ...this.totals() });
     }
   }
@@ -289,9 +296,10 @@ process.on('SIGUSR2', () => {
   emit('window', {
     fromT: markAt,
     toT: now,
-    // The silence still running counts too: a session quiet since its last message.
+    // The silence still running counts too: a session quiet since its last
+    // message, unless it has everything the window waits for.
     sessions: sessions.map((s) => {
-      const open = now - s.lastMessageAt;
+      const open = s.settledAt === null ? now - s.lastMessageAt : 0;
       return open > s.maxGapMs
         ? { session: s.index, maxGapMs: open, endedAt: now, running: true, messages: s.messagesSinceMark }
         : { session: s.index, maxGapMs: s.maxGapMs, endedAt: s.maxGapEndedAt, messages: s.messagesSinceMark };

@@ -77,6 +77,8 @@ import {
 type Mode = 'fanout' | 'withdraw' | 'responsiveness';
 const HOLD_SECONDS = 90;
 const FAMILY = 'ipv4-unicast';
+/** Where the agent serves metrics in its namespace (--withdraw, --responsiveness). */
+const AGENT_METRICS = '127.0.0.1:9179';
 /** Feed case a: /24s from 16.0.0.0, as the clients track them. */
 const track = (prefixes: number) => `16.0.0.0/24x${prefixes}`;
 
@@ -231,6 +233,8 @@ interface WithdrawResult {
   readonly otherCores: number;
   readonly backgroundCoresBefore: number;
   readonly gap?: GapReport;
+  /** agent: the longest event-loop turn from the drop until all of the above, ms. */
+  readonly longestTurnMs?: number;
 }
 
 interface Responsiveness {
@@ -273,6 +277,8 @@ interface FanoutResult extends Scenario {
   /** Sum of VmHWM over the receiver's processes (FRR: bgpd + zebra). */
   readonly peakKbAllProcesses?: number;
   readonly gap?: GapReport;
+  /** agent, --withdraw and --responsiveness: the longest event-loop turn during the load, ms. */
+  readonly longestTurnMs?: number;
   readonly withdraw?: WithdrawResult;
   readonly responsiveness?: Responsiveness;
   /** [ms since feed start, prefixes held by all clients together] once a second. */
@@ -378,6 +384,9 @@ async function runOne(
       clientHoldTimeSeconds: options.clientHoldSeconds,
       clientGroups: options.clientGroups,
       agentNodeArgs: options.agentNodeArgs,
+      // The longest event-loop turn is read from the agent's metrics; the
+      // fan-out mode leaves them off (prom-client would count in its RSS).
+      ...(mode !== 'fanout' ? { agentMetricsListen: AGENT_METRICS } : {}),
     });
     const live = receiver;
     const clients = await startClients({
@@ -431,6 +440,7 @@ async function runOne(
       idleCli = cli === undefined ? undefined : summarizeLatency(cli);
     }
     const idle = memoryOf(receiver.pid);
+    await live.eventLoopDelayMaxMs?.(); // restarts the gauge's window
     const cpuBefore = snapshotGroups(groups());
 
     clientLog.read();
@@ -506,6 +516,7 @@ async function runOne(
       await sleep(50);
     }
     const doneObservedAt = monoMs();
+    const longestTurnMs = await live.eventLoopDelayMaxMs?.();
     const cpuLoaded = snapshotGroups(groups());
     const rssLoaded = memoryOf(live.pid);
     const peakLoaded = peakOf(receiverPids(live));
@@ -535,6 +546,7 @@ async function runOne(
         log,
         () => interrupted,
       );
+      await live.eventLoopDelayMaxMs?.();
       const cpuBeforeDrop: GroupSnapshot<'receiver' | 'injector' | 'clients'> = snapshotGroups(groups());
       clientLog.read();
       process.kill(clients.pid, 'SIGUSR1');
@@ -577,6 +589,7 @@ async function runOne(
       stop = true;
       await ribPoll;
       const observed = monoMs();
+      const withdrawLongestTurnMs = await live.eventLoopDelayMaxMs?.();
       const used = usedBetween(cpuBeforeDrop, snapshotGroups(groups()), observed - t1);
       const emptyTimes = [...sessionsWith(clientLog, 'empty', t1).values()];
       const withdrawGap = await gapReport(clients, clientLog, t1);
@@ -590,6 +603,7 @@ async function runOne(
         otherCores: used.otherCores,
         backgroundCoresBefore: quiet,
         gap: withdrawGap,
+        ...(withdrawLongestTurnMs !== undefined ? { longestTurnMs: withdrawLongestTurnMs } : {}),
       };
       log(
         `${label(scenario)}/${receiverName}: withdrawn at every client after ${result.clientsSeconds.toFixed(2)} s, ` +
@@ -625,6 +639,7 @@ async function runOne(
       peakKb: rssLoaded.hwmKb,
       peakKbAllProcesses: peakLoaded,
       gap,
+      ...(longestTurnMs !== undefined ? { longestTurnMs } : {}),
       ...(withdraw !== undefined ? { withdraw } : {}),
       ...(responsiveness !== undefined ? { responsiveness } : {}),
       progress,
@@ -703,6 +718,12 @@ function med(group: Group | undefined, pick: (r: FanoutResult) => number | undef
   if (group === undefined) return null;
   const runs = group.good.length > 0 ? group.good : group.runs.filter((r) => r.timeout !== undefined);
   return median(runs.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v)));
+}
+
+/** The worst (largest) of `pick` over a group's successful runs, as whole ms; '-' if none measured it. */
+function maxOf(group: Group, pick: (r: FanoutResult) => number | undefined): string {
+  const values = group.good.map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  return values.length === 0 ? '-' : fixed(Math.max(...values), 0);
 }
 
 function frrOf(groups: readonly Group[], g: Group): Group | undefined {
@@ -826,6 +847,7 @@ function withdrawTable(groups: readonly Group[]): string {
     'x FRR',
     'CPU s',
     'max gap s',
+    'longest turn ms',
     'runs',
     'other load',
     'version',
@@ -873,6 +895,7 @@ function withdrawTable(groups: readonly Group[]): string {
         med(g, (r) => (r.withdraw?.gap === undefined ? undefined : r.withdraw.gap.maxGapMs / 1000)),
         2,
       ),
+      maxOf(g, (r) => r.withdraw?.longestTurnMs),
       runsText(g),
       fixed(
         med(g, (r) => r.withdraw?.otherCores),
@@ -892,7 +915,8 @@ function withdrawTable(groups: readonly Group[]): string {
     "kernel empty s: the drop until the receiver's kernel table was back to its size before the feed",
     '         (fib_triestat, every 200 ms); x FRR: this receiver / FRR',
     'CPU s: receiver CPU from the drop until all of that (FRR: bgpd + zebra); max gap s: the longest silence',
-    '         any client saw from the drop on; other load: cores used by everything else meanwhile',
+    '         any client saw from the drop until it held none; other load: cores used by everything else meanwhile',
+    "longest turn ms: the agent's longest event-loop turn from the drop until all of that, worst of the runs",
   ].join('\n');
 }
 
@@ -907,6 +931,7 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
     'x FRR',
     'CLI idle ms',
     'CLI worst ms',
+    'longest turn ms',
     'max gap s',
     'client lag ms',
     'CPU s',
@@ -949,6 +974,7 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
         med(g, (r) => r.responsiveness?.cliLoad?.worstMs ?? undefined),
         0,
       ),
+      maxOf(g, (r) => r.longestTurnMs),
       fixed(
         med(g, (r) => (r.gap === undefined ? undefined : r.gap.maxGapMs / 1000)),
         2,
@@ -977,6 +1003,8 @@ function responsivenessTable(groups: readonly Group[], options: Options): string
     `idle/median/p99/worst ms: latency of the command shown, one at a time every ${options.pollMs} ms over the daemon's`,
     '         own socket (no process per call); idle: the median before the feed; worst: during the load',
     `CLI idle/worst ms: the same through agentctl, birdc, vtysh, gobgp (a process per call, every ${options.cliPollMs} ms)`,
+    "longest turn ms: the agent's longest event-loop turn during the load, worst of the runs",
+    '         (agent_event_loop_delay_max_seconds, sampled every 1 ms)',
     `max gap s: the longest silence between two messages any client saw (KEEPALIVEs count; a daemon keeping its`,
     `         timers sends one at least every ${Math.floor(options.clientHoldSeconds / 3)} s); client lag ms: the clients' own worst event-loop delay`,
     'CPU s: receiver CPU over the load; other load: cores used by everything else meanwhile',

@@ -33,7 +33,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk } from '../../lab/netns.js';
+import { execOk, run, runOk } from '../../lab/netns.js';
 import { type BirdPeer, type FrrPeer, type GobgpPeer, startPeer } from '../../lab/peers/index.js';
 import { BenchAgent, repositoryRoot } from './agent.js';
 import { birdCommand, frrCommand } from './ctl.js';
@@ -64,6 +64,12 @@ export interface ReceiverSetup {
    * i sets MED i mod N), so they fall into N update groups; default 1.
    */
   readonly clientGroups?: number;
+  /**
+   * agent only: serve metrics at this address in the namespace (e.g.
+   * '127.0.0.1:9179'), so eventLoopDelayMaxMs() can read the longest turn;
+   * off by default (prom-client's memory would count in the RSS figures).
+   */
+  readonly agentMetricsListen?: string;
 }
 
 export interface Receiver {
@@ -94,6 +100,12 @@ export interface Receiver {
   control(): Promise<void>;
   /** The same through the daemon's CLI program (a process per call). */
   cli(): Promise<void>;
+  /**
+   * agent with agentMetricsListen only: agent_event_loop_delay_max_seconds in
+   * ms, the longest event-loop turn since the previous call (the gauge resets
+   * at each scrape).
+   */
+  readonly eventLoopDelayMaxMs?: () => Promise<number>;
   /** True while the measured process runs. */
   running(): boolean;
   logText(): Promise<string>;
@@ -175,7 +187,7 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
         })),
       ],
       fib: { kernel: { enabled: setup.installFib ?? false } },
-      metrics: { listen: '' },
+      metrics: { listen: setup.agentMetricsListen ?? '' },
     },
     'warn',
     setup.agentNodeArgs ?? [],
@@ -217,10 +229,29 @@ async function startAgent(setup: ReceiverSetup): Promise<Receiver> {
         { timeoutMs: 120_000 },
       );
     },
+    ...(setup.agentMetricsListen !== undefined
+      ? { eventLoopDelayMaxMs: () => scrapeLoopDelayMs(setup.namespace, setup.agentMetricsListen ?? '') }
+      : {}),
     running: () => agent.running(),
     logText: async () => agent.logText(),
     stop: () => agent.stop(),
   };
+}
+
+/**
+ * One scrape of the agent's metrics from inside its namespace (a node
+ * process there: the bench itself is outside): the longest event-loop delay
+ * since the previous scrape, ms.
+ */
+async function scrapeLoopDelayMs(namespace: string, listen: string): Promise<number> {
+  const script =
+    `fetch('http://${listen}/metrics').then((r) => r.text())` +
+    `.then((t) => process.stdout.write(t), (e) => { console.error(String(e)); process.exit(1); })`;
+  const text = await execOk(namespace, [process.execPath, '-e', script], { timeoutMs: 30_000 });
+  const line = text.split('\n').find((l) => l.startsWith('agent_event_loop_delay_max_seconds '));
+  if (line === undefined)
+    throw new Error(`agent metrics at ${listen}: no agent_event_loop_delay_max_seconds`);
+  return Number(line.split(' ')[1]) * 1000;
 }
 
 /** The injector, then the route-reflector clients, as lab/peers neighbors. */

@@ -3,7 +3,8 @@
 // alone, the send budget (a set too large for 4096 octets), split horizon
 // for a group of one, a member whose policy changes (it moves group and
 // gets exactly the difference), a slow member resynced from the table
-// instead of buffered, a late joiner, and a ROUTE-REFRESH for one member.
+// instead of buffered, a late joiner, a ROUTE-REFRESH for one member, and
+// a round cut short by its turn's deadline.
 import { describe, expect, it } from 'vitest';
 import {
   codecContext,
@@ -414,6 +415,23 @@ describe('update groups', () => {
     expect(refreshed.events.at(-1)).toBe('eorr');
     expect(refreshed.table.size).toBe(TOTAL);
     expect(first.chunks).toHaveLength(0);
+  });
+
+  it('a round ends early once its deadline has passed; the rest waits in the queue and arrives complete', () => {
+    const { rib } = loaded();
+    const { group } = newGroup(rib);
+    const sink = new Sink();
+    member('192.0.2.10', sink, 10).join(group);
+    const f = group.families[0];
+    if (f === undefined) throw new Error('no family');
+    expect(f.queue.size).toBe(TOTAL);
+    // A deadline already passed: one clock check's worth (512 prefixes), not a whole round of 8192.
+    expect(group.process(performance.now() - 1)).toBe(true);
+    expect(TOTAL - f.queue.size).toBe(512);
+    drive(group);
+    const all = sink.decode();
+    expect(all.table.size).toBe(TOTAL);
+    expect(all.events.filter((e) => e.startsWith('+'))).toHaveLength(TOTAL);
   });
 
   it('lets go of every outgoing set it held once closed', () => {

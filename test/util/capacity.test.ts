@@ -5,7 +5,7 @@ import { DOUBLING_LIMIT, grownCapacity, grownColumn, RESERVED_ENTRIES } from '..
 describe('grownCapacity', () => {
   it('doubles a small column until the index fits', () => {
     expect(grownCapacity(1024, 1024)).toBe(2048);
-    expect(grownCapacity(1024, 5000)).toBe(8192);
+    expect(grownCapacity(256, 1000)).toBe(1024);
     expect(grownCapacity(0, 0)).toBe(1);
     expect(grownCapacity(DOUBLING_LIMIT / 2, DOUBLING_LIMIT / 2)).toBe(DOUBLING_LIMIT);
   });
