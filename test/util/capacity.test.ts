@@ -18,7 +18,7 @@ describe('grownCapacity', () => {
 });
 
 describe('RouteStore growth', () => {
-  it('copies its columns only while small: from 64k to 4M routes the arrays stay the same', () => {
+  it('copies its columns only while small: from 4k to 4M routes the arrays stay the same', () => {
     const store = new RouteStore();
     const copies = new Set<Uint32Array>();
     for (let i = 0; i < 1_100_000; i++) {
