@@ -13,6 +13,7 @@ import type { AttributeEncodingCache } from '../rib/encoding-cache.js';
 import type { ExportTarget } from '../rib/export.js';
 import { Baseline, GroupMember, type GroupMemberOptions } from '../rib/group-member.js';
 import type { Rib } from '../rib/rib.js';
+import { serveInTurn } from '../rib/serve-in-turn.js';
 import { type Member, UpdateGroup } from '../rib/update-group.js';
 import { roundRobin } from '../util/round-robin.js';
 import { turnBudget } from '../util/turn-budget.js';
@@ -62,6 +63,8 @@ export interface UpdateGroupsOptions {
   readonly jobs: RibJobs;
 }
 
+const performanceNow = (): number => performance.now();
+
 /** How often ids of prefixes with no route left are handed back. */
 const RECLAIM_INTERVAL_MS = 1000;
 
@@ -73,6 +76,8 @@ interface Entry {
   ready: boolean;
   /** Its place in the round-robin (creation order). */
   readonly order: number;
+  /** Turns served so far: which member goes first in the next one. */
+  serveFrom: number;
 }
 
 export class UpdateGroups {
@@ -191,7 +196,7 @@ export class UpdateGroups {
         options.refused(neighbors, error);
       },
     });
-    entry = { key, group, timer: null, ready: false, order: this.nextOrder++ };
+    entry = { key, group, timer: null, ready: false, order: this.nextOrder++, serveFrom: 0 };
     this.entries.set(key, entry);
     this.byGroup.set(group, entry);
     return entry;
@@ -258,8 +263,7 @@ export class UpdateGroups {
     try {
       // Computing and writing each get half of what the shared budget allows this turn.
       const more = group.process(turnBudget.deadline(SLICE_MS));
-      const serveUntil = turnBudget.deadline(SLICE_MS);
-      for (const member of [...group.members]) member.serve(serveUntil);
+      serveInTurn(group.members, entry.serveFrom++, turnBudget.deadline(SLICE_MS), performanceNow);
       group.trimLog();
       const pending = group.members.some((member) => member.hasWork && member.writable);
       if (more || pending) this.schedule(entry, 0);

@@ -218,40 +218,49 @@ export class GroupMember implements Member {
    * (performance.now() < `deadline`) is left.
    */
   serve(deadline: number): void {
+    while (this.sink.canWrite && performance.now() < deadline) if (!this.step()) return;
+  }
+
+  /**
+   * One piece of what the member lacks: a chunk of the log, a slice of a
+   * table scan, or End-of-RIB. The daemon deals pieces out to a group's
+   * members in turn, so one whose socket takes everything does not starve
+   * the others. False when it has nothing more to write for now.
+   */
+  step(): boolean {
     const group = this.group;
-    if (group === null) return;
+    if (group === null) return false;
     if (this.mode === 'waiting') {
-      if (group.initialSeq === null) return;
+      if (group.initialSeq === null) return false;
       this.startScan(
         this.baseline === null ? 'everything' : 'difference',
         group.families.map((f) => f.family),
         false,
       );
     }
-    while (this.sink.canWrite && performance.now() < deadline) {
-      if (this.mode === 'scanning') {
-        this.scanSlice(group);
-        continue;
-      }
-      const chunk = group.chunkAfter(this.knownSeq);
-      if (chunk === null) {
-        this.fallBehind();
-        continue;
-      }
-      if (chunk === undefined) {
-        // At the head: a refresh asked for, or End-of-RIB owed.
-        const family = this.refreshes.shift();
-        if (family !== undefined) {
-          this.startScan('everything', [family], true);
-          continue;
-        }
-        this.sendEndOfRib(group);
-        return;
-      }
-      if (chunk.messageCount > 0) this.sink.write(chunk.bytes, chunk.messageCount);
-      this.knownSeq = chunk.seq;
-      this.advertised = chunk.advertisedAfter;
+    if (this.mode === 'scanning') {
+      this.scanSlice(group);
+      return true;
     }
+    const chunk = group.chunkAfter(this.knownSeq);
+    if (chunk === null) {
+      this.fallBehind();
+      return true;
+    }
+    if (chunk === undefined) {
+      // At the head: a refresh asked for, or End-of-RIB owed.
+      const family = this.refreshes.shift();
+      if (family !== undefined) {
+        this.startScan('everything', [family], true);
+        return true;
+      }
+      this.sendEndOfRib(group);
+      return false;
+    }
+    if (chunk.messageCount > 0) this.sink.write(chunk.bytes, chunk.messageCount);
+    this.knownSeq = chunk.seq;
+    this.advertised = chunk.advertisedAfter;
+    return true;
   }
 
   private startScan(kind: ScanKind, families: readonly AddressFamily[], refresh: boolean): void {

@@ -86,6 +86,8 @@ export interface Member {
   fallBehind(): void;
   /** Writes what it lacks while its socket takes more, until `deadline` (performance.now()). */
   serve(deadline: number): void;
+  /** Writes one piece of what it lacks; false when it has nothing more for now. */
+  step(): boolean;
   /** Whether it has every change up to round `seq` for good (it will never need to look it up again). */
   hasSeen(seq: number): boolean;
 }
