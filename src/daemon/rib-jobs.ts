@@ -9,7 +9,7 @@ import type { RibJob } from '../rib/rib.js';
 import { turnBudget } from '../util/turn-budget.js';
 
 /** Routes or prefixes per step(); steps continue until the slice's time is up. */
-const STEP_UNITS = 4096;
+const STEP_UNITS = 512;
 const SLICE_MS = 4;
 const RESERVED_MS = 2;
 

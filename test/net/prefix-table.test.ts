@@ -51,18 +51,21 @@ describe('PrefixTable', () => {
   });
 
   it('behaves like a Map through growth and removals (IPv4 and IPv6), also in the middle of a growth', () => {
-    // Moving 1 id per insert keeps most operations inside a growth (old and new slot arrays both live).
-    for (const [afi, migratePerInsert] of [
-      [1, 16],
-      [2, 16],
-      [1, 1],
-      [2, 1],
+    // Moving 1 id per insert keeps most operations inside a growth (old and new slot arrays both live);
+    // prefaulting every growth (0) keeps inserts in the old array while the next one's pages are touched.
+    for (const [afi, migratePerInsert, prefaultAbove] of [
+      [1, 16, undefined],
+      [2, 16, undefined],
+      [1, 1, undefined],
+      [2, 1, undefined],
+      [1, 1, 0],
+      [2, 16, 0],
     ] as const) {
       fc.assert(
         fc.property(
           fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 300 })), { maxLength: 600 }),
           (operations) => {
-            const table = new PrefixTable(afi, 2, migratePerInsert);
+            const table = new PrefixTable(afi, 2, migratePerInsert, prefaultAbove);
             const model = new Map<string, number>();
             const text = (n: number) =>
               afi === 1 ? `10.${n >> 8}.${n & 0xff}.0/24` : `fd00:${n.toString(16)}:1::/48`;
@@ -92,6 +95,24 @@ describe('PrefixTable', () => {
         { numRuns: 100 },
       );
     }
+  });
+
+  it('reuses freed ids, the last freed first, and keeps the other keys intact', () => {
+    const table = new PrefixTable(1);
+    const key = new Uint32Array(1);
+    const add = (n: number) => {
+      key[0] = (0x0a000000 + n * 256) >>> 0;
+      return table.internKey(key, 0, 24);
+    };
+    for (let n = 0; n < 5000; n++) expect(add(n)).toBe(n);
+    for (const id of [10, 4000, 77]) table.remove(id);
+    expect([add(9000), add(9001), add(9002), add(9003)]).toEqual([77, 4000, 10, 5000]);
+    expect(table.toString(4000)).toBe('10.35.41.0/24');
+    expect(table.toString(3999)).toBe('10.15.159.0/24');
+    for (let id = 0; id <= 5000; id++) table.remove(id);
+    expect(table.count).toBe(0);
+    for (let n = 0; n < 5001; n++) add(20_000 + n);
+    expect(table.capacity).toBe(5001);
   });
 
   it('grows without rehashing everything in one call: the longest insert stays short at 1M prefixes', () => {
