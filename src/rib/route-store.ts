@@ -31,6 +31,12 @@ export const RouteFlag = {
    * here) its pages stay untouched.
    */
   hasNext: 4,
+  /**
+   * Announced (or announced again) while a flush of its source was still
+   * marking that source's routes, in a slot the marking had not reached:
+   * the marking skips it (and clears this), so the flush leaves it alone.
+   */
+  kept: 8,
 } as const;
 
 export class RouteStore {

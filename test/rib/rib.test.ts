@@ -256,6 +256,69 @@ describe('RIB', () => {
     expect(rib.locRibCount('ipv4-unicast')).toBe(1);
   });
 
+  it('a flush removes exactly the routes its source had when it began, announced again or not, whatever runs between its slices', () => {
+    // Slots are reused, so routes announced during a flush land both ahead of
+    // and behind its marking; a second flush of the same source can start
+    // while the first is still marking. Checked against a model: a flush
+    // removes the prefixes the source had when the flush was created, unless
+    // announced again after that.
+    const text = (n: number) => `10.${n >> 8}.${n & 0xff}.0/24`;
+    let seed = 7;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    for (let round = 0; round < 40; round++) {
+      const { rib, source } = setup();
+      const a = source('192.0.2.1', 64512, 1);
+      const b = source('192.0.2.2', 64512, 2);
+      const held = new Set<number>();
+      const announce = (n: number) => {
+        rib.announce(a.id, 'ipv4-unicast', v4(text(n)), attrs({ med: n % 3 }), '192.0.2.1');
+        held.add(n);
+      };
+      for (let n = 0; n < 300; n++) announce(n);
+      // Other routes in between, so a's routes are not all adjacent slots.
+      for (let n = 0; n < 100; n++)
+        rib.announce(b.id, 'ipv4-unicast', v4(text(1000 + n)), attrs(), '192.0.2.2');
+      // Free some of a's slots so new routes reuse slots the marking has not reached.
+      for (let n = 0; n < 300; n += 7) {
+        rib.withdraw(a.id, 'ipv4-unicast', v4(text(n)));
+        held.delete(n);
+      }
+      const jobs: { job: ReturnType<Rib['flushSource']>; doomed: Set<number> }[] = [];
+      const startFlush = () =>
+        jobs.push({ job: rib.flushSource(a.id, 'ipv4-unicast'), doomed: new Set(held) });
+      startFlush();
+      let steps = 0;
+      while (jobs.length > 0 && steps++ < 20_000) {
+        const action = random(10);
+        if (action < 4) {
+          const n = random(400);
+          announce(n);
+          for (const j of jobs) j.doomed.delete(n);
+        } else if (action === 4 && jobs.length < 3 && steps < 2000) startFlush();
+        else {
+          // Jobs run in the order they were asked for (daemon/rib-jobs.ts).
+          const head = jobs[0];
+          if (head === undefined) break;
+          if (head.job.step(1 + random(40))) {
+            for (const n of head.doomed) held.delete(n);
+            jobs.shift();
+          }
+        }
+      }
+      expect(jobs).toHaveLength(0);
+      const left = new Set<number>();
+      for (let n = 0; n < 400; n++) {
+        const routes = bestOf(rib, text(n)).filter((r) => r.source.id === a.id);
+        if (routes.length > 0) left.add(n);
+      }
+      expect([...left].sort((x, y) => x - y)).toEqual([...held].sort((x, y) => x - y));
+      expect(rib.locRibCount('ipv4-unicast')).toBe(held.size + 100);
+    }
+  });
+
   it('interns by the wire key: one set per distinct key, policy results and next hops kept apart', () => {
     const { rib, source } = setup();
     const a = source('192.0.2.1', 64512, 1);
