@@ -213,7 +213,8 @@ export class UpdateGroups {
     entry.timer = null;
     entry.ready = false;
     this.ready.delete(entry);
-    entry.group.close();
+    // Letting go of what it advertised is housekeeping: whatever time a turn has left.
+    this.options.jobs.run(entry.group.close(), undefined, { background: true });
     this.entries.delete(entry.key);
     this.byGroup.delete(entry.group);
   }

@@ -314,8 +314,20 @@ export class Rib {
 
   /** Marks every prefix with an installed route changed for `queue` (a consumer's initial dump). */
   markAllInstalled(family: AddressFamily, queue: ChangeQueue): void {
+    this.markInstalled(family, queue, 0, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * markAllInstalled() for prefix ids from `from` on, `count` of them at
+   * most: a consumer that must look at a full table again marks it a slice
+   * at a time. Returns where to go on, or -1 past the last id.
+   */
+  markInstalled(family: AddressFamily, queue: ChangeQueue, from: number, count: number): number {
     const f = this.families[family];
-    for (let p = 0; p < f.prefixes.capacity; p++) if ((f.installed[p] as number) > 0) queue.mark(p);
+    const installed = f.installed;
+    const end = Math.min(f.prefixes.capacity, from + count);
+    for (let p = from; p < end; p++) if ((installed[p] as number) > 0) queue.mark(p);
+    return end >= f.prefixes.capacity ? -1 : end;
   }
 
   /** The next hops' reachability comes from `tracker` now; every prefix is decided again by the returned job. */

@@ -185,7 +185,7 @@ function drive(...groups: UpdateGroup[]): void {
       group.process(Number.POSITIVE_INFINITY);
       for (const m of [...group.members]) m.serve(Number.POSITIVE_INFINITY);
       group.trimLog();
-      if (group.families.some((f) => f.queue.size > 0)) busy = true;
+      if (group.families.some((f) => f.queue.size > 0 || f.remarkFrom >= 0)) busy = true;
       if (group.members.some((m) => m.hasWork && m.writable)) busy = true;
     }
     if (!busy) return;
@@ -424,7 +424,7 @@ describe('update groups', () => {
     member('192.0.2.10', sink, 10).join(group);
     const f = group.families[0];
     if (f === undefined) throw new Error('no family');
-    expect(f.queue.size).toBe(TOTAL);
+    expect(f.remarkFrom).toBe(0);
     // A deadline already passed: one clock check's worth (512 prefixes), not a whole round of 8192.
     expect(group.process(performance.now() - 1)).toBe(true);
     expect(TOTAL - f.queue.size).toBe(512);
@@ -441,7 +441,10 @@ describe('update groups', () => {
     member('192.0.2.10', new Sink(), 10).join(group);
     drive(group);
     expect(rib.attrs.size).toBe(setsBefore + 3);
-    group.close();
+    const release = group.close();
+    expect(release.step(1000)).toBe(false);
+    expect(rib.attrs.size).toBe(setsBefore + 3);
+    expect(finish(release)).toBe(TOTAL);
     expect(rib.attrs.size).toBe(setsBefore);
   });
 
