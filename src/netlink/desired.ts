@@ -75,6 +75,7 @@ export class FamilyState {
    */
   private desiredCodes: Uint16Array | Int32Array = new Uint16Array(INITIAL_PREFIXES);
   private programmedCodes: Uint16Array | Int32Array = new Uint16Array(INITIAL_PREFIXES);
+  private installedCount = 0;
   /** Second (writer clock) each prefix was last written: notifications right after our own writes are ours. */
   writtenSeconds = new Uint32Array(INITIAL_PREFIXES);
   readonly queue = new ChangeQueue();
@@ -138,7 +139,18 @@ export class FamilyState {
 
   setProgrammed(p: number, state: number): void {
     if (state > MAX_NARROW_HOP_SET) this.widen();
+    const was = decode(this.programmedCodes[p] ?? 0);
+    if (was >= 0 !== state >= 0) this.installedCount += state >= 0 ? 1 : -1;
     this.programmedCodes[p] = encode(state);
+  }
+
+  /**
+   * Prefixes whose kernel route is one of our hop sets (programmedOf >= 0),
+   * kept as they change: the fib_routes gauge counted them with a scan of
+   * every prefix after each batch, some 5-13 ms a turn at 1M.
+   */
+  get installed(): number {
+    return this.installedCount;
   }
 
   /** Octets per prefix of each of the two state columns: 2, or 4 after a hop-set id outgrew them. */

@@ -112,6 +112,25 @@ describe('setRoute', () => {
     expect(drain(state.v4)).toEqual(['10.233.2.0/24']);
   });
 
+  it('counts the prefixes programmed with one of our hop sets as their state changes', () => {
+    const { state } = world();
+    const set = state.hopSet([hop('10.98.0.2')], false);
+    const other = state.hopSet([hop('10.99.0.2')], false);
+    const a = want(state, '10.233.2.0/24', set);
+    const b = want(state, '10.233.3.0/24', set);
+    expect(state.v4.installed).toBe(0);
+    state.v4.setProgrammed(a, set);
+    state.v4.setProgrammed(b, ADOPTED);
+    expect(state.v4.installed).toBe(1);
+    state.v4.setProgrammed(a, other);
+    state.v4.setProgrammed(b, set);
+    expect(state.v4.installed).toBe(2);
+    state.v4.setProgrammed(a, FAILED);
+    state.v4.setProgrammed(b, STALE);
+    state.v4.setProgrammed(b, NONE);
+    expect(state.v4.installed).toBe(0);
+  });
+
   it('ignores the withdrawal of a prefix it never had (and does not intern it)', () => {
     const { state } = world();
     expect(want(state, '10.233.9.0/24', NONE)).toBe(-1);

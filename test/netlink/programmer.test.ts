@@ -1,5 +1,5 @@
 // The programmer against a recorded command sink, with fake timers: dirty
-// prefixes become replace/delete messages, 1024 to a datagram and 16,384 to
+// prefixes become replace/delete messages, 1024 to a datagram and 6 ms to
 // a turn, then an acknowledged NOOP marker; a full channel makes it wait;
 // error replies keyed by sequence number mark routes FAILED (and the next
 // reconcile rewrites them); flush() waits for the marker's ACK.
@@ -117,17 +117,26 @@ describe('programming batches', () => {
     }
   });
 
-  it('stops after 16,384 routes in one turn and goes on at the next', () => {
+  it('stops when its time slice is spent and goes on at the next turn', () => {
     const { state, sink, programmer, sets, recorded } = setup();
     wantMany(state, sets.ok, 20_000);
-    programmer.schedule();
-    vi.advanceTimersToNextTimer();
-    expect(messagesPerDatagram(sink)).toEqual(Array(16).fill(1024));
-    expect(state.pending).toBe(20_000 - 16_384);
-    sink.take();
-    vi.advanceTimersToNextTimer();
-    expect(messagesPerDatagram(sink)).toEqual([1024, 1024, 1024, 544, 1]);
-    expect(recorded.metrics.batch).toEqual([16_384, 3616]);
+    // A clock that moves 1 ms each time it is read: the slice (6 ms) runs
+    // out at the sixth look, which comes every 256 routes.
+    let nowMs = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => nowMs++);
+    try {
+      programmer.schedule();
+      vi.advanceTimersToNextTimer();
+      expect(messagesPerDatagram(sink)).toEqual([1024, 512]);
+      expect(state.pending).toBe(20_000 - 1536);
+      sink.take();
+      for (let turn = 0; turn < 20 && state.pending > 0; turn++) vi.advanceTimersToNextTimer();
+      expect(state.pending).toBe(0);
+      expect(recorded.metrics.batch.reduce((sum, n) => sum + n, 0)).toBe(20_000);
+      expect(recorded.metrics.batch[1]).toBe(1536);
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('waits while the channel is full and goes on when it says it is writable', () => {
