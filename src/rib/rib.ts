@@ -556,7 +556,7 @@ export class Rib {
         }
       }
       if (post !== routes.attr[r])
-        this.upsert(f, fi, source, p, routes.pathId[r] as number, raw.id, post, routes.since[r] as number);
+        this.upsert(f, fi, source, p, routes.pathIdOf(r), raw.id, post, routes.since[r] as number);
       if (created !== null) this.attrs.release(created.id);
       return true;
     });
@@ -630,7 +630,7 @@ export class Rib {
   private findRoute(f: FamilyRib, p: number, sourceId: number, pathId: number): number {
     const routes = f.routes;
     for (let r = headOf(f, p); r !== NO_ROUTE; r = routes.nextOf(r)) {
-      if (routes.source[r] === sourceId && routes.pathId[r] === pathId) return r;
+      if (routes.source[r] === sourceId && routes.pathIdOf(r) === pathId) return r;
     }
     return NO_ROUTE;
   }
@@ -654,7 +654,7 @@ export class Rib {
     candidate.peerAddressKey = source.addressKey;
     candidate.igpCost = sourceId === LOCAL_SOURCE ? 0 : (this.tracker.cost(f.family, attr) ?? 0);
     candidate.learnedAt = routes.since[route] as number;
-    candidate.pathId = routes.pathId[route] as number;
+    candidate.pathId = routes.pathIdOf(route);
   }
 
   /** True when route `a` goes before route `b` in the candidate list. */
@@ -966,7 +966,7 @@ export class Rib {
       views.push({
         route: r,
         source,
-        pathId: routes.pathId[r] as number,
+        pathId: routes.pathIdOf(r),
         attr: this.attrs.get(accepted ? (routes.attr[r] as number) : routes.rawAttrOf(r)),
         rawAttr: this.attrs.get(routes.rawAttrOf(r)),
         accepted,

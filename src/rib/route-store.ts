@@ -6,9 +6,10 @@
 // columns are written only when they say something: the path id (ADD-PATH,
 // RFC 7911; 0 without it), the attribute set as received when the import
 // policy changed or rejected it, and the next route of the same prefix
-// (none for a prefix with one path). A table of one path per prefix,
-// without ADD-PATH and import rewrites, never touches their pages (12
-// octets per route saved).
+// (none for a prefix with one path), and each is read only behind a flag
+// bit that says it was written. A table of one path per prefix, without
+// ADD-PATH and import rewrites, never touches their pages (12 octets per
+// route saved; a read would cost as much on these VMs, see hasNext).
 
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 
@@ -37,7 +38,14 @@ export const RouteFlag = {
    * the marking skips it (and clears this), so the flush leaves it alone.
    */
   kept: 8,
+  /** The as-received column holds this route's set (import policy changed or rejected it): read only then. */
+  hasRaw: 16,
+  /** The path-id column holds this route's ADD-PATH path id: read only then (0 otherwise). */
+  hasPathId: 32,
 } as const;
+
+/** What a re-announcement keeps of a route's flags: where its columns say something. */
+const COLUMN_FLAGS = RouteFlag.hasNext | RouteFlag.hasRaw | RouteFlag.hasPathId;
 
 export class RouteStore {
   private capacity: number;
@@ -52,9 +60,9 @@ export class RouteStore {
   private live = 0;
   prefix: Uint32Array;
   source: Uint16Array;
-  /** ADD-PATH path id; 0 (never written) without ADD-PATH. */
-  pathId: Uint32Array;
-  /** Attribute set as received plus one, or 0 when it is `attr` (read with rawAttrOf). */
+  /** ADD-PATH path id, read with pathIdOf (behind RouteFlag.hasPathId). */
+  private pathId: Uint32Array;
+  /** Attribute set as received plus one, read with rawAttrOf (behind RouteFlag.hasRaw). */
   private rawAttrPlusOne: Int32Array;
   /** Attribute set after import policy, or REJECTED (FREE in a free slot). */
   attr: Int32Array;
@@ -92,24 +100,36 @@ export class RouteStore {
 
   /** The attribute set of `route` as received (before the import policy). */
   rawAttrOf(route: number): number {
-    const rawPlusOne = this.rawAttrPlusOne[route] as number;
-    return rawPlusOne === 0 ? (this.attr[route] as number) : rawPlusOne - 1;
+    if (((this.flags[route] as number) & RouteFlag.hasRaw) === 0) return this.attr[route] as number;
+    return (this.rawAttrPlusOne[route] as number) - 1;
+  }
+
+  /** The ADD-PATH path id of `route` (0 without ADD-PATH). */
+  pathIdOf(route: number): number {
+    if (((this.flags[route] as number) & RouteFlag.hasPathId) === 0) return 0;
+    return this.pathId[route] as number;
   }
 
   /**
-   * setAttrs() for a route just allocated, whose columns are all 0: the
+   * setAttrs() for a route just allocated (its flags are 0): the
    * as-received column is written only when it differs, and not read.
    */
   initAttrs(route: number, rawId: number, postId: number): void {
     this.attr[route] = postId;
-    if (rawId !== postId) this.rawAttrPlusOne[route] = rawId + 1;
+    if (rawId !== postId) {
+      this.rawAttrPlusOne[route] = rawId + 1;
+      this.flags[route] = (this.flags[route] as number) | RouteFlag.hasRaw;
+    }
   }
 
   /** Sets both attribute sets of `route`: as received, and after the import policy (or REJECTED). */
   setAttrs(route: number, rawId: number, postId: number): void {
     this.attr[route] = postId;
-    if (rawId !== postId) this.rawAttrPlusOne[route] = rawId + 1;
-    else if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
+    const flags = this.flags[route] as number;
+    if (rawId !== postId) {
+      this.rawAttrPlusOne[route] = rawId + 1;
+      if ((flags & RouteFlag.hasRaw) === 0) this.flags[route] = flags | RouteFlag.hasRaw;
+    } else if ((flags & RouteFlag.hasRaw) !== 0) this.flags[route] = flags & ~RouteFlag.hasRaw;
   }
 
   /** The route after `route` in its prefix's candidate list, or NO_ROUTE. */
@@ -130,12 +150,14 @@ export class RouteStore {
 
   /** Clears the stale and doomed marks of `route` (announced again), keeping its place in the list. */
   clearMarks(route: number): void {
-    this.flags[route] = (this.flags[route] as number) & RouteFlag.hasNext;
+    this.flags[route] = (this.flags[route] as number) & COLUMN_FLAGS;
   }
 
-  /** Sets the ADD-PATH path id of a new route (a free slot's is 0). */
+  /** Sets the ADD-PATH path id of a new route (its flags are 0). */
   setPathId(route: number, pathId: number): void {
-    if (pathId !== 0) this.pathId[route] = pathId;
+    if (pathId === 0) return;
+    this.pathId[route] = pathId;
+    this.flags[route] = (this.flags[route] as number) | RouteFlag.hasPathId;
   }
 
   allocate(): number {
@@ -152,9 +174,8 @@ export class RouteStore {
   }
 
   release(route: number): void {
-    // The sparse columns go back to 0, so their untouched pages stay untouched.
-    if (this.rawAttrPlusOne[route] !== 0) this.rawAttrPlusOne[route] = 0;
-    if (this.pathId[route] !== 0) this.pathId[route] = 0;
+    // The sparse columns are neither read nor cleared: with the flags at 0
+    // nothing reads them (a read of a never-written page costs a page here).
     this.attr[route] = FREE;
     if (this.flags[route] !== 0) this.flags[route] = 0;
     this.prefix[route] = this.freeHead + 1;
