@@ -80,12 +80,15 @@ export class StaleRoutes {
     for (const action of result.actions) {
       switch (action.type) {
         case 'mark-stale': {
-          const routes = this.rib.markStale(this.sourceId, action.family);
+          const family = action.family;
           const restartTimeSeconds =
             event.type === 'session-down' ? event.peerCapability?.restartTimeSeconds : undefined;
-          this.log.info(
-            { neighbor: this.neighbor, family: action.family, routes, restartTimeSeconds },
-            'graceful restart: keeping routes as stale',
+          // Marked a slice at a time; a sweep asked for later runs after it.
+          this.jobs.run(this.rib.markStale(this.sourceId, family), (job) =>
+            this.log.info(
+              { neighbor: this.neighbor, family, routes: job.done, restartTimeSeconds },
+              'graceful restart: keeping routes as stale',
+            ),
           );
           break;
         }
@@ -127,7 +130,7 @@ export class StaleRoutes {
       const timer = `err stale ${action.family}`;
       switch (action.type) {
         case 'mark-stale':
-          this.rib.markStale(this.sourceId, action.family);
+          this.jobs.run(this.rib.markStale(this.sourceId, action.family));
           break;
         case 'sweep':
           this.sweep(action.family, action.why);

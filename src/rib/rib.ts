@@ -40,13 +40,18 @@ export interface RibJob {
   readonly done: number;
 }
 
-/** Where a flush's marking of its source's routes has got to (Rib.flushSource). */
+/** Where the marking of a source's routes in one family has got to (flushSource, markStale). */
 interface Marking {
+  /** sourceId * 2 + the family's index. */
+  readonly key: number;
   readonly sourceId: number;
-  readonly names: readonly AddressFamily[];
-  /** The family (index into names) and the route slot the marking looks at next. */
-  index: number;
+  readonly family: AddressFamily;
+  /** RouteFlag.doomed (a flush) or RouteFlag.stale. */
+  readonly flag: number;
+  /** The route slot it looks at next. */
   route: number;
+  /** Routes marked so far. */
+  marked: number;
 }
 
 /** Runs a job to its end at once (tests, tools, shutdown). */
@@ -195,7 +200,7 @@ export class Rib {
   private readonly left: Candidate;
   private readonly right: Candidate;
   private readonly snapshot = new Int32Array(128);
-  /** Flushes still marking their source's routes (flushSource), by source id. */
+  /** Markings of a source's routes under way (flushSource, markStale), by key. */
   private readonly markings = new Map<number, Marking>();
 
   constructor(
@@ -432,15 +437,9 @@ export class Rib {
    */
   flushSource(sourceId: number, family?: AddressFamily, onDone?: () => void): RibJob {
     const names = family === undefined ? addressFamilies : [family];
-    // The routes it removes are those the source has now. Marking them all
-    // at once was a scan of every route in one turn (a million: 10-40 ms),
-    // so the job marks them a slice at a time first; a route announced
-    // meanwhile where the marking has yet to look is kept (RouteFlag.kept).
-    // One marking per source at a time: a second flush finishes the first's.
-    const earlier = this.markings.get(sourceId);
-    if (earlier !== undefined) this.markStep(earlier, Number.POSITIVE_INFINITY);
-    const marking: Marking = { sourceId, names, index: 0, route: 0 };
-    this.markings.set(sourceId, marking);
+    // The routes it removes are those the source has now, marked doomed a
+    // slice at a time first (see startMarking).
+    const markings = names.map((name) => this.startMarking(sourceId, name, RouteFlag.doomed));
     const removal = this.routeWalk(
       names,
       (f, fi, r) => {
@@ -457,7 +456,8 @@ export class Rib {
         return removal.done;
       },
       step: (units: number): boolean => {
-        if (this.markings.get(sourceId) === marking) {
+        for (const marking of markings) {
+          if (this.markings.get(marking.key) !== marking) continue;
           this.markStep(marking, units);
           return false;
         }
@@ -466,48 +466,66 @@ export class Rib {
     };
   }
 
-  /** Marks up to `units` slots' worth of a flush's routes doomed; forgets the marking when it is through. */
+  /**
+   * Marks a source's routes stale (RFC 4724 §4.2, RFC 7313 §4 BoRR), a
+   * slice at a time; `done` counts them. Run it before the sweep that
+   * reads the marks (RIB jobs run in the order they were asked for).
+   */
+  markStale(sourceId: number, family: AddressFamily): RibJob {
+    const marking = this.startMarking(sourceId, family, RouteFlag.stale);
+    return {
+      get done() {
+        return marking.marked;
+      },
+      step: (units: number): boolean => {
+        if (this.markings.get(marking.key) !== marking) return true;
+        this.markStep(marking, units);
+        return this.markings.get(marking.key) !== marking;
+      },
+    };
+  }
+
+  /**
+   * Starts marking with `flag` the routes `sourceId` has in `family` now.
+   * Marking a million routes at once was a scan of every route in one turn
+   * (10-40 ms), so it goes a slice at a time; a route the source announces
+   * meanwhile in a slot the marking has yet to reach gets RouteFlag.kept,
+   * which the marking clears instead of marking the route. One marking per
+   * source and family at a time: a second finishes the first's at once.
+   */
+  private startMarking(sourceId: number, family: AddressFamily, flag: number): Marking {
+    const key = sourceId * 2 + familyIndex(family);
+    const earlier = this.markings.get(key);
+    if (earlier !== undefined) this.markStep(earlier, Number.POSITIVE_INFINITY);
+    const marking: Marking = { key, sourceId, family, flag, route: 0, marked: 0 };
+    this.markings.set(key, marking);
+    return marking;
+  }
+
+  /** Marks up to `units` slots' worth of a marking's routes; forgets the marking when it is through. */
   private markStep(marking: Marking, units: number): void {
-    let left = units;
-    while (marking.index < marking.names.length) {
-      const routes = this.families[marking.names[marking.index] as AddressFamily].routes;
-      const flags = routes.flags;
-      let r = marking.route;
-      const end = Math.min(routes.end, r + left);
-      for (; r < end; r++) {
-        if (routes.source[r] !== marking.sourceId || !routes.isLive(r)) continue;
-        const flag = flags[r] as number;
-        flags[r] = (flag & RouteFlag.kept) !== 0 ? flag & ~RouteFlag.kept : flag | RouteFlag.doomed;
+    const routes = this.families[marking.family].routes;
+    const flags = routes.flags;
+    let r = marking.route;
+    const end = Math.min(routes.end, r + units);
+    for (; r < end; r++) {
+      if (routes.source[r] !== marking.sourceId || !routes.isLive(r)) continue;
+      const flag = flags[r] as number;
+      if ((flag & RouteFlag.kept) !== 0) flags[r] = flag & ~RouteFlag.kept;
+      else {
+        flags[r] = flag | marking.flag;
+        marking.marked++;
       }
-      left -= r - marking.route;
-      marking.route = r;
-      if (r < routes.end) return;
-      marking.index++;
-      marking.route = 0;
     }
-    if (this.markings.get(marking.sourceId) === marking) this.markings.delete(marking.sourceId);
+    marking.route = r;
+    if (r >= routes.end && this.markings.get(marking.key) === marking) this.markings.delete(marking.key);
   }
 
-  /** A route of `sourceId` was announced: kept from a flush whose marking has not reached it yet. */
+  /** A route of `sourceId` was announced: kept from a marking that has not reached it yet. */
   private keepFromMarking(f: FamilyRib, sourceId: number, route: number): void {
-    const marking = this.markings.get(sourceId);
-    if (marking === undefined) return;
-    const index = marking.names.indexOf(f.family);
-    if (index < 0 || index < marking.index || (index === marking.index && route < marking.route)) return;
+    const marking = this.markings.get(sourceId * 2 + familyIndex(f.family));
+    if (marking === undefined || route < marking.route) return;
     f.routes.flags[route] = (f.routes.flags[route] as number) | RouteFlag.kept;
-  }
-
-  /** Marks a source's routes stale (RFC 4724 §4.2, RFC 7313 §4 BoRR). */
-  markStale(sourceId: number, family: AddressFamily): number {
-    const routes = this.families[family].routes;
-    let count = 0;
-    for (let r = 0; r < routes.end; r++) {
-      if (routes.isLive(r) && routes.source[r] === sourceId) {
-        routes.flags[r] = (routes.flags[r] as number) | RouteFlag.stale;
-        count++;
-      }
-    }
-    return count;
   }
 
   /** Removes a source's routes still stale (End-of-RIB, EoRR, or the restart timer), a slice at a time. */

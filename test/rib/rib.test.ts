@@ -210,7 +210,7 @@ describe('RIB', () => {
     const { rib, source } = setup();
     const a = source('192.0.2.1', 64512, 1);
     rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16', '10.2.0.0/16'), attrs(), '192.0.2.1');
-    expect(rib.markStale(a.id, 'ipv4-unicast')).toBe(2);
+    expect(finish(rib.markStale(a.id, 'ipv4-unicast'))).toBe(2);
     expect(bestOf(rib, '10.1.0.0/16')[0]).toMatchObject({ stale: true, best: true });
     rib.announce(a.id, 'ipv4-unicast', v4('10.1.0.0/16'), attrs(), '192.0.2.1');
     expect(bestOf(rib, '10.1.0.0/16')[0]?.stale).toBe(false);
@@ -316,6 +316,53 @@ describe('RIB', () => {
       }
       expect([...left].sort((x, y) => x - y)).toEqual([...held].sort((x, y) => x - y));
       expect(rib.locRibCount('ipv4-unicast')).toBe(held.size + 100);
+    }
+  });
+
+  it('graceful restart marked a slice at a time: the sweep removes exactly what was not announced again since the marking began', () => {
+    const text = (n: number) => `10.${n >> 8}.${n & 0xff}.0/24`;
+    let seed = 11;
+    const random = (below: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    for (let round = 0; round < 40; round++) {
+      const { rib, source } = setup();
+      const a = source('192.0.2.1', 64512, 1);
+      const b = source('192.0.2.2', 64512, 2);
+      const held = new Set<number>();
+      const announce = (n: number) => {
+        rib.announce(a.id, 'ipv4-unicast', v4(text(n)), attrs({ med: n % 3 }), '192.0.2.1');
+        held.add(n);
+      };
+      for (let n = 0; n < 300; n++) {
+        announce(n);
+        if (n % 3 === 0) rib.announce(b.id, 'ipv4-unicast', v4(text(1000 + n)), attrs(), '192.0.2.2');
+      }
+      for (let n = 0; n < 300; n += 5) {
+        rib.withdraw(a.id, 'ipv4-unicast', v4(text(n)));
+        held.delete(n);
+      }
+      // The session went down: stale from now on, unless announced again; then End-of-RIB: swept.
+      const stale = new Set(held);
+      const jobs = [rib.markStale(a.id, 'ipv4-unicast'), rib.sweepStale(a.id, 'ipv4-unicast')];
+      // b's session goes down meanwhile: its own flush must not touch a's marks.
+      jobs.splice(1, 0, rib.flushSource(b.id));
+      let steps = 0;
+      while (jobs.length > 0 && steps++ < 20_000) {
+        if (random(3) === 0) {
+          const n = random(400);
+          announce(n);
+          stale.delete(n);
+        } else if ((jobs[0] as ReturnType<Rib['markStale']>).step(1 + random(40))) jobs.shift();
+      }
+      expect(jobs).toHaveLength(0);
+      for (const n of stale) held.delete(n);
+      const left: number[] = [];
+      for (let n = 0; n < 400; n++) if (bestOf(rib, text(n)).some((r) => r.source.id === a.id)) left.push(n);
+      expect(left).toEqual([...held].sort((x, y) => x - y));
+      expect(rib.locRibCount('ipv4-unicast')).toBe(held.size);
+      expect(bestOf(rib, text(1)).every((r) => !r.stale)).toBe(true);
     }
   });
 
