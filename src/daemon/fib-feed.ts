@@ -10,11 +10,10 @@ import type { KernelWriter } from '../netlink/writer.js';
 import type { AttrSet } from '../rib/attribute-store.js';
 import { LOCAL_SOURCE, type NextHopTracker, type Rib } from '../rib/rib.js';
 import type { ChangeQueue } from '../util/change-queue.js';
+import { TimeSlice } from '../util/time-slice.js';
 
 /** The feed's time per turn (a count of prefixes took 10-30 ms on this box, more on a slower one). */
 const SLICE_MS = 6;
-/** Prefixes between two looks at the clock. */
-const CLOCK_STRIDE = 256;
 
 export class FibFeed {
   private readonly queues = new Map<AddressFamily, ChangeQueue>();
@@ -80,8 +79,7 @@ export class FibFeed {
   private drain(): void {
     this.scheduled = false;
     if (this.closed) return;
-    const until = performance.now() + SLICE_MS;
-    let stride = CLOCK_STRIDE;
+    const slice = new TimeSlice(performance.now() + SLICE_MS);
     for (const family of addressFamilies) {
       const queue = this.queues.get(family) as ChangeQueue;
       const table = this.rib.family(family).prefixes;
@@ -89,12 +87,9 @@ export class FibFeed {
       // The daemon gives the writer the RIB's tables: ids cross as they are.
       const shared = this.writer.sharesPrefixIds(version, table);
       for (;;) {
-        if (--stride === 0) {
-          stride = CLOCK_STRIDE;
-          if (performance.now() >= until) {
-            this.schedule();
-            return;
-          }
+        if (slice.spent()) {
+          this.schedule();
+          return;
         }
         const p = queue.take();
         if (p < 0) break;

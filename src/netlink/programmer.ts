@@ -7,6 +7,7 @@
 // which route failed. An acknowledged NOOP after each run is the marker
 // flush() waits for.
 
+import { TimeSlice } from '../util/time-slice.js';
 import type { DesiredState, FamilyState, HopSet } from './desired.js';
 import { programStep, Step, stepCounts, writeFailed } from './reconcile.js';
 import { errorCode, type KernelNextHop, NlMsgType, RouteMessageWriter, splitMessages } from './rtnetlink.js';
@@ -25,8 +26,6 @@ const ROUTES_PER_DATAGRAM = 1024;
  * netlink worker and the peers busy on the other core.)
  */
 const SLICE_MS = 6;
-/** Routes between two looks at the clock. */
-const CLOCK_STRIDE = 256;
 /** Sequence numbers: a write's is its prefix id, with this bit for IPv6. */
 const SEQ_V6 = 0x40000000;
 const SEQ_MARKER = 0x80000000;
@@ -85,8 +84,7 @@ export class Programmer {
     let written = 0;
     // Asked once a turn, not per route: null when write times are not recorded.
     const writtenAt = this.echoesFiltered() ? null : this.nowSeconds();
-    const until = started + SLICE_MS;
-    let stride = CLOCK_STRIDE;
+    const slice = new TimeSlice(started + SLICE_MS);
     let timeLeft = true;
     for (const family of this.state.families) {
       // The worker holds a bounded number of datagrams: when they are all
@@ -96,10 +94,7 @@ export class Programmer {
         if (p < 0) break;
         if (this.programOne(family, p, writtenAt)) written++;
         if (this.writer.count >= ROUTES_PER_DATAGRAM) sink.send(this.writer.take());
-        if (--stride === 0) {
-          stride = CLOCK_STRIDE;
-          timeLeft = performance.now() < until;
-        }
+        if (slice.spent()) timeLeft = false;
       }
     }
     if (this.writer.count > 0) sink.send(this.writer.take());

@@ -214,18 +214,10 @@ export class GroupMember implements Member {
   }
 
   /**
-   * Writes what the member lacks while its socket takes more and time
-   * (performance.now() < `deadline`) is left.
-   */
-  serve(deadline: number): void {
-    while (this.sink.canWrite && performance.now() < deadline) if (!this.step()) return;
-  }
-
-  /**
    * One piece of what the member lacks: a chunk of the log, a slice of a
-   * table scan, or End-of-RIB. The daemon deals pieces out to a group's
-   * members in turn, so one whose socket takes everything does not starve
-   * the others. False when it has nothing more to write for now.
+   * table scan, or End-of-RIB. Pieces are dealt out to a group's members
+   * in turn (serve-in-turn.ts), so one whose socket takes everything does
+   * not starve the others. False when it has nothing more to write for now.
    */
   step(): boolean {
     const group = this.group;

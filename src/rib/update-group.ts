@@ -25,6 +25,7 @@ import type { EncodeError } from '../bgp/codec/pack.js';
 import type { AddressFamily } from '../bgp/family.js';
 import { grownCapacity, grownColumn } from '../util/capacity.js';
 import type { ChangeQueue } from '../util/change-queue.js';
+import { TimeSlice } from '../util/time-slice.js';
 import type { AttrSet } from './attribute-store.js';
 import { ChangePacker, type PackedChanges } from './change-packer.js';
 import type { AttributeEncodingCache } from './encoding-cache.js';
@@ -93,8 +94,6 @@ export interface Member {
   readonly writable: boolean;
   /** The log dropped what it lacks: it must catch up from the table. */
   fallBehind(): void;
-  /** Writes what it lacks while its socket takes more, until `deadline` (performance.now()). */
-  serve(deadline: number): void;
   /** Writes one piece of what it lacks; false when it has nothing more for now. */
   step(): boolean;
   /** Whether it has every change up to round `seq` for good (it will never need to look it up again). */
@@ -274,6 +273,7 @@ export class UpdateGroup implements PrefixHolder {
     round.buckets.clear();
     round.withdrawn.length = 0;
     round.changed = false;
+    const slice = new TimeSlice(deadline, ROUND_CLOCK_EVERY);
     for (let taken = 0; taken < ROUND_PREFIXES; taken++) {
       const p = f.queue.take();
       if (p < 0) break;
@@ -282,7 +282,7 @@ export class UpdateGroup implements PrefixHolder {
       this.apply(f, p, now, seq, logged, round);
       // outgoing() handed us a reference: setAdvertised() and refuse() took their own.
       if (now !== null) this.rib.attrs.release(now.id);
-      if ((taken + 1) % ROUND_CLOCK_EVERY === 0 && performance.now() >= deadline) break;
+      if (slice.spent()) break;
     }
     if (!round.changed) return;
     this.seq = seq;
@@ -499,7 +499,6 @@ export class UpdateGroup implements PrefixHolder {
     this.logCompleteFrom = seq + 1;
   }
 
-  /** Stops consuming changes and lets go of every held set. */
   /**
    * Leaves the RIB's change queues at once; the returned job lets go of
    * the outgoing sets the group held, a slice at a time (a million

@@ -36,6 +36,18 @@ const attrs = (extra: PathAttributes = {}): PathAttributes => ({
   ...extra,
 });
 
+/** The n-th /24 of 10.0.0.0/8, as text. */
+const text = (n: number) => `10.${n >> 8}.${n & 0xff}.0/24`;
+
+/** A small deterministic generator: random(below) is in [0, below). */
+function seededRandom(seed: number): (below: number) => number {
+  let state = seed;
+  return (below) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> 8) % below;
+  };
+}
+
 function bestOf(rib: Rib, prefix: string) {
   const table = rib.family('ipv4-unicast').prefixes;
   const key = v4(prefix);
@@ -262,12 +274,7 @@ describe('RIB', () => {
     // while the first is still marking. Checked against a model: a flush
     // removes the prefixes the source had when the flush was created, unless
     // announced again after that.
-    const text = (n: number) => `10.${n >> 8}.${n & 0xff}.0/24`;
-    let seed = 7;
-    const random = (below: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % below;
-    };
+    const random = seededRandom(7);
     for (let round = 0; round < 40; round++) {
       const { rib, source } = setup();
       const a = source('192.0.2.1', 64512, 1);
@@ -320,12 +327,7 @@ describe('RIB', () => {
   });
 
   it('graceful restart marked a slice at a time: the sweep removes exactly what was not announced again since the marking began', () => {
-    const text = (n: number) => `10.${n >> 8}.${n & 0xff}.0/24`;
-    let seed = 11;
-    const random = (below: number) => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % below;
-    };
+    const random = seededRandom(11);
     for (let round = 0; round < 40; round++) {
       const { rib, source } = setup();
       const a = source('192.0.2.1', 64512, 1);

@@ -20,6 +20,7 @@ import type { ExportTarget } from '../../src/rib/export.js';
 import { Baseline, GroupMember, type UpdateSink } from '../../src/rib/group-member.js';
 import { ACCEPT_ALL, compilePolicy, type Policy } from '../../src/rib/policy.js';
 import { finish, Rib, type Source } from '../../src/rib/rib.js';
+import { serveInTurn } from '../../src/rib/serve-in-turn.js';
 import { UpdateGroup } from '../../src/rib/update-group.js';
 
 const PER_SET = 7000;
@@ -183,7 +184,7 @@ function drive(...groups: UpdateGroup[]): void {
     let busy = false;
     for (const group of groups) {
       group.process(Number.POSITIVE_INFINITY);
-      for (const m of [...group.members]) m.serve(Number.POSITIVE_INFINITY);
+      serveInTurn(group.members, 0, Number.POSITIVE_INFINITY, () => 0);
       group.trimLog();
       if (group.families.some((f) => f.queue.size > 0 || f.remarkFrom >= 0)) busy = true;
       if (group.members.some((m) => m.hasWork && m.writable)) busy = true;
